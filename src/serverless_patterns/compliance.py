@@ -1,0 +1,204 @@
+"""Compliance checks: the five cdk-nag packs, cfn-lint and checkov, and acknowledgements.
+
+The library fixes findings in code. What cannot be fixed is acknowledged with
+:func:`acknowledge` on the narrowest construct, with a reason that ends up in
+cdk-nag's report (``suppressedViolations``) or in checkov's skip comment.
+
+cfn-lint and checkov are development tools: they are imported only when their
+checks run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Acknowledgment, App, CfnResource, Validations
+from constructs import IConstruct
+
+#: Plugin names of the five packs, as cdk-nag writes them in its report.
+NAG_PACKS = ("AwsSolutions", "Serverless", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
+
+#: App context that makes synthesis collect findings into ``validation-report.json``
+#: instead of raising on the first one.
+COLLECT_FINDINGS_CONTEXT: Mapping[str, Any] = {"@aws-cdk/core:failSynthOnValidationErrors": False}
+
+
+def add_nag_packs(app: App) -> None:
+    """Run all five cdk-nag packs when ``app`` synthesizes."""
+    import cdk_nag
+
+    Validations.of(app).add_plugins(
+        cdk_nag.AwsSolutionsChecks(app),
+        cdk_nag.ServerlessChecks(app),
+        cdk_nag.HIPAASecurityChecks(app),
+        cdk_nag.NIST80053R5Checks(app),
+        cdk_nag.PCIDSS321Checks(app),
+    )
+
+
+def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
+    """Acknowledge one finding on ``scope`` with a reason a reviewer can check.
+
+    ``rule`` is a cdk-nag rule name as it appears in the report
+    (``"AwsSolutions-S1"``, ``"HIPAA.Security-S3BucketReplicationEnabled"``,
+    ``"AwsSolutions-IAM5[Resource::*]"``) or a checkov check id
+    (``"CKV_AWS_116"``). cdk-nag rules are acknowledged in their namespaced form
+    so the reason stays in the report; checkov ids become ``checkov:skip``
+    metadata on the CloudFormation resource under ``scope``.
+    """
+    if not reason or not reason.strip():
+        raise ValueError(f"acknowledge: a reason is required for {rule!r}")
+    if rule.startswith("CKV"):
+        _skip_checkov(scope, rule, reason)
+        return
+    pack = rule.split("-", 1)[0]
+    if pack not in NAG_PACKS:
+        raise ValueError(f"acknowledge: {rule!r} names no known pack ({', '.join(NAG_PACKS)})")
+    Validations.of(scope).acknowledge(Acknowledgment(id=f"{pack}::{rule}", reason=reason))
+
+
+def acknowledge_all(scope: IConstruct, rules: Iterable[str], reason: str) -> None:
+    """Acknowledge several findings that share one reason (for example one rule in each pack)."""
+    for rule in rules:
+        acknowledge(scope, rule, reason)
+
+
+def in_every_pack(rule: str, packs: Iterable[str] = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")) -> list[str]:
+    """The rule names of one check that several packs share, e.g. ``S3BucketReplicationEnabled``."""
+    return [f"{pack}-{rule}" for pack in packs]
+
+
+def _skip_checkov(scope: IConstruct, check_id: str, reason: str) -> None:
+    resource = scope if isinstance(scope, CfnResource) else scope.node.default_child
+    if not isinstance(resource, CfnResource):
+        raise TypeError(f"acknowledge: {scope.node.path} has no CloudFormation resource for {check_id}")
+    metadata = resource.get_metadata("checkov") or {}
+    skips = [skip for skip in metadata.get("skip", []) if skip["id"] != check_id]
+    skips.append({"id": check_id, "comment": reason})
+    resource.add_metadata("checkov", {"skip": skips})
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule violated by one resource."""
+
+    tool: str
+    rule: str
+    path: str
+    severity: str = "error"
+    reason: str | None = None  # set when acknowledged
+
+    def __str__(self) -> str:
+        note = f" (acknowledged: {self.reason})" if self.reason else ""
+        return f"[{self.tool}] {self.rule} at {self.path}{note}"
+
+
+@dataclass
+class ComplianceReport:
+    """Findings of every tool for one cloud assembly."""
+
+    findings: list[Finding] = field(default_factory=list)
+    acknowledged: list[Finding] = field(default_factory=list)
+    packs_run: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        """True when no finding is left unacknowledged."""
+        return not self.findings
+
+    def extend(self, other: ComplianceReport) -> None:
+        self.findings.extend(other.findings)
+        self.acknowledged.extend(other.acknowledged)
+        self.packs_run.extend(p for p in other.packs_run if p not in self.packs_run)
+
+    def by_tool(self) -> dict[str, tuple[int, int]]:
+        """``{tool: (unacknowledged, acknowledged)}`` for every tool that ran."""
+        counts: dict[str, list[int]] = {tool: [0, 0] for tool in self.packs_run}
+        for finding in self.findings:
+            counts.setdefault(finding.tool, [0, 0])[0] += 1
+        for finding in self.acknowledged:
+            counts.setdefault(finding.tool, [0, 0])[1] += 1
+        return {tool: (c[0], c[1]) for tool, c in counts.items()}
+
+
+def read_nag_report(outdir: str | os.PathLike[str]) -> ComplianceReport:
+    """Parse ``validation-report.json`` written by a synth with :data:`COLLECT_FINDINGS_CONTEXT`."""
+    report_path = Path(outdir) / "validation-report.json"
+    report = ComplianceReport(packs_run=list(NAG_PACKS))
+    if not report_path.exists():  # no plugin reported anything: every pack passed
+        return report
+    data = json.loads(report_path.read_text())
+    for plugin in data.get("pluginReports", []):
+        tool = plugin["pluginName"]
+        for violation in plugin.get("violations", []):
+            for construct in violation["violatingConstructs"]:
+                report.findings.append(
+                    Finding(tool, violation["ruleName"], construct["constructPath"], violation.get("severity", "error"))
+                )
+        for violation in plugin.get("suppressedViolations", []):
+            for construct in violation["violatingConstructs"]:
+                report.acknowledged.append(
+                    Finding(
+                        tool,
+                        violation["ruleName"],
+                        construct["constructPath"],
+                        violation.get("severity", "error"),
+                        violation.get("reason") or "",
+                    )
+                )
+    return report
+
+
+def run_cfn_lint(
+    template_paths: Iterable[str | os.PathLike[str]], regions: Iterable[str] = ("us-east-1",)
+) -> ComplianceReport:
+    """Lint CloudFormation templates with cfn-lint; errors and warnings are findings."""
+    from cfnlint.api import ManualArgs, lint
+
+    report = ComplianceReport(packs_run=["cfn-lint"])
+    for path in template_paths:
+        for match in lint(Path(path).read_text(), config=ManualArgs(regions=list(regions))):
+            if match.rule.id.startswith("I"):
+                continue  # informational, not a finding
+            report.findings.append(
+                Finding("cfn-lint", f"{match.rule.id} {match.message}", f"{Path(path).name}:{match.linenumber}")
+            )
+    return report
+
+
+def run_checkov(template_paths: Iterable[str | os.PathLike[str]]) -> ComplianceReport:
+    """Run checkov over CloudFormation templates; failed checks are findings, skips acknowledged."""
+    paths = [str(p) for p in template_paths]
+    report = ComplianceReport(packs_run=["checkov"])
+    if not paths:
+        return report
+    command = [
+        sys.executable, "-m", "checkov.main", "--framework", "cloudformation",
+        "--output", "json", "--quiet", "--compact", "--skip-download",
+    ]
+    for path in paths:
+        command += ["--file", path]
+    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if result.returncode not in (0, 1) or not result.stdout.strip():
+        raise RuntimeError(f"checkov failed ({result.returncode}): {result.stderr[-2000:]}")
+    data = json.loads(result.stdout)
+    for run in data if isinstance(data, list) else [data]:
+        results = run.get("results", {})
+        for check in results.get("failed_checks", []):
+            report.findings.append(
+                Finding("checkov", f"{check['check_id']} {check['check_name']}", check["resource"])
+            )
+        for check in results.get("skipped_checks", []):
+            comment = (check.get("check_result") or {}).get("suppress_comment", "")
+            report.acknowledged.append(
+                Finding("checkov", check["check_id"], check["resource"], reason=comment)
+            )
+    return report

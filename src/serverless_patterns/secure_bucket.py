@@ -1,0 +1,466 @@
+"""SecureBucket: an S3 bucket that cannot be configured into an insecure state."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Duration, RemovalPolicy, Stack, aws_iam as iam, aws_kms as kms, aws_s3 as s3
+from constructs import Construct
+
+from . import _actions
+from ._defaults import allow_service_to_use_key, customer_managed_key
+from ._validation import PropErrors, duration_in_days, is_token, require_type
+from .compliance import acknowledge, acknowledge_all, in_every_pack
+from .tagging import apply_tags, validate_tags
+
+_ALLOWED_ENCRYPTION = (s3.BucketEncryption.KMS, s3.BucketEncryption.S3_MANAGED, s3.BucketEncryption.DSSE)
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_LOG_PREFIX_FOR_ACCESS_LOGS = "access-logs/"
+
+NO_REPLICATION_REASON = (
+    "Replication needs a destination bucket, normally in another Region and account, that only the "
+    "caller can own; the construct cannot create one. Versioning, RETAIN and optional Object Lock "
+    "protect the data against deletion and overwrite."
+)
+LOG_SINK_REASON = (
+    "This bucket is the server access log sink; logging it into itself or another bucket would only "
+    "move the problem (an infinite chain of log buckets)."
+)
+
+
+class SecureBucket(Construct):
+    """An S3 bucket that is encrypted, private, TLS-only, versioned, logged and retained.
+
+    Parameters
+    ----------
+    scope, id
+        The construct's parent and id.
+    encryption
+        ``s3.BucketEncryption.KMS`` (default) uses a customer-managed key with rotation and an
+        S3 bucket key; ``S3_MANAGED`` (SSE-S3) or ``DSSE`` only when asked for. ``UNENCRYPTED``
+        and ``KMS_MANAGED`` (the AWS-managed ``aws/s3`` key) are refused.
+    encryption_key
+        A key of your own for ``KMS``. Default: a new customer-managed key.
+    versioned
+        Default: True. Object Lock requires it.
+    object_lock_enabled
+        Enable Object Lock at creation (cannot be enabled later). Default: False.
+    object_lock_default_retention
+        Default retention, e.g. ``s3.ObjectLockRetention.governance(Duration.days(30))``.
+        Default: none (objects are lockable, nothing is locked by default).
+    server_access_logs_bucket
+        Where server access logs go. Default: a hardened log bucket created by this construct.
+    server_access_logs_prefix
+        Key prefix for the logs. Default: ``"access-logs/"``.
+    access_logs_opt_out_reason
+        Turn server access logging off; the reason becomes the acknowledgement's reason in the
+        compliance report. Default: None (logging on).
+    log_retention
+        How long the created log bucket keeps logs. Default: 365 days.
+    noncurrent_version_expiration
+        Delete versions this long after they stop being current. Default: 90 days.
+    abort_incomplete_multipart_upload_after
+        Default: 7 days.
+    transitions
+        Storage-class transitions for current objects. Default: none.
+    lifecycle_rules
+        Further lifecycle rules, added after the defaults. Default: none.
+    removal_policy
+        Default: ``RemovalPolicy.RETAIN``. ``DESTROY`` is for throwaway stacks only; CloudFormation
+        refuses to delete a bucket that still holds objects.
+    event_bridge_enabled
+        Send object events to Amazon EventBridge, set on the bucket resource itself (no helper
+        Lambda). Default: False.
+    cors
+        CORS rules, e.g. for browser uploads through presigned URLs. Default: none.
+    bucket_name
+        A physical name. Default: generated (fixed names collide globally and block replacement).
+    enforce_ssl, minimum_tls_version, block_public_access, object_ownership
+        Accepted only at their secure values (True, 1.2 or higher, ``BLOCK_ALL``,
+        ``BUCKET_OWNER_ENFORCED``), so that code written for ``s3.Bucket`` fails loudly instead
+        of silently weakening the bucket.
+    tags
+        Tags for every resource the construct creates. Default: none (the construct's own
+        ``serverless-patterns:construct`` tag is always added).
+
+    Examples
+    --------
+    >>> docs = SecureBucket(stack, "Docs")  # doctest: +SKIP
+    >>> docs.grant_read(function, key_prefix="incoming/")  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        encryption: s3.BucketEncryption = s3.BucketEncryption.KMS,
+        encryption_key: kms.IKey | None = None,
+        versioned: bool = True,
+        object_lock_enabled: bool = False,
+        object_lock_default_retention: s3.ObjectLockRetention | None = None,
+        server_access_logs_bucket: s3.IBucket | None = None,
+        server_access_logs_prefix: str | None = None,
+        access_logs_opt_out_reason: str | None = None,
+        log_retention: Duration | None = None,
+        noncurrent_version_expiration: Duration | None = None,
+        abort_incomplete_multipart_upload_after: Duration | None = None,
+        transitions: Sequence[s3.Transition] = (),
+        lifecycle_rules: Sequence[s3.LifecycleRule] = (),
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        event_bridge_enabled: bool = False,
+        cors: Sequence[s3.CorsRule] = (),
+        bucket_name: str | None = None,
+        enforce_ssl: bool = True,
+        minimum_tls_version: float = 1.2,
+        block_public_access: s3.BlockPublicAccess | None = None,
+        object_ownership: s3.ObjectOwnership = s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
+        _validate(**{k: v for k, v in locals().items() if k not in ("self", "scope", "id", "__class__")})
+        super().__init__(scope, id)
+        noncurrent_version_expiration = noncurrent_version_expiration or Duration.days(90)
+        abort_after = abort_incomplete_multipart_upload_after or Duration.days(7)
+        logs_prefix = server_access_logs_prefix or _LOG_PREFIX_FOR_ACCESS_LOGS
+
+        self.encryption_key: kms.IKey | None = None
+        if encryption in (s3.BucketEncryption.KMS, s3.BucketEncryption.DSSE):
+            self.encryption_key = encryption_key or customer_managed_key(
+                self, "Key", description=f"Encrypts objects in {self.node.path}"
+            )
+
+        self.log_bucket: s3.IBucket | None = None
+        if access_logs_opt_out_reason is None:
+            self.log_bucket = server_access_logs_bucket or self._create_log_bucket(log_retention)
+
+        self.bucket = s3.Bucket(
+            self,
+            "Resource",
+            bucket_name=bucket_name,
+            encryption=encryption,
+            encryption_key=self.encryption_key,
+            bucket_key_enabled=encryption is s3.BucketEncryption.KMS,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            enforce_ssl=True,
+            minimum_tls_version=max(minimum_tls_version, 1.2),
+            versioned=versioned,
+            object_lock_enabled=object_lock_enabled or None,
+            object_lock_default_retention=object_lock_default_retention,
+            # Passed as an import so CDK does not try ACL grants; the policy is added below.
+            server_access_logs_bucket=_as_import(self, self.log_bucket),
+            server_access_logs_prefix=logs_prefix if self.log_bucket else None,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="secure-defaults",
+                    abort_incomplete_multipart_upload_after=abort_after,
+                    noncurrent_version_expiration=noncurrent_version_expiration if versioned else None,
+                    transitions=list(transitions) or None,
+                ),
+                *lifecycle_rules,
+            ],
+            cors=list(cors) or None,
+            removal_policy=removal_policy,
+        )
+        if event_bridge_enabled:
+            # Set on the resource itself: the L2 prop deploys a notifications Lambda for this.
+            self.bucket.node.default_child.add_property_override(
+                "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
+            )
+        if self.log_bucket is not None:
+            _allow_log_delivery(self.log_bucket, source=self.bucket, prefix=logs_prefix)
+        else:
+            acknowledge_all(
+                self.bucket,
+                ["AwsSolutions-S1", *in_every_pack("S3BucketLoggingEnabled")],
+                access_logs_opt_out_reason or "",
+            )
+            acknowledge(self.bucket, "CKV_AWS_18", access_logs_opt_out_reason or "")
+        acknowledge_all(self.bucket, in_every_pack("S3BucketReplicationEnabled"), NO_REPLICATION_REASON)
+        acknowledge(self.bucket, "CKV_AWS_144", NO_REPLICATION_REASON)
+        apply_tags(self, "SecureBucket", tags)
+
+    # ---- the log bucket -------------------------------------------------------------------
+
+    def _create_log_bucket(self, retention: Duration | None) -> s3.Bucket:
+        key = self.encryption_key if isinstance(self.encryption_key, kms.Key) else None
+        log_bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.KMS if key else s3.BucketEncryption.S3_MANAGED,
+            encryption_key=key,
+            bucket_key_enabled=bool(key),
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            versioned=True,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-logs",
+                    expiration=retention or Duration.days(365),
+                    noncurrent_version_expiration=Duration.days(30),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        if key is not None:
+            allow_service_to_use_key(
+                key,
+                "logging.s3.amazonaws.com",
+                actions=_actions.KMS_ENCRYPT,
+                source_account=Stack.of(self).account,
+            )
+        acknowledge_all(log_bucket, ["AwsSolutions-S1", *in_every_pack("S3BucketLoggingEnabled")], LOG_SINK_REASON)
+        acknowledge(log_bucket, "CKV_AWS_18", LOG_SINK_REASON)
+        acknowledge_all(log_bucket, in_every_pack("S3BucketReplicationEnabled"), NO_REPLICATION_REASON)
+        acknowledge(log_bucket, "CKV_AWS_144", NO_REPLICATION_REASON)
+        if key is None:
+            # Only with a user-supplied key, whose policy this construct cannot extend.
+            acknowledge_all(
+                log_bucket,
+                in_every_pack("S3DefaultEncryptionKMS"),
+                "The data bucket uses a key this construct does not own, so the S3 log delivery "
+                "service cannot be granted use of it; the log sink uses SSE-S3. Pass "
+                "server_access_logs_bucket to choose its encryption.",
+            )
+            acknowledge(log_bucket, "CKV_AWS_145", "See S3DefaultEncryptionKMS acknowledgement.")
+        return log_bucket
+
+    # ---- grants ---------------------------------------------------------------------------
+
+    def grant_read(self, grantee: iam.IGrantable, *, key_prefix: str = "") -> iam.Grant:
+        """Allow ``grantee`` to read objects (optionally under ``key_prefix``) and list the bucket."""
+        self._grant_list(grantee, key_prefix)
+        return self._grant(grantee, _actions.S3_READ_OBJECTS, _actions.KMS_DECRYPT, key_prefix)
+
+    def grant_write(self, grantee: iam.IGrantable, *, key_prefix: str = "") -> iam.Grant:
+        """Allow ``grantee`` to put and delete objects (optionally under ``key_prefix``)."""
+        return self._grant(grantee, _actions.S3_WRITE_OBJECTS, _actions.KMS_ENCRYPT, key_prefix)
+
+    def grant_read_write(self, grantee: iam.IGrantable, *, key_prefix: str = "") -> iam.Grant:
+        """Both :meth:`grant_read` and :meth:`grant_write`."""
+        self.grant_read(grantee, key_prefix=key_prefix)
+        return self.grant_write(grantee, key_prefix=key_prefix)
+
+    def _grant(
+        self, grantee: iam.IGrantable, s3_actions: list[str], kms_actions: list[str], key_prefix: str
+    ) -> iam.Grant:
+        _validate_key_prefix(key_prefix)
+        object_arn = self.bucket.arn_for_objects(f"{key_prefix}*")
+        grant = iam.Grant.add_to_principal(grantee=grantee, actions=s3_actions, resource_arns=[object_arn])
+        if self.encryption_key is not None:
+            self.encryption_key.grant(grantee, *kms_actions)
+        _acknowledge_object_arn(grantee, self.bucket, key_prefix)
+        return grant
+
+    def _grant_list(self, grantee: iam.IGrantable, key_prefix: str) -> None:
+        conditions = {"StringLike": {"s3:prefix": [f"{key_prefix}*"]}} if key_prefix else None
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(actions=_actions.S3_LIST, resources=[self.bucket.bucket_arn], conditions=conditions)
+        )
+
+    # ---- convenience ----------------------------------------------------------------------
+
+    @property
+    def bucket_name(self) -> str:
+        return self.bucket.bucket_name
+
+    @property
+    def bucket_arn(self) -> str:
+        return self.bucket.bucket_arn
+
+    @property
+    def ibucket(self) -> s3.IBucket:
+        """The bucket as ``s3.IBucket``, for APIs that take the interface."""
+        return self.bucket
+
+
+def _acknowledge_object_arn(grantee: iam.IGrantable, bucket: s3.Bucket, key_prefix: str) -> None:
+    """Object ARNs end in ``*`` by nature; acknowledge exactly that pattern on the grantee."""
+    principal = grantee.grant_principal
+    if not isinstance(principal, Construct):
+        return
+    logical_id = Stack.of(bucket).get_logical_id(bucket.node.default_child)
+    acknowledge(
+        principal,
+        f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{key_prefix}*]",
+        "Object-level S3 permissions name objects by key pattern; the pattern is limited to this "
+        f"bucket{' and the prefix ' + repr(key_prefix) if key_prefix else ''}.",
+    )
+
+
+def _allow_log_delivery(log_bucket: s3.IBucket, *, source: s3.Bucket, prefix: str) -> None:
+    log_bucket.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=None,
+            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+            actions=["s3:PutObject"],
+            resources=[log_bucket.arn_for_objects(f"{prefix}*")],
+            conditions={
+                "ArnLike": {"aws:SourceArn": source.bucket_arn},
+                "StringEquals": {"aws:SourceAccount": Stack.of(source).account},
+            },
+        )
+    )
+
+
+def _as_import(scope: Construct, bucket: s3.IBucket | None) -> s3.IBucket | None:
+    if bucket is None:
+        return None
+    return s3.Bucket.from_bucket_attributes(
+        scope, "AccessLogsTarget", bucket_name=bucket.bucket_name, bucket_arn=bucket.bucket_arn
+    )
+
+
+def _validate_key_prefix(key_prefix: str) -> None:
+    if not isinstance(key_prefix, str):
+        raise TypeError(f"SecureBucket: key_prefix must be str, got {key_prefix!r}")
+    if key_prefix.startswith("/") or "*" in key_prefix:
+        raise ValueError(f"SecureBucket: key_prefix={key_prefix!r}: must not start with '/' or contain '*'")
+
+
+def _validate(
+    *,
+    encryption: s3.BucketEncryption,
+    encryption_key: kms.IKey | None,
+    versioned: bool,
+    object_lock_enabled: bool,
+    object_lock_default_retention: s3.ObjectLockRetention | None,
+    server_access_logs_bucket: s3.IBucket | None,
+    server_access_logs_prefix: str | None,
+    access_logs_opt_out_reason: str | None,
+    log_retention: Duration | None,
+    noncurrent_version_expiration: Duration | None,
+    abort_incomplete_multipart_upload_after: Duration | None,
+    transitions: Sequence[s3.Transition],
+    lifecycle_rules: Sequence[s3.LifecycleRule],
+    removal_policy: RemovalPolicy,
+    event_bridge_enabled: bool,
+    cors: Sequence[s3.CorsRule],
+    bucket_name: str | None,
+    enforce_ssl: bool,
+    minimum_tls_version: float,
+    block_public_access: s3.BlockPublicAccess | None,
+    object_ownership: s3.ObjectOwnership,
+    tags: Mapping[str, str] | None,
+) -> None:
+    name = "SecureBucket"
+    require_type(name, "encryption", encryption, s3.BucketEncryption)
+    require_type(name, "encryption_key", encryption_key, kms.IKey)
+    require_type(name, "server_access_logs_bucket", server_access_logs_bucket, s3.IBucket)
+    require_type(name, "object_lock_default_retention", object_lock_default_retention, s3.ObjectLockRetention)
+    require_type(name, "removal_policy", removal_policy, RemovalPolicy)
+    for prop, value in (
+        ("log_retention", log_retention),
+        ("noncurrent_version_expiration", noncurrent_version_expiration),
+        ("abort_incomplete_multipart_upload_after", abort_incomplete_multipart_upload_after),
+    ):
+        require_type(name, prop, value, Duration)
+    for prop, value in (
+        ("versioned", versioned),
+        ("object_lock_enabled", object_lock_enabled),
+        ("event_bridge_enabled", event_bridge_enabled),
+        ("enforce_ssl", enforce_ssl),
+    ):
+        require_type(name, prop, value, bool)
+    validate_tags(name, tags)
+
+    errors = PropErrors(name)
+    errors.check(
+        encryption in _ALLOWED_ENCRYPTION,
+        "encryption",
+        encryption,
+        "objects must be encrypted with a key you control: use KMS (default), or ask for "
+        "S3_MANAGED or DSSE explicitly",
+    )
+    errors.check(
+        encryption_key is None or encryption in (s3.BucketEncryption.KMS, s3.BucketEncryption.DSSE),
+        "encryption_key",
+        encryption_key,
+        f"a key is only used with KMS or DSSE encryption, not {encryption}",
+    )
+    errors.check(
+        not object_lock_enabled or versioned,
+        "object_lock_enabled",
+        object_lock_enabled,
+        "Object Lock requires versioned=True",
+    )
+    errors.check(
+        object_lock_default_retention is None or object_lock_enabled,
+        "object_lock_default_retention",
+        object_lock_default_retention,
+        "a default retention requires object_lock_enabled=True",
+    )
+    errors.check(
+        not (access_logs_opt_out_reason is not None and server_access_logs_bucket is not None),
+        "access_logs_opt_out_reason",
+        access_logs_opt_out_reason,
+        "cannot opt out of access logs and pass server_access_logs_bucket at the same time",
+    )
+    errors.check(
+        access_logs_opt_out_reason is None or bool(str(access_logs_opt_out_reason).strip()),
+        "access_logs_opt_out_reason",
+        access_logs_opt_out_reason,
+        "say why access logs are not needed (the reason is recorded in the compliance report)",
+    )
+    errors.check(
+        enforce_ssl is True,
+        "enforce_ssl",
+        enforce_ssl,
+        "requests without TLS expose data and credentials in transit; it cannot be turned off",
+    )
+    errors.check(
+        isinstance(minimum_tls_version, (int, float)) and minimum_tls_version >= 1.2,
+        "minimum_tls_version",
+        minimum_tls_version,
+        "TLS 1.0 and 1.1 are deprecated; use 1.2 or higher",
+    )
+    errors.check(
+        block_public_access is None or _blocks_all(block_public_access),
+        "block_public_access",
+        block_public_access,
+        "every public-access block must stay on; share data through grants or CloudFront with OAC",
+    )
+    errors.check(
+        object_ownership is s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        "object_ownership",
+        object_ownership,
+        "ACLs stay disabled (BUCKET_OWNER_ENFORCED); grant access with policies",
+    )
+    errors.check(
+        bucket_name is None or is_token(bucket_name) or bool(_BUCKET_NAME.match(bucket_name)),
+        "bucket_name",
+        bucket_name,
+        "must be 3-63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit",
+    )
+    errors.check(
+        server_access_logs_prefix is None or not str(server_access_logs_prefix).startswith("/"),
+        "server_access_logs_prefix",
+        server_access_logs_prefix,
+        "must not start with '/'",
+    )
+    for prop, value, minimum in (
+        ("log_retention", log_retention, 1),
+        ("noncurrent_version_expiration", noncurrent_version_expiration, 1),
+        ("abort_incomplete_multipart_upload_after", abort_incomplete_multipart_upload_after, 1),
+    ):
+        days = duration_in_days(value)
+        errors.check(
+            days is None or (days >= minimum and days == int(days)),
+            prop,
+            f"{days} days" if days is not None else value,
+            f"must be a whole number of days, at least {minimum}",
+        )
+    errors.raise_if_any()
+
+
+def _blocks_all(value: s3.BlockPublicAccess) -> bool:
+    return bool(
+        value.block_public_acls
+        and value.block_public_policy
+        and value.ignore_public_acls
+        and value.restrict_public_buckets
+    )

@@ -1,0 +1,147 @@
+"""Shared test harness: synthesize once, check compliance, snapshot a normalised template.
+
+Every construct's tests use :func:`synthesize` from a module-scoped fixture, so
+each configuration is synthesized once per test module.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App, Environment, Stack
+from aws_cdk.assertions import Template
+
+from serverless_patterns.compliance import (
+    COLLECT_FINDINGS_CONTEXT,
+    ComplianceReport,
+    add_nag_packs,
+    read_nag_report,
+    run_cfn_lint,
+    run_checkov,
+)
+
+#: Account and Region for tests that need a concrete environment (lookups, Region-specific ARNs).
+TEST_ENV = Environment(account="123456789012", region="us-east-1")
+
+_HASH = re.compile(r"[0-9a-f]{64}")
+_DROPPED_METADATA = ("aws:asset:", "aws:cdk:")
+
+
+@dataclass
+class Synthesized:
+    """A synthesized stack with its template and compliance results."""
+
+    stack_name: str
+    outdir: Path
+    template: dict[str, Any]
+    nag: ComplianceReport
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def assertions(self) -> Template:
+        return Template.from_json(self.template)
+
+    @property
+    def template_path(self) -> Path:
+        return self.outdir / f"{self.stack_name}.template.json"
+
+    @cached_property
+    def cfn_lint(self) -> ComplianceReport:
+        region = self.template_region()
+        return run_cfn_lint([self.template_path], regions=[region])
+
+    @cached_property
+    def checkov(self) -> ComplianceReport:
+        return run_checkov([self.template_path])
+
+    def template_region(self) -> str:
+        return self.extra.get("region") or "us-east-1"
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {
+            logical_id: resource
+            for logical_id, resource in self.template["Resources"].items()
+            if resource["Type"] == resource_type
+        }
+
+    def only(self, resource_type: str) -> dict[str, Any]:
+        """The properties of the single resource of ``resource_type``."""
+        found = self.resources(resource_type)
+        assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
+        return next(iter(found.values())).get("Properties", {})
+
+    def normalised(self) -> dict[str, Any]:
+        return normalise_template(self.template)
+
+
+def synthesize(
+    build: Callable[[Stack], Any],
+    *,
+    stack_name: str = "Test",
+    env: Environment | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> Synthesized:
+    """Build a fresh app and stack, run ``build(stack)``, synthesize with the five nag packs.
+
+    Findings are collected, not raised. ``build`` may return a value, kept in ``extra["built"]``.
+    """
+    outdir = Path(tempfile.mkdtemp(prefix="sp-synth-"))
+    app = App(outdir=str(outdir), context={**COLLECT_FINDINGS_CONTEXT, **(context or {})})
+    stack = Stack(app, stack_name, env=env)
+    built = build(stack)
+    add_nag_packs(app)
+    assembly = app.synth()
+    template = assembly.get_stack_by_name(stack_name).template
+    return Synthesized(
+        stack_name=stack_name,
+        outdir=outdir,
+        template=template,
+        nag=read_nag_report(outdir),
+        extra={"built": built, "region": env.region if env else None},
+    )
+
+
+def normalise_template(template: dict[str, Any]) -> dict[str, Any]:
+    """Drop what changes without the template changing: asset hashes, bootstrap and CDK metadata."""
+    result = copy.deepcopy(template)
+    result.get("Parameters", {}).pop("BootstrapVersion", None)
+    if not result.get("Parameters"):
+        result.pop("Parameters", None)
+    result.get("Rules", {}).pop("CheckBootstrapVersion", None)
+    if not result.get("Rules"):
+        result.pop("Rules", None)
+    result.get("Resources", {}).pop("CDKMetadata", None)
+    if result.get("Conditions", {}).keys() == {"CDKMetadataAvailable"}:
+        del result["Conditions"]
+    for resource in result.get("Resources", {}).values():
+        metadata = resource.get("Metadata")
+        if metadata:
+            for key in [k for k in metadata if k.startswith(_DROPPED_METADATA)]:
+                del metadata[key]
+            if not metadata:
+                del resource["Metadata"]
+    return json.loads(_HASH.sub("<asset-hash>", json.dumps(result, sort_keys=True)))
+
+
+def assert_compliant(synth: Synthesized) -> None:
+    """Zero unacknowledged findings in the five packs, cfn-lint and checkov; every acknowledgement reasoned."""
+    problems = [*synth.nag.findings, *synth.cfn_lint.findings, *synth.checkov.findings]
+    assert not problems, "unacknowledged findings:\n" + "\n".join(map(str, problems))
+    unreasoned = [a for a in [*synth.nag.acknowledged, *synth.checkov.acknowledged] if not (a.reason or "").strip()]
+    assert not unreasoned, "acknowledgements without a reason:\n" + "\n".join(map(str, unreasoned))
+
+
+def acknowledged_rules(synth: Synthesized) -> dict[str, set[str]]:
+    """``{construct path: {rule, ...}}`` of every acknowledged finding (cdk-nag and checkov)."""
+    result: dict[str, set[str]] = {}
+    for finding in [*synth.nag.acknowledged, *synth.checkov.acknowledged]:
+        result.setdefault(finding.path, set()).add(finding.rule.split(" ")[0])
+    return result
