@@ -181,7 +181,7 @@ def run_checkov(template_paths: Iterable[str | os.PathLike[str]]) -> ComplianceR
         return report
     command = [
         sys.executable, "-m", "checkov.main", "--framework", "cloudformation",
-        "--output", "json", "--quiet", "--compact", "--skip-download",
+        "--output", "json", "--skip-download",
     ]
     for path in paths:
         command += ["--file", path]

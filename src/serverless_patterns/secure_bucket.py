@@ -178,7 +178,6 @@ class SecureBucket(Construct):
             )
             acknowledge(self.bucket, "CKV_AWS_18", access_logs_opt_out_reason or "")
         acknowledge_all(self.bucket, in_every_pack("S3BucketReplicationEnabled"), NO_REPLICATION_REASON)
-        acknowledge(self.bucket, "CKV_AWS_144", NO_REPLICATION_REASON)
         apply_tags(self, "SecureBucket", tags)
 
     # ---- the log bucket -------------------------------------------------------------------
@@ -213,10 +212,8 @@ class SecureBucket(Construct):
                 actions=_actions.KMS_ENCRYPT,
                 source_account=Stack.of(self).account,
             )
-        acknowledge_all(log_bucket, ["AwsSolutions-S1", *in_every_pack("S3BucketLoggingEnabled")], LOG_SINK_REASON)
         acknowledge(log_bucket, "CKV_AWS_18", LOG_SINK_REASON)
         acknowledge_all(log_bucket, in_every_pack("S3BucketReplicationEnabled"), NO_REPLICATION_REASON)
-        acknowledge(log_bucket, "CKV_AWS_144", NO_REPLICATION_REASON)
         if key is None:
             # Only with a user-supplied key, whose policy this construct cannot extend.
             acknowledge_all(

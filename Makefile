@@ -1,0 +1,53 @@
+# Everything a newcomer needs, installed into the checkout: a virtualenv with the
+# package and its development tools, Node 22 and the pinned CDK CLI (package.json).
+# Targets are idempotent; stamps make re-runs skip what is already installed.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+NODE_BIN := $(CURDIR)/node_modules/.bin
+# jsii (inside aws-cdk-lib) and the CDK CLI run on the pinned Node 22, not the machine's Node.
+export JSII_NODE := $(NODE_BIN)/node
+export PATH := $(NODE_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
+PYTEST_ARGS ?=
+
+.PHONY: help setup main test docs synth bench clean
+
+help:
+	@echo "make main   - synthesize the flagship app, check compliance, run the document flow locally"
+	@echo "make test   - run the test suite (installs everything first)"
+	@echo "make docs   - build the documentation site into site/"
+	@echo "make synth  - cdk synth through the pinned CLI"
+	@echo "make bench  - run the benchmarks"
+
+setup: .stamps/python .stamps/node
+
+.stamps/python: pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@mkdir -p .stamps && touch $@
+
+.stamps/node: package.json package-lock.json
+	@npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p .stamps && touch $@
+
+main: setup
+	@$(PY) scripts/main_job.py
+
+test: setup
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+docs: setup
+	@$(PY) -m mkdocs build --strict
+
+synth: setup
+	@cdk synth --quiet
+
+bench: setup
+	@$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) node_modules .stamps cdk.out site dist build

