@@ -10,10 +10,11 @@ PY := $(VENV)/bin/python
 NODE_BIN := $(CURDIR)/node_modules/.bin
 # jsii (inside aws-cdk-lib) and the CDK CLI run on the pinned Node 22, not the machine's Node.
 export JSII_NODE := $(NODE_BIN)/node
+export NO_MKDOCS_2_WARNING := 1
 export PATH := $(NODE_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: help setup main test docs synth bench clean
+.PHONY: help setup main test docs synth bench release release-dry-run clean
 
 help:
 	@echo "make main   - synthesize the flagship app, check compliance, run the document flow locally"
@@ -21,13 +22,14 @@ help:
 	@echo "make docs   - build the documentation site into site/"
 	@echo "make synth  - cdk synth through the pinned CLI"
 	@echo "make bench  - run the benchmarks"
+	@echo "make release-dry-run / make release - build, twine check, (publish to PyPI)"
 
 setup: .stamps/python .stamps/node
 
-.stamps/python: pyproject.toml
+.stamps/python: pyproject.toml constraints.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@mkdir -p .stamps && touch $@
 
 .stamps/node: package.json package-lock.json
@@ -48,6 +50,12 @@ synth: setup
 
 bench: setup
 	@$(PY) benchmarks/run_all.py
+
+release-dry-run: setup
+	@$(PY) scripts/release.py --dry-run
+
+release: setup
+	@$(PY) scripts/release.py
 
 clean:
 	rm -rf $(VENV) node_modules .stamps cdk.out site dist build

@@ -89,3 +89,13 @@ print("open findings:", len(report.findings))
 for finding in report.findings:
     print(finding)
 """
+
+
+@pytest.mark.slow
+def test_release_dry_run_builds_and_checks_both_artifacts():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "release.py"), "--dry-run"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "release dry run OK" in result.stdout
+    assert "PASSED" in result.stdout  # twine check --strict on both artifacts
