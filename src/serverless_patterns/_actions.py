@@ -10,3 +10,64 @@ S3_LIST = ["s3:ListBucket"]
 
 KMS_DECRYPT = ["kms:Decrypt"]
 KMS_ENCRYPT = ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"]
+
+# What a service needs from a key to publish into an encrypted SNS topic or SQS queue
+# (CloudWatch alarms -> SNS, SNS -> SQS).
+KMS_FOR_SERVICE_PUBLISHERS = ["kms:Decrypt", "kms:GenerateDataKey"]
+# What CloudWatch Logs needs from a key to encrypt a log group.
+KMS_FOR_CLOUDWATCH_LOGS = [
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:DescribeKey",
+]
+# Network interfaces of a Lambda function in a VPC (what AWSLambdaVPCAccessExecutionRole grants).
+EC2_LAMBDA_VPC_ENIS = [
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+]
+
+# DynamoDB items (AuditedTable). Transactions need no actions of their own: TransactGetItems is
+# authorised by GetItem, TransactWriteItems by PutItem/UpdateItem/DeleteItem/ConditionCheckItem.
+DYNAMODB_READ_DATA = [
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+]
+# Secondary indexes answer only queries and scans.
+DYNAMODB_READ_INDEX = ["dynamodb:Query", "dynamodb:Scan"]
+DYNAMODB_WRITE_DATA = [
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+]
+DYNAMODB_READ_STREAM = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+# ListStreams has no resource-level permissions (its resource is "*"); stream consumers such as
+# Lambda event source mappings call it.
+DYNAMODB_LIST_STREAMS = ["dynamodb:ListStreams"]
+# What a caller of a DynamoDB table encrypted with a customer-managed key needs from the key.
+KMS_DYNAMODB_READ = ["kms:Decrypt", "kms:DescribeKey"]
+KMS_DYNAMODB_WRITE = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+
+# Key-policy actions for services that encrypt on your behalf (CloudTrail log files, legacy
+# CloudFront log delivery); AWS documents them as kms:GenerateDataKey*, of which S3 and CloudTrail
+# call GenerateDataKey. CloudWatch Logs and vended-log delivery (delivery.logs.amazonaws.com) use
+# KMS_FOR_CLOUDWATCH_LOGS, the actions AWS's kms:Encrypt*/ReEncrypt*/GenerateDataKey*/Describe*
+# stand for.
+KMS_GENERATE_DATA_KEY = ["kms:GenerateDataKey"]
+KMS_DESCRIBE = ["kms:DescribeKey"]
+
+CLOUDWATCH_LOGS_WRITE = ["logs:CreateLogStream", "logs:PutLogEvents"]
+
+# The API key authorizer reads one permissions item by its key, nothing else (no Query, no Scan).
+DYNAMODB_GET_ITEM = ["dynamodb:GetItem"]
