@@ -1,0 +1,1184 @@
+"""AlertingFunction: a Lambda function that tells someone when it fails."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import jsii
+from aws_cdk import ArnFormat, Duration, Fn, RemovalPolicy, Stack, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from . import _actions
+from ._defaults import DEFAULT_LOG_RETENTION, customer_managed_key
+from ._roles import ManagedPolicyRole
+from ._validation import PropErrors, is_token, require_type
+from .alert_topic import AlertTopic, check_email
+from .compliance import acknowledge, acknowledge_all, in_every_pack
+from .tagging import apply_tags, validate_tags
+
+#: Runtimes accepted, newest first, with the date Lambda deprecates each (end of standard support).
+#: Older runtimes (python3.10 and earlier, nodejs20.x and earlier) are deprecated and refused.
+SUPPORTED_RUNTIMES: Mapping[str, str] = {
+    "python3.14": "2029-06-30",
+    "python3.13": "2029-06-30",
+    "python3.12": "2028-10-31",
+    "python3.11": "2027-06-30",
+    "nodejs24.x": "2028-04-30",
+    "nodejs22.x": "2027-04-30",
+}
+
+#: Defaults of the function itself.
+DEFAULT_MEMORY_SIZE = 256
+DEFAULT_TIMEOUT = Duration.seconds(10)
+DEFAULT_RETRY_ATTEMPTS = 2
+#: How long the dead-letter queue keeps failed events (the SQS maximum).
+DEAD_LETTER_RETENTION = Duration.days(14)
+
+#: The Powertools for AWS Lambda (Python) layer published by AWS in every commercial Region.
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+POWERTOOLS_LAYER_VERSION = 38
+_POWERTOOLS_PYTHON = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
+
+NO_VPC_REASON = (
+    "The function reaches only AWS service APIs, over TLS with IAM-signed requests, and no private "
+    "network resources; a VPC would add network interfaces, NAT or endpoint cost and cold-start "
+    "latency without reducing its exposure. Pass vpc= when it must reach private resources."
+)
+NO_RESERVED_CONCURRENCY_REASON = (
+    "No reserved concurrency by default: a reservation is carved out of the account's regional pool "
+    "and fails to deploy when it would leave less than the minimum unreserved concurrency (10 in new "
+    "accounts, 100 otherwise). Throttles are alarmed instead; set reserved_concurrent_executions to "
+    "cap or guarantee capacity."
+)
+DLQ_REASON = "This queue is the function's dead-letter queue; a dead-letter queue has no dead-letter queue of its own."
+ASYNC_FAILURES_TO_DLQ_REASON = (
+    "Failed asynchronous invocations go to the function's dead-letter queue (DeadLetterConfig); an "
+    "on-failure destination would deliver each failure a second time. Pass on_failure to add one."
+)
+SQS_SOURCE_FAILURES_REASON = (
+    "Event source mappings for SQS accept no on-failure destination; messages that keep failing move "
+    "to the source queue's own dead-letter queue through its redrive policy."
+)
+_WILDCARD_REASONS = {
+    "xray": "X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) has no resource-level permissions",
+    "streams": "dynamodb:ListStreams (stream event sources) has no resource-level permissions",
+}
+
+NETWORK_INTERFACES_REASON = (
+    "Lambda creates, describes and deletes the network interfaces of a function in a VPC with the "
+    "execution role; these are the actions of AWSLambdaVPCAccessExecutionRole, on '*' as there: "
+    "ec2:Describe* takes no resource, and the interfaces do not exist before Lambda creates them. "
+    "They sit in a policy of their own so that no other statement shares this acknowledgement."
+)
+
+_ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_RESERVED_ENV = frozenset(
+    {
+        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+    }
+)
+_SECRET_REFERENCE = re.compile(r"\{\{resolve:(secretsmanager|ssm-secure):")
+
+
+@dataclass(frozen=True)
+class AlarmOptions:
+    """Thresholds of the alarms an :class:`AlertingFunction` creates.
+
+    Set a threshold to ``None`` to switch that alarm off. Every alarm treats missing data as
+    not breaching (no invocations is not a failure).
+
+    Parameters
+    ----------
+    errors
+        Alarm when the function reports at least this many errors (``Errors``, sum) in one period.
+        Default: 1.
+    throttles
+        Alarm when at least this many invocations are throttled (``Throttles``, sum). Default: 1.
+    duration_percent_of_timeout
+        Alarm when the p99 duration exceeds this percentage of the timeout: the function is about
+        to time out. Default: 80.
+    dead_letter_messages
+        Alarm when the dead-letter queue holds at least this many messages
+        (``ApproximateNumberOfMessagesVisible``, maximum). Default: 1.
+    iterator_age
+        Stream event sources only: alarm when the oldest record a batch read was this old
+        (``IteratorAge``, maximum): the function is falling behind the stream. Default: 5 minutes.
+    period
+        The period of every alarm, a whole number of minutes. Default: 5 minutes.
+    evaluation_periods
+        How many consecutive breaching periods raise an alarm. Default: 1.
+    notify_on_recovery
+        Also notify when an alarm returns to OK. Default: True.
+    """
+
+    errors: float | None = 1
+    throttles: float | None = 1
+    duration_percent_of_timeout: float | None = 80
+    dead_letter_messages: float | None = 1
+    iterator_age: Duration | None = field(default_factory=lambda: Duration.minutes(5))
+    period: Duration = field(default_factory=lambda: Duration.minutes(5))
+    evaluation_periods: int = 1
+    notify_on_recovery: bool = True
+
+
+#: The alarms every AlertingFunction gets unless told otherwise.
+DEFAULT_ALARMS = AlarmOptions()
+
+
+def powertools_layer(
+    scope: Construct,
+    runtime: lambda_.Runtime = lambda_.Runtime.PYTHON_3_14,
+    architecture: lambda_.Architecture = lambda_.Architecture.ARM_64,
+    *,
+    version: int = POWERTOOLS_LAYER_VERSION,
+) -> lambda_.ILayerVersion:
+    """The public Powertools for AWS Lambda (Python) v3 layer for the stack's Region.
+
+    The ARN is ``arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-{python3XY}-
+    {x86_64|arm64}:{version}``. In an environment-agnostic stack the Region is resolved at deploy
+    time (``${AWS::Region}``). The layer is imported once per stack and shared.
+
+    Parameters
+    ----------
+    scope
+        Any construct in the stack that uses the layer.
+    runtime
+        A Python runtime the layer is built for (3.10-3.14). Default: ``PYTHON_3_14``.
+    architecture
+        Default: ``ARM_64``.
+    version
+        The layer version. Default: :data:`POWERTOOLS_LAYER_VERSION`.
+
+    Raises
+    ------
+    ValueError
+        For a runtime without a layer, or a Region outside the commercial partition (China and
+        GovCloud publish the layer under other accounts: import it yourself there).
+    """
+    errors = PropErrors("powertools_layer")
+    runtime_name = getattr(runtime, "name", runtime)
+    errors.check_one_of("runtime", runtime_name, _POWERTOOLS_PYTHON)
+    errors.check_one_of("architecture", getattr(architecture, "name", architecture), ("arm64", "x86_64"))
+    errors.check(isinstance(version, int) and version >= 1, "version", version, "must be a positive integer")
+    stack = Stack.of(scope)
+    region = stack.region
+    errors.check(
+        Token.is_unresolved(region) or not region.startswith(("cn-", "us-gov-")),
+        "region",
+        region,
+        "the public layer is published only in the aws partition; import the layer of your partition",
+    )
+    errors.raise_if_any()
+    layer_name = f"AWSLambdaPowertoolsPythonV3-{runtime_name.replace('.', '')}-{architecture.name}"
+    suffix = f":{POWERTOOLS_LAYER_ACCOUNT}:layer:{layer_name}:{version}"
+    arn = Fn.sub("arn:aws:lambda:${AWS::Region}" + suffix) if Token.is_unresolved(region) else (
+        f"arn:aws:lambda:{region}{suffix}"
+    )
+    layer_id = f"PowertoolsLayer-{runtime_name}-{architecture.name}-v{version}"
+    existing = stack.node.try_find_child(layer_id)
+    return existing or lambda_.LayerVersion.from_layer_version_arn(stack, layer_id, arn)
+
+
+@jsii.implements(iam.IGrantable)
+class AlertingFunction(Construct):
+    """A Lambda function that alarms when it fails and cannot be deployed in a sloppy state.
+
+    Every function gets its own role whose permissions live in a customer-managed policy (grants
+    such as ``bucket.grant_read(fn)`` land there), an encrypted log group with retention, X-Ray
+    tracing, environment variables encrypted with a customer-managed key, an encrypted dead-letter
+    queue for failed asynchronous invocations, and alarms on errors, throttles, duration near the
+    timeout and dead-letter messages that notify an :class:`AlertTopic`.
+
+    Parameters
+    ----------
+    scope, id
+        The construct's parent and id.
+    code, handler
+        The function's code and entry point, e.g. ``handler_code("example_echo")`` and
+        ``handler_entry("example_echo")`` from :mod:`serverless_patterns.handlers` (those
+        handlers import Powertools: pass ``powertools=True``).
+    runtime
+        Default: ``Runtime.PYTHON_3_14``. Python 3.11-3.14 and Node.js 22/24 are accepted;
+        deprecated runtimes (``python3.8``, ``nodejs14.x``, ...) are refused. See
+        :data:`SUPPORTED_RUNTIMES`.
+    architecture
+        Default: ``Architecture.ARM_64`` (Graviton: about 20 % cheaper per GB-second). Use
+        ``X86_64`` for code with x86-only native dependencies.
+    memory_size
+        MB, 128-10240. Default: 256.
+    timeout
+        1-900 seconds, whole seconds. Default: 10 seconds.
+    environment
+        Environment variables (encrypted at rest with the function's key). Secret values are
+        refused: use ``secrets``. Default: none.
+    secrets
+        ``{"NAME": secret}``: the function may read each secret, and finds its ARN (never its
+        value) in the environment variable ``NAME_ARN``. Default: none.
+    description, function_name
+        Default: none, and a generated name.
+    layers
+        Further layers. Default: none.
+    powertools
+        Add the Powertools for AWS Lambda (Python) layer matching runtime and architecture
+        (:func:`powertools_layer`) and set ``POWERTOOLS_SERVICE_NAME`` to the construct's id
+        unless ``environment`` sets it. Python runtimes only. Default: False.
+    log_retention
+        Default: ``RetentionDays.ONE_MONTH``. ``INFINITE`` is refused.
+    encryption_key
+        A ``kms.Key`` of this app for the log group, the environment and the dead-letter queue; its
+        policy gets a statement for CloudWatch Logs. Default: a new customer-managed key.
+    reserved_concurrent_executions
+        Reserve (and cap) concurrency for this function. Default: none, because a reservation fails
+        to deploy in accounts whose unreserved concurrency would drop below the minimum; the
+        packs' LambdaConcurrency findings are acknowledged with that reason.
+    retry_attempts
+        Retries of a failed asynchronous invocation, 0-2. Default: 2.
+    max_event_age
+        How long an asynchronous event may wait, 60 seconds to 6 hours. Default: 6 hours.
+    on_failure
+        An on-failure destination for asynchronous invocations, in addition to the dead-letter
+        queue: an SQS queue or SNS topic (granted with exact KMS actions when encrypted), or any
+        ``lambda_.IDestination`` such as ``destinations.EventBridgeDestination(bus)``.
+        Default: none.
+    vpc, vpc_subnets
+        Run the function in a VPC, in private or isolated subnets (public ones are refused), with a
+        security group that has no inbound rules and allows outbound HTTPS only (add more with
+        ``fn.connections``). Default: no VPC; subnets default to the private ones with egress, else
+        the isolated ones.
+    vpc_opt_out_reason
+        Why the function needs no VPC; recorded as the reason of the LambdaInsideVPC and
+        CKV_AWS_117 acknowledgements. Default: :data:`NO_VPC_REASON`.
+    alarms
+        Thresholds, or ``None`` for no alarms at all. Default: :data:`DEFAULT_ALARMS`.
+    alert_topic
+        Where alarms notify: an :class:`AlertTopic` (shareable by many functions) or any
+        ``sns.ITopic``. Default: a new :class:`AlertTopic` for this function.
+    alert_emails
+        Addresses subscribed to the topic the function creates (not with ``alert_topic``).
+        Default: none.
+    dashboard
+        Create a CloudWatch dashboard of invocations, errors, throttles, duration, concurrency and
+        dead-letter messages. Default: False.
+    tags
+        Tags for every resource the construct creates. Default: none.
+
+    Examples
+    --------
+    >>> fn = AlertingFunction(stack, "Echo", code=handler_code("example_echo"),
+    ...                       handler=handler_entry("example_echo"))  # doctest: +SKIP
+    >>> bucket.grant_read(fn)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        code: lambda_.Code,
+        handler: str,
+        runtime: lambda_.Runtime = lambda_.Runtime.PYTHON_3_14,
+        architecture: lambda_.Architecture = lambda_.Architecture.ARM_64,
+        memory_size: float = DEFAULT_MEMORY_SIZE,
+        timeout: Duration | None = None,
+        environment: Mapping[str, str] | None = None,
+        secrets: Mapping[str, secretsmanager.ISecret] | None = None,
+        description: str | None = None,
+        function_name: str | None = None,
+        layers: Sequence[lambda_.ILayerVersion] = (),
+        powertools: bool = False,
+        log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
+        encryption_key: kms.Key | None = None,
+        reserved_concurrent_executions: float | None = None,
+        retry_attempts: int = DEFAULT_RETRY_ATTEMPTS,
+        max_event_age: Duration | None = None,
+        on_failure: lambda_.IDestination | sqs.IQueue | sns.ITopic | None = None,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        vpc_opt_out_reason: str | None = None,
+        alarms: AlarmOptions | None = DEFAULT_ALARMS,
+        alert_topic: AlertTopic | sns.ITopic | None = None,
+        alert_emails: Sequence[str] = (),
+        dashboard: bool = False,
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
+        timeout = timeout or DEFAULT_TIMEOUT
+        _validate(scope, **{k: v for k, v in locals().items() if k not in ("self", "scope", "id", "__class__")})
+        super().__init__(scope, id)
+        self._timeout = timeout
+        self._alarm_options = alarms
+        self._wildcard_uses: list[str] = []
+
+        self.encryption_key: kms.Key = encryption_key or customer_managed_key(
+            self, "Key", description=f"Encrypts the logs, environment and dead-letter queue of {self.node.path}"
+        )
+        _allow_cloudwatch_logs(self.encryption_key)
+        self.log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            retention=log_retention,
+            encryption_key=self.encryption_key,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.role = ManagedPolicyRole(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Execution role of {self.node.path}",
+        )
+        self.log_group.grant_write(self.role)
+        self.encryption_key.grant_decrypt(self.role)  # environment variables
+
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.encryption_key,
+            enforce_ssl=True,
+            retention_period=DEAD_LETTER_RETENTION,
+        )
+        # CDK grants sqs:SendMessage for the dead-letter queue, not the use of its key.
+        self.encryption_key.grant(self.role, "kms:GenerateDataKey")
+        acknowledge(self.dead_letter_queue, "Serverless-SQSRedrivePolicy", DLQ_REASON)
+
+        self.security_group: ec2.SecurityGroup | None = None
+        subnets = None
+        if vpc is not None:
+            subnets = vpc_subnets or _default_subnets(vpc)
+            self.security_group = ec2.SecurityGroup(
+                self,
+                "SecurityGroup",
+                vpc=vpc,
+                allow_all_outbound=False,
+                description=f"{self.node.path}: no inbound, outbound HTTPS only",
+            )
+            self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs")
+            network_policy = iam.ManagedPolicy(
+                self,
+                "NetworkInterfacePolicy",
+                description=f"Network interfaces of {self.node.path} in its VPC",
+                statements=[iam.PolicyStatement(actions=_actions.EC2_LAMBDA_VPC_ENIS, resources=["*"])],
+            )
+            self.role.add_managed_policy(network_policy)
+            acknowledge(network_policy, "AwsSolutions-IAM5[Resource::*]", NETWORK_INTERFACES_REASON)
+            acknowledge(network_policy, "CKV_AWS_111", NETWORK_INTERFACES_REASON)
+
+        env = dict(environment or {})
+        for name, secret in (secrets or {}).items():
+            env[f"{name}_ARN"] = secret.secret_arn
+            secret.grant_read(self.role)
+        all_layers = list(layers)
+        if powertools:
+            all_layers.append(powertools_layer(self, runtime, architecture))
+            env.setdefault("POWERTOOLS_SERVICE_NAME", id)
+
+        self.function = lambda_.Function(
+            self,
+            "Resource",
+            code=code,
+            handler=handler,
+            runtime=runtime,
+            architecture=architecture,
+            memory_size=memory_size,
+            timeout=timeout,
+            environment=env or None,
+            environment_encryption=self.encryption_key,
+            description=description,
+            function_name=function_name,
+            layers=all_layers or None,
+            role=self.role,
+            log_group=self.log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            dead_letter_queue=self.dead_letter_queue,
+            retry_attempts=retry_attempts,
+            max_event_age=max_event_age,
+            on_failure=_async_destination(on_failure),
+            reserved_concurrent_executions=reserved_concurrent_executions,
+            vpc=vpc,
+            vpc_subnets=subnets,
+            security_groups=[self.security_group] if self.security_group else None,
+        )
+        self._acknowledge(
+            vpc=vpc,
+            vpc_opt_out_reason=vpc_opt_out_reason,
+            reserved=reserved_concurrent_executions,
+            on_failure=on_failure,
+        )
+
+        self.alert_topic: AlertTopic | sns.ITopic | None = None
+        #: The alarms by name: ``errors``, ``throttles``, ``duration``, ``dead_letter_queue``,
+        #: ``iterator_age`` (after a stream source is added); switched-off alarms are absent.
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        if alarms is not None:
+            self.alert_topic = alert_topic or AlertTopic(self, "AlertTopic", emails=alert_emails)
+            self._create_alarms(alarms)
+        self.dashboard: cloudwatch.Dashboard | None = self._create_dashboard() if dashboard else None
+        apply_tags(self, "AlertingFunction", tags)
+
+    # ---- compliance -------------------------------------------------------------------------
+
+    def _acknowledge(
+        self,
+        *,
+        vpc: ec2.IVpc | None,
+        vpc_opt_out_reason: str | None,
+        reserved: float | None,
+        on_failure: lambda_.IDestination | sqs.IQueue | sns.ITopic | None,
+    ) -> None:
+        self._add_wildcard_use("xray")
+        if vpc is None:
+            reason = vpc_opt_out_reason or NO_VPC_REASON
+            acknowledge_all(self.function, in_every_pack("LambdaInsideVPC"), reason)
+            acknowledge(self.function, "CKV_AWS_117", reason)
+        if reserved is None:
+            acknowledge_all(
+                self.function,
+                in_every_pack("LambdaConcurrency", ("HIPAA.Security", "NIST.800.53.R5")),
+                NO_RESERVED_CONCURRENCY_REASON,
+            )
+            acknowledge(self.function, "CKV_AWS_115", NO_RESERVED_CONCURRENCY_REASON)
+        if on_failure is None:
+            acknowledge(
+                self.function.node.find_child("EventInvokeConfig"),
+                "Serverless-LambdaAsyncFailureDestination",
+                ASYNC_FAILURES_TO_DLQ_REASON,
+            )
+        # CDK makes every function depend on its role explicitly although the role's ARN is
+        # already referenced; cfn-lint reports that (W3005) for any CDK function.
+        self.function.node.default_child.add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3005"]}})
+
+    def _add_wildcard_use(self, use: str) -> None:
+        """Acknowledge ``Resource: *`` on the role, with a reason naming every action that needs it."""
+        if use in self._wildcard_uses:
+            return
+        self._wildcard_uses.append(use)
+        reason = "Resource '*' because " + "; ".join(_WILDCARD_REASONS[u] for u in self._wildcard_uses) + "."
+        acknowledge(self.role, "AwsSolutions-IAM5[Resource::*]", reason)
+
+    # ---- alarms and dashboard ---------------------------------------------------------------
+
+    def _create_alarms(self, options: AlarmOptions) -> None:
+        if options.errors is not None:
+            self._add_alarm(
+                "errors",
+                "ErrorsAlarm",
+                self.metric_errors(period=options.period),
+                options.errors,
+                f"{self.node.path}: {options.errors:g} or more errors in {_minutes(options.period)}.",
+            )
+        if options.throttles is not None:
+            self._add_alarm(
+                "throttles",
+                "ThrottlesAlarm",
+                self.metric_throttles(period=options.period),
+                options.throttles,
+                f"{self.node.path}: {options.throttles:g} or more throttled invocations in "
+                f"{_minutes(options.period)}.",
+            )
+        if options.duration_percent_of_timeout is not None:
+            self._add_duration_alarm(options)
+        if options.dead_letter_messages is not None:
+            self._add_alarm(
+                "dead_letter_queue",
+                "DeadLetterQueueAlarm",
+                self.metric_dead_letter_messages(period=options.period),
+                options.dead_letter_messages,
+                f"{self.node.path}: {options.dead_letter_messages:g} or more failed events wait in the "
+                "dead-letter queue.",
+            )
+
+    def _add_duration_alarm(self, options: AlarmOptions) -> None:
+        percent = options.duration_percent_of_timeout
+        duration = self.metric_duration(period=options.period, statistic="p99")
+        description = f"{self.node.path}: p99 duration above {percent:g} % of the timeout."
+        timeout_seconds = self._timeout.to_seconds()
+        if is_token(self._timeout):
+            # A timeout from a parameter: compare in percent with metric math resolved at deploy.
+            metric: cloudwatch.IMetric = cloudwatch.MathExpression(
+                expression=f"duration / ({Token.as_string(timeout_seconds)} * 10)",
+                using_metrics={"duration": duration},
+                label="p99 duration, % of timeout",
+                period=options.period,
+            )
+            threshold = percent
+        else:
+            metric, threshold = duration, timeout_seconds * 1000 * percent / 100
+        self._add_alarm(
+            "duration", "DurationAlarm", metric, threshold, description,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        )
+
+    def _add_alarm(
+        self,
+        name: str,
+        id: str,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        description: str,
+        *,
+        comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    ) -> cloudwatch.Alarm:
+        options = self._alarm_options
+        assert options is not None
+        alarm = cloudwatch.Alarm(
+            self,
+            id,
+            metric=metric,
+            threshold=threshold,
+            comparison_operator=comparison,
+            evaluation_periods=options.evaluation_periods,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=description,
+        )
+        topic = self.alert_topic.topic if isinstance(self.alert_topic, AlertTopic) else self.alert_topic
+        action = cw_actions.SnsAction(topic)
+        alarm.add_alarm_action(action)
+        if options.notify_on_recovery:
+            alarm.add_ok_action(action)
+        self.alarms[name] = alarm
+        return alarm
+
+    def _create_dashboard(self) -> cloudwatch.Dashboard:
+        period = self._alarm_options.period if self._alarm_options else Duration.minutes(5)
+        dashboard = cloudwatch.Dashboard(self, "Dashboard")
+        timeout_ms = None if is_token(self._timeout) else self._timeout.to_milliseconds()
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Invocations, errors and throttles",
+                left=[
+                    self.metric_invocations(period=period),
+                    self.metric_errors(period=period),
+                    self.metric_throttles(period=period),
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Duration (ms)",
+                left=[
+                    self.metric_duration(period=period, statistic="p50", label="p50"),
+                    self.metric_duration(period=period, statistic="p99", label="p99"),
+                    self.metric_duration(period=period, statistic="Maximum", label="max"),
+                ],
+                left_annotations=(
+                    [cloudwatch.HorizontalAnnotation(value=timeout_ms, label="timeout")] if timeout_ms else None
+                ),
+                width=12,
+            ),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Concurrent executions", left=[self.metric_concurrent_executions(period=period)], width=12
+            ),
+            cloudwatch.GraphWidget(
+                title="Dead-letter queue", left=[self.metric_dead_letter_messages(period=period)], width=12
+            ),
+        )
+        if self.alarms:
+            dashboard.add_widgets(
+                cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=24)
+            )
+        return dashboard
+
+    # ---- event sources ----------------------------------------------------------------------
+
+    def add_sqs_source(
+        self,
+        queue: sqs.IQueue,
+        *,
+        batch_size: int = 10,
+        max_batching_window: Duration | None = None,
+        max_concurrency: int | None = None,
+        report_batch_item_failures: bool = True,
+    ) -> lambda_.EventSourceMapping:
+        """Invoke the function with batches of messages from ``queue``.
+
+        Parameters
+        ----------
+        queue
+            The source queue. A queue created in this app must have a dead-letter queue (its
+            redrive policy is where failing messages end up) and a visibility timeout of at least
+            the function's timeout (six times is recommended).
+        batch_size
+            1-10, or up to 10000 with a ``max_batching_window``. Default: 10.
+        max_batching_window
+            Wait up to this long (at most 5 minutes) to fill a batch. Default: none.
+        max_concurrency
+            2-1000 concurrent invocations for this source. Default: no limit.
+        report_batch_item_failures
+            The handler returns ``{"batchItemFailures": [...]}`` so only failed messages are
+            retried (Powertools' ``BatchProcessor`` does this). Default: True.
+        """
+        errors = PropErrors("AlertingFunction.add_sqs_source")
+        require_type(errors.construct_name, "queue", queue, sqs.IQueue)
+        require_type(errors.construct_name, "max_batching_window", max_batching_window, Duration)
+        source_id = f"SqsSource{_source_id(queue)}"
+        errors.check(
+            queue is not self.dead_letter_queue,
+            "queue",
+            "dead_letter_queue",
+            "the function must not consume its own dead-letter queue (failures would loop)",
+        )
+        errors.check(
+            self.node.try_find_child(source_id) is None,
+            "queue",
+            queue.node.path,
+            "is already an event source of this function",
+        )
+        errors.check_range("batch_size", batch_size, minimum=1, maximum=10000 if max_batching_window else 10)
+        _check_seconds(errors, "max_batching_window", max_batching_window, 0, 300)
+        errors.check_range("max_concurrency", max_concurrency, minimum=2, maximum=1000)
+        _check_bool(errors, "report_batch_item_failures", report_batch_item_failures)
+        if isinstance(queue, sqs.Queue):
+            errors.check(
+                queue.dead_letter_queue is not None,
+                "queue",
+                queue.node.path,
+                "needs a dead_letter_queue (redrive policy), or failing messages are retried until they expire",
+            )
+            visibility = queue.node.default_child.visibility_timeout
+            visibility = 30 if visibility is None else visibility  # the SQS default
+            timeout = None if is_token(self._timeout) else self._timeout.to_seconds()
+            errors.check(
+                is_token(visibility) or timeout is None or visibility >= timeout,
+                "queue",
+                queue.node.path,
+                f"its visibility timeout ({visibility} s) must be at least the function's timeout "
+                f"({timeout} s); six times is recommended",
+            )
+        errors.raise_if_any()
+        mapping = lambda_.EventSourceMapping(
+            self,
+            source_id,
+            target=self.function,
+            event_source_arn=queue.queue_arn,
+            batch_size=batch_size,
+            max_batching_window=max_batching_window,
+            max_concurrency=max_concurrency,
+            report_batch_item_failures=report_batch_item_failures,
+        )
+        queue.grant_consume_messages(self.role)
+        # Lambda checks the role's permissions when it creates the mapping.
+        mapping.node.add_dependency(self.role.policy)
+        acknowledge(mapping, "Serverless-LambdaEventSourceMappingDestination", SQS_SOURCE_FAILURES_REASON)
+        return mapping
+
+    def add_dynamodb_stream_source(
+        self,
+        table: dynamodb.ITable,
+        *,
+        starting_position: lambda_.StartingPosition = lambda_.StartingPosition.TRIM_HORIZON,
+        batch_size: int = 100,
+        max_batching_window: Duration | None = None,
+        bisect_batch_on_error: bool = True,
+        retry_attempts: int = 2,
+        max_record_age: Duration | None = None,
+        parallelization_factor: int = 1,
+        report_batch_item_failures: bool = True,
+        on_failure: sqs.IQueue | sns.ITopic | None = None,
+    ) -> lambda_.EventSourceMapping:
+        """Invoke the function with batches of records from the stream of ``table``.
+
+        Adds the ``iterator_age`` alarm (once per function) unless it is switched off.
+
+        Parameters
+        ----------
+        table
+            A table with a stream (``stream=dynamodb.StreamViewType...``).
+        starting_position
+            ``TRIM_HORIZON`` (default) or ``LATEST``.
+        batch_size
+            1-10000. Default: 100.
+        max_batching_window
+            Up to 5 minutes. Default: none.
+        bisect_batch_on_error
+            Split a failing batch in two and retry the halves, isolating the bad record.
+            Default: True.
+        retry_attempts
+            0-10000 retries of a failing batch before it goes to ``on_failure``. Default: 2 (the
+            Lambda default, -1, retries until the record expires and blocks the shard).
+        max_record_age
+            Skip records older than this, 60 seconds to 7 days. Default: none (stream retention).
+        parallelization_factor
+            Concurrent batches per shard, 1-10. Default: 1.
+        report_batch_item_failures
+            The handler returns ``{"batchItemFailures": [...]}``. Default: True.
+        on_failure
+            Where the metadata of discarded batches goes. Default: the function's dead-letter
+            queue.
+        """
+        errors = PropErrors("AlertingFunction.add_dynamodb_stream_source")
+        require_type(errors.construct_name, "table", table, dynamodb.ITable)
+        require_type(errors.construct_name, "on_failure", on_failure, (sqs.IQueue, sns.ITopic))
+        require_type(errors.construct_name, "starting_position", starting_position, lambda_.StartingPosition)
+        source_id = f"StreamSource{_source_id(table)}"
+        errors.check(
+            table.table_stream_arn is not None,
+            "table",
+            table.node.path,
+            "has no stream; create it with stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES (or another view)",
+        )
+        errors.check(
+            self.node.try_find_child(source_id) is None,
+            "table",
+            table.node.path,
+            "is already an event source of this function",
+        )
+        errors.check(
+            starting_position in (lambda_.StartingPosition.TRIM_HORIZON, lambda_.StartingPosition.LATEST),
+            "starting_position",
+            starting_position,
+            "must be TRIM_HORIZON or LATEST for DynamoDB streams",
+        )
+        errors.check_range("batch_size", batch_size, minimum=1, maximum=10000)
+        _check_seconds(errors, "max_batching_window", max_batching_window, 0, 300)
+        errors.check_range("retry_attempts", retry_attempts, minimum=0, maximum=10000)
+        _check_seconds(errors, "max_record_age", max_record_age, 60, 7 * 86400)
+        errors.check_range("parallelization_factor", parallelization_factor, minimum=1, maximum=10)
+        _check_bool(errors, "bisect_batch_on_error", bisect_batch_on_error)
+        _check_bool(errors, "report_batch_item_failures", report_batch_item_failures)
+        errors.raise_if_any()
+        destination = on_failure or self.dead_letter_queue
+        mapping = lambda_.EventSourceMapping(
+            self,
+            source_id,
+            target=self.function,
+            event_source_arn=table.table_stream_arn,
+            starting_position=starting_position,
+            batch_size=batch_size,
+            max_batching_window=max_batching_window,
+            bisect_batch_on_error=bisect_batch_on_error,
+            retry_attempts=retry_attempts,
+            max_record_age=max_record_age,
+            parallelization_factor=parallelization_factor,
+            report_batch_item_failures=report_batch_item_failures,
+            on_failure=_StreamFailureDestination(destination),
+        )
+        table.grant_stream_read(self.role)
+        mapping.node.add_dependency(self.role.policy)
+        self._add_wildcard_use("streams")
+        options = self._alarm_options
+        if options is not None and options.iterator_age is not None and "iterator_age" not in self.alarms:
+            self._add_alarm(
+                "iterator_age",
+                "IteratorAgeAlarm",
+                self.metric_iterator_age(period=options.period),
+                options.iterator_age.to_milliseconds(),
+                f"{self.node.path}: stream records waited {_minutes(options.iterator_age)} or longer.",
+            )
+        return mapping
+
+    # ---- metrics ----------------------------------------------------------------------------
+
+    def metric_invocations(self, **options: object) -> cloudwatch.Metric:
+        """``Invocations``, sum over 5 minutes unless ``period``/``statistic`` say otherwise."""
+        return self.function.metric_invocations(**options)
+
+    def metric_errors(self, **options: object) -> cloudwatch.Metric:
+        """``Errors``, sum over 5 minutes."""
+        return self.function.metric_errors(**options)
+
+    def metric_throttles(self, **options: object) -> cloudwatch.Metric:
+        """``Throttles``, sum over 5 minutes."""
+        return self.function.metric_throttles(**options)
+
+    def metric_duration(self, **options: object) -> cloudwatch.Metric:
+        """``Duration`` in milliseconds, average over 5 minutes (pass ``statistic="p99"``)."""
+        return self.function.metric_duration(**options)
+
+    def metric_concurrent_executions(self, **options: object) -> cloudwatch.Metric:
+        """``ConcurrentExecutions`` of this function, maximum over 5 minutes."""
+        return self.function.metric("ConcurrentExecutions", **{"statistic": "Maximum", **options})
+
+    def metric_iterator_age(self, **options: object) -> cloudwatch.Metric:
+        """``IteratorAge`` in milliseconds (stream sources), maximum over 5 minutes."""
+        return self.function.metric("IteratorAge", **{"statistic": "Maximum", **options})
+
+    def metric_dead_letter_messages(self, **options: object) -> cloudwatch.Metric:
+        """``ApproximateNumberOfMessagesVisible`` of the dead-letter queue, maximum over 5 minutes."""
+        return self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+            **{"statistic": "Maximum", **options}
+        )
+
+    # ---- grants and interfaces --------------------------------------------------------------
+
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        """The function's role: ``bucket.grant_read(fn)`` adds to its customer-managed policy."""
+        return self.role
+
+    @property
+    def connections(self) -> ec2.Connections:
+        """Security-group rules of a function in a VPC, e.g. ``fn.connections.allow_to(db, port)``."""
+        return self.function.connections
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to invoke the function."""
+        return self.function.grant_invoke(grantee)
+
+    @property
+    def function_name(self) -> str:
+        return self.function.function_name
+
+    @property
+    def function_arn(self) -> str:
+        return self.function.function_arn
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+
+def _grant_send(destination: sqs.IQueue | sns.ITopic, grantee: iam.IGrantable) -> str:
+    """Let ``grantee`` send to a queue or publish to a topic, naming the KMS actions exactly.
+
+    CDK's own destinations grant ``kms:GenerateDataKey*`` and ``kms:ReEncrypt*`` on an encrypted
+    queue or topic; sending needs only ``kms:GenerateDataKey`` and ``kms:Decrypt``. Returns the ARN.
+    """
+    if hasattr(destination, "queue_arn"):  # an sqs.IQueue (jsii interfaces are not runtime-checkable)
+        arn, action, key = destination.queue_arn, "sqs:SendMessage", destination.encryption_master_key
+    else:
+        arn, action, key = destination.topic_arn, "sns:Publish", destination.master_key
+    iam.Grant.add_to_principal(grantee=grantee, actions=[action], resource_arns=[arn])
+    if key is not None:
+        key.grant(grantee, *_actions.KMS_FOR_SERVICE_PUBLISHERS)
+    return arn
+
+
+@jsii.implements(lambda_.IEventSourceDlq)
+class _StreamFailureDestination:
+    """The on-failure destination of a stream event source: a queue or a topic."""
+
+    def __init__(self, destination: sqs.IQueue | sns.ITopic) -> None:
+        self._destination = destination
+
+    def bind(self, target: lambda_.IEventSourceMapping, target_handler: lambda_.IFunction) -> lambda_.DlqDestinationConfig:
+        return lambda_.DlqDestinationConfig(destination=_grant_send(self._destination, target_handler))
+
+
+@jsii.implements(lambda_.IDestination)
+class _AsyncFailureDestination:
+    """The on-failure destination of asynchronous invocations: a queue or a topic."""
+
+    def __init__(self, destination: sqs.IQueue | sns.ITopic) -> None:
+        self._destination = destination
+
+    def bind(self, scope: Construct, fn: lambda_.IFunction, *, type: lambda_.DestinationType | None = None) -> lambda_.DestinationConfig:
+        return lambda_.DestinationConfig(destination=_grant_send(self._destination, fn))
+
+
+def _allow_cloudwatch_logs(key: kms.Key) -> None:
+    """Let CloudWatch Logs use ``key`` for the log groups of this account and Region only."""
+    stack = Stack.of(key)
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowCloudWatchLogs",
+            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+            actions=_actions.KMS_FOR_CLOUDWATCH_LOGS,
+            resources=["*"],  # in a key policy, "*" means this key
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name="*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                }
+            },
+        )
+    )
+
+
+def _async_destination(
+    on_failure: lambda_.IDestination | sqs.IQueue | sns.ITopic | None,
+) -> lambda_.IDestination | None:
+    if on_failure is None or not (hasattr(on_failure, "queue_arn") or hasattr(on_failure, "topic_arn")):
+        return on_failure
+    return _AsyncFailureDestination(on_failure)
+
+
+def _default_subnets(vpc: ec2.IVpc) -> ec2.SubnetSelection:
+    if vpc.private_subnets:
+        return ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+    return ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+
+
+def _source_id(source: Construct) -> str:
+    """A stable id for an event source: the source's own id, unique under this function."""
+    return re.sub(r"[^A-Za-z0-9]", "", source.node.id) or "Source"
+
+
+def _minutes(value: Duration) -> str:
+    minutes = value.to_minutes(integral=False)
+    return f"{minutes:g} minute{'s' if minutes != 1 else ''}"
+
+
+def _check_seconds(errors: PropErrors, prop: str, value: Duration | None, minimum: float, maximum: float) -> None:
+    if value is None or is_token(value):
+        return
+    seconds = value.to_seconds(integral=False)
+    errors.check(
+        minimum <= seconds <= maximum and seconds == int(seconds),
+        prop,
+        f"{seconds:g} seconds",
+        f"must be whole seconds from {minimum:g} to {maximum:g}",
+    )
+
+
+def _check_bool(errors: PropErrors, prop: str, value: object) -> None:
+    errors.check(isinstance(value, bool), prop, value, "must be True or False")
+
+
+def _contains_secret_value(scope: Construct, value: object) -> bool:
+    """True when ``value`` resolves to a dynamic reference to a secret value."""
+    if not is_token(value):
+        return False
+    return bool(_SECRET_REFERENCE.search(str(Stack.of(scope).resolve(value))))
+
+
+def _validate(
+    scope: Construct,
+    *,
+    code: lambda_.Code,
+    handler: str,
+    runtime: lambda_.Runtime,
+    architecture: lambda_.Architecture,
+    memory_size: float,
+    timeout: Duration,
+    environment: Mapping[str, str] | None,
+    secrets: Mapping[str, secretsmanager.ISecret] | None,
+    description: str | None,
+    function_name: str | None,
+    layers: Sequence[lambda_.ILayerVersion],
+    powertools: bool,
+    log_retention: logs.RetentionDays,
+    encryption_key: kms.Key | None,
+    reserved_concurrent_executions: float | None,
+    retry_attempts: int,
+    max_event_age: Duration | None,
+    on_failure: lambda_.IDestination | sqs.IQueue | sns.ITopic | None,
+    vpc: ec2.IVpc | None,
+    vpc_subnets: ec2.SubnetSelection | None,
+    vpc_opt_out_reason: str | None,
+    alarms: AlarmOptions | None,
+    alert_topic: AlertTopic | sns.ITopic | None,
+    alert_emails: Sequence[str],
+    dashboard: bool,
+    tags: Mapping[str, str] | None,
+) -> None:
+    name = "AlertingFunction"
+    require_type(name, "code", code, lambda_.Code)
+    require_type(name, "handler", handler, str)
+    require_type(name, "runtime", runtime, lambda_.Runtime)
+    require_type(name, "architecture", architecture, lambda_.Architecture)
+    require_type(name, "timeout", timeout, Duration)
+    require_type(name, "max_event_age", max_event_age, Duration)
+    require_type(name, "log_retention", log_retention, logs.RetentionDays)
+    require_type(name, "encryption_key", encryption_key, kms.IKey)
+    require_type(name, "on_failure", on_failure, (lambda_.IDestination, sqs.IQueue, sns.ITopic))
+    require_type(name, "vpc", vpc, ec2.IVpc)
+    require_type(name, "vpc_subnets", vpc_subnets, ec2.SubnetSelection)
+    require_type(name, "alarms", alarms, AlarmOptions)
+    require_type(name, "alert_topic", alert_topic, (AlertTopic, sns.ITopic))
+    for prop, value in (("powertools", powertools), ("dashboard", dashboard)):
+        require_type(name, prop, value, bool)
+    for prop, value in (("environment", environment), ("secrets", secrets)):
+        if value is not None and not isinstance(value, Mapping):
+            raise TypeError(f"{name}: {prop} must be a mapping, got {type(value).__name__} ({value!r})")
+    for secret_name, secret in (secrets or {}).items():
+        if secret is None:
+            raise TypeError(f"{name}: secrets[{secret_name!r}] must be ISecret, got NoneType (None)")
+        require_type(name, f"secrets[{secret_name!r}]", secret, secretsmanager.ISecret)
+    for layer in layers:
+        require_type(name, "layers", layer, lambda_.ILayerVersion)
+    if isinstance(alert_emails, str):
+        raise TypeError(f"{name}: alert_emails must be a list of addresses, got str ({alert_emails!r})")
+    validate_tags(name, tags)
+
+    errors = PropErrors(name)
+    if code is None:
+        errors.add("code", code, "is required")
+    runtime_name = runtime.name if runtime is not None else None
+    errors.check(
+        runtime_name in SUPPORTED_RUNTIMES,
+        "runtime",
+        runtime_name,
+        "is deprecated or not supported; use one of " + ", ".join(SUPPORTED_RUNTIMES),
+    )
+    errors.check(
+        runtime is None or not runtime.is_variable,
+        "runtime",
+        runtime_name,
+        "a runtime that follows the CDK version (such as NODEJS_LATEST) changes on upgrade; pin one",
+    )
+    errors.check(
+        isinstance(handler, str) and (is_token(handler) or (0 < len(handler) <= 128 and not re.search(r"\s", handler))),
+        "handler",
+        handler,
+        "must be 1-128 characters without spaces, e.g. 'example_echo.index.handler'",
+    )
+    errors.check(
+        architecture is None or architecture.name in ("arm64", "x86_64"), "architecture",
+        getattr(architecture, "name", architecture), "must be ARM_64 or X86_64",
+    )
+    errors.check_range("memory_size", memory_size, minimum=128, maximum=10240, unit="MB")
+    errors.check(
+        is_token(memory_size) or memory_size == int(memory_size), "memory_size", memory_size, "must be a whole number of MB"
+    )
+    _check_seconds(errors, "timeout", timeout, 1, 900)
+    errors.check_range("retry_attempts", retry_attempts, minimum=0, maximum=2)
+    _check_seconds(errors, "max_event_age", max_event_age, 60, 6 * 3600)
+    errors.check_range("reserved_concurrent_executions", reserved_concurrent_executions, minimum=1)
+    errors.check(
+        log_retention is not logs.RetentionDays.INFINITE,
+        "log_retention",
+        log_retention,
+        "logs must expire; choose a retention up to RetentionDays.TEN_YEARS",
+    )
+    errors.check(
+        encryption_key is None or isinstance(encryption_key, kms.Key),
+        "encryption_key",
+        encryption_key,
+        "must be a kms.Key of this app: its policy must let CloudWatch Logs use it (imported keys keep theirs)",
+    )
+    errors.check(
+        function_name is None or is_token(function_name) or bool(_FUNCTION_NAME.match(function_name)),
+        "function_name",
+        function_name,
+        "must be 1-64 letters, digits, hyphens or underscores",
+    )
+    errors.check(
+        description is None or is_token(description) or len(description) <= 256,
+        "description",
+        description,
+        "must be at most 256 characters",
+    )
+    errors.check(
+        not powertools or runtime_name in _POWERTOOLS_PYTHON,
+        "powertools",
+        powertools,
+        f"the Powertools layer is for Python runtimes, not {runtime_name}",
+    )
+
+    # Environment and secrets: valid names, no reserved ones, no secret values.
+    env_names = list(environment or {})
+    secret_env_names = [f"{n}_ARN" for n in (secrets or {})]
+    for env_name in [*env_names, *(secrets or {})]:
+        errors.check(
+            isinstance(env_name, str) and bool(_ENV_NAME.match(env_name)),
+            "environment" if env_name in env_names else "secrets",
+            env_name,
+            "names must start with a letter and hold only letters, digits and underscores",
+        )
+    for env_name in [*env_names, *secret_env_names]:
+        errors.check(env_name not in _RESERVED_ENV, "environment", env_name, "is reserved by Lambda")
+    for env_name in secret_env_names:
+        errors.check(env_name not in env_names, "secrets", env_name, "collides with a name in environment")
+    for secret_name in secrets or {}:
+        errors.check(
+            not str(secret_name).endswith("_ARN"),
+            "secrets",
+            secret_name,
+            "the _ARN suffix is added for you; name the secret, e.g. 'DB_SECRET'",
+        )
+    for env_name, value in (environment or {}).items():
+        errors.check(
+            not _contains_secret_value(scope, value),
+            "environment",
+            env_name,
+            "holds a secret value, which would be readable by anyone who can read the function's "
+            "configuration; pass the secret in secrets= so the function gets its ARN",
+        )
+
+    # Network.
+    errors.check(
+        vpc_subnets is None or vpc is not None, "vpc_subnets", vpc_subnets, "needs vpc"
+    )
+    errors.check(
+        not (vpc is not None and vpc_opt_out_reason is not None),
+        "vpc_opt_out_reason",
+        vpc_opt_out_reason,
+        "cannot opt out of a VPC and pass vpc at the same time",
+    )
+    errors.check(
+        vpc_opt_out_reason is None or bool(str(vpc_opt_out_reason).strip()),
+        "vpc_opt_out_reason",
+        vpc_opt_out_reason,
+        "say why the function needs no VPC (the reason is recorded in the compliance report)",
+    )
+    if vpc_subnets is not None:
+        errors.check(
+            vpc_subnets.subnet_type not in (ec2.SubnetType.PUBLIC,),
+            "vpc_subnets",
+            vpc_subnets.subnet_type,
+            "functions in public subnets get no public IP and cannot reach the internet; use private or isolated subnets",
+        )
+    elif vpc is not None:
+        errors.check(
+            bool(vpc.private_subnets or vpc.isolated_subnets),
+            "vpc",
+            vpc.node.path,
+            "has no private or isolated subnets for the function",
+        )
+
+    # Alarms and where they go.
+    if alarms is None:
+        errors.check(alert_topic is None, "alert_topic", alert_topic, "alarms=None creates no alarms to notify it")
+        errors.check(not alert_emails, "alert_emails", list(alert_emails), "alarms=None creates no alarms to notify them")
+    else:
+        _validate_alarms(errors, alarms)
+    for address in alert_emails:
+        check_email(errors, "alert_emails", address)
+    errors.check(
+        not (alert_topic is not None and alert_emails),
+        "alert_emails",
+        list(alert_emails),
+        "subscribe addresses to the alert_topic you pass, not here",
+    )
+    errors.raise_if_any()
+
+
+def _validate_alarms(errors: PropErrors, alarms: AlarmOptions) -> None:
+    for prop in ("errors", "throttles", "dead_letter_messages"):
+        errors.check_range(f"alarms.{prop}", getattr(alarms, prop), minimum=1)
+    errors.check(
+        alarms.duration_percent_of_timeout is None or 0 < alarms.duration_percent_of_timeout <= 100,
+        "alarms.duration_percent_of_timeout",
+        alarms.duration_percent_of_timeout,
+        "must be more than 0 and at most 100",
+    )
+    for prop in ("iterator_age", "period"):
+        value = getattr(alarms, prop)
+        if prop == "period" or value is not None:
+            require_type("AlertingFunction", f"alarms.{prop}", value, Duration)
+    _check_seconds(errors, "alarms.iterator_age", alarms.iterator_age, 1, 7 * 86400)
+    period = None if is_token(alarms.period) else alarms.period.to_seconds(integral=False)
+    errors.check(
+        period is None or (period >= 60 and period % 60 == 0),
+        "alarms.period",
+        f"{period:g} seconds" if period is not None else alarms.period,
+        "must be a whole number of minutes",
+    )
+    errors.check(
+        isinstance(alarms.evaluation_periods, int) and alarms.evaluation_periods >= 1,
+        "alarms.evaluation_periods",
+        alarms.evaluation_periods,
+        "must be a whole number, at least 1",
+    )
+    _check_bool(errors, "alarms.notify_on_recovery", alarms.notify_on_recovery)
