@@ -1,0 +1,40 @@
+"""Log groups encrypted with a customer-managed key, shared by the constructs that need one."""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from . import _actions
+
+
+def log_group_arn(scope: Construct, name: str) -> str:
+    """The ARN of log group ``name`` in ``scope``'s stack, without the ``:*`` that ``GetAtt Arn`` adds."""
+    return Stack.of(scope).format_arn(
+        service="logs", resource="log-group", resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME
+    )
+
+
+def encrypted_log_group(
+    scope: Construct, id: str, *, name: str, key: kms.IKey, retention: logs.RetentionDays
+) -> logs.LogGroup:
+    """A retained log group named ``name``, encrypted with ``key``.
+
+    The name is fixed so that the key policy can name exactly this log group in its encryption
+    context condition without a circular reference (the log group refers to the key).
+    """
+    group = logs.LogGroup(
+        scope, id, log_group_name=name, encryption_key=key, retention=retention, removal_policy=RemovalPolicy.RETAIN
+    )
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal(f"logs.{Stack.of(scope).region}.amazonaws.com")],
+            actions=_actions.KMS_FOR_CLOUDWATCH_LOGS,
+            resources=["*"],  # in a key policy, "*" means this key
+            conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn(scope, name)}},
+        )
+    )
+    return group
