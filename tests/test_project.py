@@ -99,3 +99,13 @@ def test_release_dry_run_builds_and_checks_both_artifacts():
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "release dry run OK" in result.stdout
     assert "PASSED" in result.stdout  # twine check --strict on both artifacts
+
+
+def test_every_export_resolves_and_the_package_imports_without_aws_cdk():
+    import serverless_patterns
+
+    for name in serverless_patterns.__all__:
+        assert getattr(serverless_patterns, name) is not None, name
+    probe = "import sys, serverless_patterns, serverless_patterns.clients; print('aws_cdk' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

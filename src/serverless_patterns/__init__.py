@@ -1,28 +1,63 @@
-"""serverless-patterns: secure-by-default AWS CDK L3 constructs for serverless systems."""
+"""serverless-patterns: secure-by-default AWS CDK L3 constructs for serverless systems.
+
+Exports are imported lazily, so that command-line tools of the package (which need only
+boto3) do not start the jsii runtime that ``aws_cdk`` brings up on import.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from .__about__ import __version__
-from .alert_topic import AlertTopic
-from .alerting_function import POWERTOOLS_LAYER_VERSION, SUPPORTED_RUNTIMES, AlarmOptions, AlertingFunction, powertools_layer
-from .audit_trail import AuditTrail
-from .audited_table import AuditedTable, capacity_parameters, dynamodb_data_event_selector
-from .bucket_distribution import AccessLogDelivery, BucketDistribution
-from .secure_bucket import SecureBucket
-from .tagging import require_tags
 
-__all__ = [
-    "POWERTOOLS_LAYER_VERSION",
-    "SUPPORTED_RUNTIMES",
-    "AccessLogDelivery",
-    "AlarmOptions",
-    "AlertTopic",
-    "AlertingFunction",
-    "AuditTrail",
-    "AuditedTable",
-    "BucketDistribution",
-    "SecureBucket",
-    "__version__",
-    "capacity_parameters",
-    "dynamodb_data_event_selector",
-    "powertools_layer",
-    "require_tags",
-]
+#: Public name -> module that defines it.
+_EXPORTS = {
+    "AccessLogDelivery": "bucket_distribution",
+    "AlarmOptions": "alerting_function",
+    "AlertTopic": "alert_topic",
+    "AlertingFunction": "alerting_function",
+    "AuditTrail": "audit_trail",
+    "AuditedTable": "audited_table",
+    "BucketDistribution": "bucket_distribution",
+    "IsolatedNetwork": "isolated_network",
+    "POWERTOOLS_LAYER_VERSION": "alerting_function",
+    "SUPPORTED_RUNTIMES": "alerting_function",
+    "SecureBucket": "secure_bucket",
+    "capacity_parameters": "audited_table",
+    "dynamodb_data_event_selector": "audited_table",
+    "powertools_layer": "alerting_function",
+    "require_tags": "tagging",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'serverless_patterns' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs
+    from .alert_topic import AlertTopic
+    from .alerting_function import (
+        POWERTOOLS_LAYER_VERSION,
+        SUPPORTED_RUNTIMES,
+        AlarmOptions,
+        AlertingFunction,
+        powertools_layer,
+    )
+    from .audit_trail import AuditTrail
+    from .audited_table import AuditedTable, capacity_parameters, dynamodb_data_event_selector
+    from .bucket_distribution import AccessLogDelivery, BucketDistribution
+    from .isolated_network import IsolatedNetwork
+    from .secure_bucket import SecureBucket
+    from .tagging import require_tags

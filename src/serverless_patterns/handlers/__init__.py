@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from aws_cdk import IgnoreMode
-from aws_cdk import aws_lambda as lambda_
+if TYPE_CHECKING:  # aws_cdk is imported only when code is built: handlers and the CLI do not need it
+    from aws_cdk import aws_lambda as lambda_
 
 #: The directory that holds one sub-directory per handler; the asset root of every handler.
 HANDLERS_DIR = Path(__file__).resolve().parent
@@ -47,6 +48,9 @@ def handler_code(name: str) -> lambda_.Code:
         When no handler of that name exists; the message lists the handlers that do.
     """
     _require_handler(name)
+    from aws_cdk import IgnoreMode
+    from aws_cdk import aws_lambda as lambda_
+
     return lambda_.Code.from_asset(
         str(HANDLERS_DIR),
         ignore_mode=IgnoreMode.GIT,

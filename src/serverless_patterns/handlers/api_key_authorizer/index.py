@@ -1,0 +1,65 @@
+"""Lambda entry point: wires the pure decision to DynamoDB, Powertools logging and metrics.
+
+Every invocation returns a policy; none raises. A missing or malformed key gets an explicit
+Deny (HTTP 403) rather than ``raise Exception("Unauthorized")`` (HTTP 401): API Gateway already
+answers 401 itself, without invoking the authorizer, when the ``x-api-key`` identity source is
+absent, and a raised exception would count as a Lambda error on every bad key.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from .decision import OPERATIONAL_REASONS, Decision, Reason, authorize, deny
+from .store import PermissionsTable
+
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "api-key-authorizer"
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ServerlessPatterns"
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+_tables: dict[str | None, PermissionsTable] = {}
+
+
+def _table() -> PermissionsTable:
+    name = os.environ.get("PERMISSIONS_TABLE")
+    if name not in _tables:
+        _tables[name] = PermissionsTable(name)
+    return _tables[name]
+
+
+def _record(decision: Decision) -> None:
+    fields = decision.log_fields()
+    if decision.allowed:
+        logger.info("authorization allowed", extra=fields)
+    elif decision.reason in OPERATIONAL_REASONS:
+        logger.error("authorization denied", extra=fields)
+    else:
+        logger.warning("authorization denied", extra=fields)
+    try:
+        if decision.allowed:
+            metrics.add_metric(name="AuthorizationAllowed", unit=MetricUnit.Count, value=1)
+            metrics.add_dimensions(service=SERVICE, level=decision.level or "unknown")
+        else:
+            metrics.add_metric(name="AuthorizationDenied", unit=MetricUnit.Count, value=1)
+            metrics.add_dimensions(service=SERVICE, reason=decision.reason)
+        metrics.flush_metrics()
+    except Exception:  # metrics must never turn a decision into an error
+        logger.exception("could not publish authorization metrics")
+        metrics.clear_metrics()
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """API Gateway REST REQUEST authorizer. Never logs the event (it carries the API key)."""
+    try:
+        decision = authorize(event, route_permissions=os.environ.get("ROUTE_PERMISSIONS"), lookup=_table().get)
+    except Exception:  # fail closed on any bug: a Deny, never an error or an Allow
+        logger.exception("authorizer failed")
+        decision = deny(Reason.INTERNAL_ERROR)
+    _record(decision)
+    return decision.response
