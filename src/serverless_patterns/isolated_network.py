@@ -44,7 +44,8 @@ class IsolatedNetwork(Construct):
     scope, id
         The construct's parent and id.
     max_azs
-        Availability Zones to spread subnets over. Default: 2.
+        Availability Zones to spread subnets over. Default: 2. Stacks without an explicit
+        account and Region know only two AZs, whatever this says.
     cidr
         The VPC's IPv4 range. Default: ``"10.0.0.0/16"``.
     interface_endpoints

@@ -1,0 +1,99 @@
+"""Lambda entry point of the document processor (``document_processor.index.handler``).
+
+An SQS batch handler with partial failures: each message is one S3 object-created event (or a
+classic notification with records). Messages that can never succeed (malformed, test events,
+unknown documents, keys outside ``documents/``) are logged, counted and dropped; AWS errors
+raise, so the message is retried and, after ``maxReceiveCount``, dead-lettered.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from botocore.config import Config as BotoConfig
+from botocore.session import get_session
+
+from .aws import DocumentStore
+from .config import Config
+from .events import Skipped, parse_message
+from .states import utc_now
+from .workflow import Outcome, handle_object
+
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "document-processor"
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ServerlessPatterns/Documents"
+
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+METRIC_OF = {
+    Outcome.PROCESSED: "DocumentsProcessed",
+    Outcome.REJECTED: "DocumentsRejected",
+    Outcome.ALREADY_HANDLED: "DuplicateEvents",
+    Outcome.UNKNOWN_DOCUMENT: "EventsDropped",
+    Outcome.FOREIGN_OBJECT: "EventsDropped",
+}
+
+
+@cache
+def clients() -> tuple[Any, Any]:
+    """The S3 and DynamoDB clients, made once per execution environment.
+
+    Plain botocore: boto3 would add only import time.
+    """
+    session = get_session()
+    settings = BotoConfig(retries={"mode": "standard"})
+    return session.create_client("s3", config=settings), session.create_client(
+        "dynamodb", config=settings
+    )
+
+
+def store() -> tuple[Config, DocumentStore]:
+    config = Config.from_env()
+    s3, dynamodb = clients()
+    return config, DocumentStore(s3=s3, dynamodb=dynamodb, bucket=config.bucket, table=config.table)
+
+
+def record_handler(record: SQSRecord) -> None:
+    """Handle every event in one message; raising marks the message failed (retried)."""
+    config, documents = store()
+    for event in parse_message(record.body):
+        if isinstance(event, Skipped):
+            log = logger.warning if event.malformed else logger.info
+            log("message skipped", extra={"message_id": record.message_id, "reason": event.reason})
+            metrics.add_metric(
+                name="EventsDropped" if event.malformed else "EventsIgnored",
+                unit=MetricUnit.Count,
+                value=1,
+            )
+            continue
+        result = handle_object(documents, config.bucket, event, now=utc_now())
+        details = {
+            "message_id": record.message_id,
+            "key": event.key,
+            "document_id": result.document_id,
+        }
+        log = logger.warning if result.outcome.dropped else logger.info
+        log(f"document {result.outcome.value}", extra={**details, "reason": result.reason})
+        metrics.add_metric(name=METRIC_OF[result.outcome], unit=MetricUnit.Count, value=1)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """SQS batch handler; answers ``{"batchItemFailures": [...]}`` for the messages to retry."""
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,71 @@
+"""One object-created event, from the table item to the closing transition (at most 3 calls)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from .states import AWAITING_UPLOAD, PROCESSED, completion, document_id_of
+
+if TYPE_CHECKING:
+    from .aws import DocumentStore
+    from .events import ObjectCreated
+
+
+class Outcome(str, Enum):
+    PROCESSED = "processed"
+    REJECTED = "rejected"
+    #: The document already left AWAITING_UPLOAD: a repeated delivery, a second upload, a deletion.
+    ALREADY_HANDLED = "already_handled"
+    #: Dropped, not retried: no such document, or a key that is not a registered document's.
+    UNKNOWN_DOCUMENT = "unknown_document"
+    FOREIGN_OBJECT = "foreign_object"
+
+    @property
+    def dropped(self) -> bool:
+        """The event was dropped unprocessed: worth a warning, never worth a retry."""
+        return self in (Outcome.UNKNOWN_DOCUMENT, Outcome.FOREIGN_OBJECT)
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    document_id: str | None = None
+    reason: str | None = None
+
+
+def handle_object(store: DocumentStore, bucket: str, event: ObjectCreated, *, now: str) -> Result:
+    """Check the uploaded object and close its document; the table item is the truth.
+
+    Transient AWS errors propagate (the message is retried, then dead-lettered); everything
+    that a retry cannot change is answered with a :class:`Result`.
+    """
+    document_id = document_id_of(event.key)
+    if event.bucket != bucket or document_id is None:
+        return Result(
+            Outcome.FOREIGN_OBJECT,
+            document_id,
+            "the object is not under documents/<id>/ in this bucket",
+        )
+    item = store.get(document_id)
+    if item is None:
+        return Result(Outcome.UNKNOWN_DOCUMENT, document_id, "no such document")
+    if item.get("object_key") != event.key:
+        return Result(
+            Outcome.FOREIGN_OBJECT,
+            document_id,
+            "the key is not the document's registered object key",
+        )
+    if item.get("status") != AWAITING_UPLOAD:
+        return Result(
+            Outcome.ALREADY_HANDLED, document_id, f"the document is already {item.get('status')}"
+        )
+    head = store.read_head(event.key, version_id=event.version_id)
+    changes = completion(item, head, now)
+    if not store.close(document_id, expected_version=item["status_version"], changes=changes):
+        return Result(
+            Outcome.ALREADY_HANDLED, document_id, "the document changed while it was being checked"
+        )
+    outcome = Outcome.PROCESSED if changes["status"] == PROCESSED else Outcome.REJECTED
+    return Result(outcome, document_id, changes.get("reason"))
