@@ -7,6 +7,7 @@ or the local document flow does not end as expected.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -14,7 +15,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# Local AWS for the document flow: moto never calls AWS, but boto3 wants credentials.
+for variable, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_DEFAULT_REGION", "us-east-1")):
+    os.environ.setdefault(variable, value)
+
 from aws_cdk import App  # noqa: E402
+
+from examples.document_pipeline import local_flow  # noqa: E402
 
 from serverless_patterns.compliance import (  # noqa: E402
     COLLECT_FINDINGS_CONTEXT,
@@ -27,14 +34,16 @@ from serverless_patterns.compliance import (  # noqa: E402
 
 #: Example apps, flagship first: (name, module with a ``build(app)`` function).
 EXAMPLES = [
+    ("document_pipeline", "examples.document_pipeline.app"),
     ("quickstart", "examples.quickstart.app"),
 ]
+FLAGSHIP = "document_pipeline"
 
 TOOLS = ("AwsSolutions", "Serverless", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "cfn-lint", "checkov")
 
 
-def synthesize_example(name: str, module_name: str, outdir: Path) -> tuple[ComplianceReport, int, int]:
-    """Synthesize one example app; return its compliance report, stack and resource counts."""
+def synthesize_example(name: str, module_name: str, outdir: Path) -> tuple[ComplianceReport, int, int, list]:
+    """Synthesize one example app; return its compliance report, stack and resource counts, templates."""
     module = importlib.import_module(module_name)
     app = App(outdir=str(outdir), context=dict(COLLECT_FINDINGS_CONTEXT))
     stacks = module.build(app)
@@ -45,8 +54,9 @@ def synthesize_example(name: str, module_name: str, outdir: Path) -> tuple[Compl
     regions = sorted({stack.region for stack in stacks if not stack.region.startswith("${")}) or ["us-east-1"]
     report.extend(run_cfn_lint(templates, regions=regions))
     report.extend(run_checkov(templates))
-    resources = sum(len(assembly.get_stack_by_name(s.stack_name).template.get("Resources", {})) for s in stacks)
-    return report, len(stacks), resources
+    synthesized = [assembly.get_stack_by_name(s.stack_name).template for s in stacks]
+    resources = sum(len(t.get("Resources", {})) for t in synthesized)
+    return report, len(stacks), resources, synthesized
 
 
 def print_compliance_table(rows: list[tuple[str, int, int, ComplianceReport]]) -> None:
@@ -68,15 +78,29 @@ def main() -> int:
     out_root = ROOT / "cdk.out" / "main-job"
     rows = []
     failures: list[str] = []
+    flagship_template = None
     for name, module_name in EXAMPLES:
-        report, stacks, resources = synthesize_example(name, module_name, out_root / name)
+        report, stacks, resources, templates = synthesize_example(name, module_name, out_root / name)
         rows.append((name, stacks, resources, report))
         failures += [f"{name}: {finding}" for finding in report.findings]
+        if name == FLAGSHIP:
+            flagship_template = templates[0]
     print("\nCompliance summary (five cdk-nag packs, cfn-lint, checkov)\n")
     print_compliance_table(rows)
     if failures:
         print("\nUnacknowledged findings:")
         print("\n".join(f"  {line}" for line in failures))
+        return 1
+
+    print("\nDocument flow of the flagship app on moto (the embedded AWS emulator), real handler code")
+    flow_started = time.perf_counter()
+    result = local_flow.run(flagship_template, out_root / FLAGSHIP)
+    local_flow.print_result(result)
+    print(f"\ndocument flow finished in {time.perf_counter() - flow_started:.1f} s")
+    wrong = local_flow.problems(result)
+    if wrong:
+        print("\nThe document flow did not end as expected:")
+        print("\n".join(f"  {line}" for line in wrong))
         return 1
     print(f"\nmain job finished in {time.perf_counter() - started:.1f} s")
     return 0

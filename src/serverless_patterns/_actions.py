@@ -71,3 +71,26 @@ CLOUDWATCH_LOGS_WRITE = ["logs:CreateLogStream", "logs:PutLogEvents"]
 
 # The API key authorizer reads one permissions item by its key, nothing else (no Query, no Scan).
 DYNAMODB_GET_ITEM = ["dynamodb:GetItem"]
+
+# SQS messages (SecureQueue). Producers need the key's GenerateDataKey and Decrypt
+# (KMS_FOR_SERVICE_PUBLISHERS); consumers need kms:Decrypt (KMS_DECRYPT).
+SQS_SEND = ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
+SQS_CONSUME = [
+    "sqs:ReceiveMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+]
+
+# What API Gateway's account-level CloudWatch role needs to write REST API execution and access logs
+# (the actions of AmazonAPIGatewayPushToCloudWatchLogs).
+CLOUDWATCH_LOGS_FOR_API_GATEWAY = [
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+    "logs:PutLogEvents",
+    "logs:GetLogEvents",
+    "logs:FilterLogEvents",
+]

@@ -1,0 +1,82 @@
+"""Reference system 003, the document processing system, built from serverless-patterns.
+
+``cdk synth`` builds the ``prod`` configuration; ``cdk synth -c env=dev`` (or ``staging``) the
+others. See README.md beside this file for how each requirement is met.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import App, CfnOutput, Duration, Environment, Stack
+from constructs import Construct
+
+from serverless_patterns import AuditTrail, IsolatedNetwork
+from serverless_patterns.compliance import add_nag_packs
+from serverless_patterns.document_pipeline import DocumentPipeline
+from serverless_patterns.keyed_api import UsagePlanTier
+
+REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """What differs between the dev, staging and prod deployments."""
+
+    name: str
+    isolated_network: bool
+    audit_trail: bool
+    max_document_bytes: int
+    quota_per_day: int
+
+
+CONFIGURATIONS = {
+    "dev": Configuration("dev", isolated_network=False, audit_trail=False, max_document_bytes=25 * 1024**2, quota_per_day=1_000),
+    "staging": Configuration("staging", isolated_network=True, audit_trail=False, max_document_bytes=100 * 1024**2, quota_per_day=10_000),
+    "prod": Configuration("prod", isolated_network=True, audit_trail=True, max_document_bytes=100 * 1024**2, quota_per_day=100_000),
+}
+
+
+class DocumentProcessingStack(Stack):
+    """Upload API, documents bucket, processor, metadata table and status notifications."""
+
+    def __init__(self, scope: Construct, id: str, *, configuration: Configuration, **kwargs) -> None:
+        super().__init__(scope, id, description=f"Document processing system ({configuration.name})", **kwargs)
+        network = IsolatedNetwork(self, "Network", interface_endpoints=["sqs", "sns", "kms", "logs", "xray"]) if configuration.isolated_network else None
+        trail = AuditTrail(self, "AuditTrail") if configuration.audit_trail else None
+        quota = configuration.quota_per_day
+        self.pipeline = DocumentPipeline(
+            self,
+            "Documents",
+            max_document_bytes=configuration.max_document_bytes,
+            tiers=[
+                UsagePlanTier("read-only", level="read-only", quota_per_day=quota, rate_limit=10, burst_limit=20),
+                UsagePlanTier("read-write", level="read-write", quota_per_day=quota, rate_limit=20, burst_limit=40),
+                UsagePlanTier("admin", level="admin", quota_per_day=quota, rate_limit=5, burst_limit=10),
+            ],
+            authorizer_cache_ttl=Duration.minutes(5),
+            network=network,
+            audit_trail=trail,
+            tags={"Environment": configuration.name, "System": "document-processing"},
+        )
+        CfnOutput(self, "DocumentsBucketName", value=self.pipeline.documents.bucket_name)
+        CfnOutput(self, "MetadataTableName", value=self.pipeline.metadata.table_name)
+        CfnOutput(self, "StatusTopicArn", value=self.pipeline.status_topic.topic_arn)
+
+
+def build(app: App) -> list[Stack]:
+    """Add the configuration named by context ``env`` (default ``prod``) to ``app``."""
+    name = app.node.try_get_context("env") or "prod"
+    if name not in CONFIGURATIONS:
+        raise ValueError(f"context env={name!r}: must be one of {', '.join(CONFIGURATIONS)}")
+    stack = DocumentProcessingStack(
+        app, f"{name}-document-processing", configuration=CONFIGURATIONS[name], env=Environment(region=REGION)
+    )
+    return [stack]
+
+
+if __name__ == "__main__":
+    app = App()
+    build(app)
+    add_nag_packs(app)
+    app.synth()

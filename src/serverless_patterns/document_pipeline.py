@@ -1,0 +1,428 @@
+"""DocumentPipeline: upload API -> S3 -> processing -> metadata -> status notifications."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Duration, RemovalPolicy, aws_cloudwatch as cloudwatch, aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events, aws_s3 as s3
+from constructs import Construct
+
+from ._validation import PropErrors, is_token, require_type
+from .alert_topic import AlertTopic
+from .alerting_function import AlertingFunction
+from .audit_trail import AuditTrail
+from .audited_table import AuditedTable
+from .handlers import handler_code, handler_entry
+from .handlers.documents_api.config import DEFAULT_ALLOWED_CONTENT_TYPES, DEFAULT_MAX_DOCUMENT_BYTES
+from .isolated_network import IsolatedNetwork
+from .keyed_api import DEFAULT_TIERS, ApiWithKeyedUsagePlan, UsagePlanTier
+from .secure_bucket import SecureBucket
+from .secure_queue import SecureQueue
+from .tagging import apply_tags, validate_tags
+
+#: Key prefix of stored documents; the processor ignores anything else.
+DOCUMENTS_PREFIX = "documents/"
+#: The metadata table's index for listing documents by status.
+STATUS_INDEX = "by-status"
+#: Largest object S3 stores (5 TiB): documents never pass through API Gateway or Lambda payloads.
+S3_MAX_OBJECT_BYTES = 5 * 1024**4
+METRICS_NAMESPACE = "ServerlessPatterns/Documents"
+
+#: JSON schema (draft 4, as API Gateway models use) of ``POST /documents``.
+UPLOAD_REQUEST_SCHEMA: Mapping[str, object] = {
+    "type": "object",
+    "required": ["file_name", "content_type", "size"],
+    "additionalProperties": False,
+    "properties": {
+        "file_name": {"type": "string", "minLength": 1, "maxLength": 255},
+        "content_type": {"type": "string", "minLength": 3, "maxLength": 255},
+        "size": {"type": "integer", "minimum": 1},
+        "sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+    },
+}
+
+
+class DocumentPipeline(Construct):
+    """Documents uploaded through a keyed API, checked, recorded and announced.
+
+    ``POST /documents`` (read-write) registers a document and returns a presigned upload form
+    for exactly that key, size and type; the object lands in the documents bucket, whose
+    object-created events reach the processor through EventBridge and an encrypted SQS queue
+    with a dead-letter queue. The processor reads at most 64 KiB, detects the format, and
+    records PROCESSED or REJECTED in the metadata table; its stream drives the notifier, which
+    publishes one message per status transition to the status topic. ``GET /documents``,
+    ``GET /documents/{id}`` (read-only) and ``DELETE /documents/{id}`` (admin) complete the API.
+
+    Parameters
+    ----------
+    scope, id
+        The construct's parent and id.
+    max_document_bytes
+        Largest document accepted. Default: 100 MiB. At most 5 TiB (S3's limit): uploads go
+        straight to S3, so API Gateway's 10 MB and Lambda's 6 MB limits do not apply.
+    allowed_content_types
+        Declared content types accepted. Default: PDF, PNG, JPEG, GIF, TIFF, plain text, CSV,
+        JSON and the three Office Open XML formats.
+    upload_url_expiry, download_url_expiry
+        Lifetime of presigned URLs. Default: 15 minutes and 5 minutes.
+    tiers
+        Usage-plan tiers of the API. Default: read-only, read-write and admin plans
+        (see :class:`~serverless_patterns.keyed_api.UsagePlanTier`).
+    authorizer_cache_ttl
+        How long an authorization decision is cached per key. Default: 300 seconds.
+    cors_origins
+        Browser origins allowed to call the API and to post uploads to the bucket. Default: none.
+    network
+        Put every function in the isolated subnets of this network (see :class:`IsolatedNetwork`).
+        Default: None (functions outside a VPC; the acknowledgement's reason says why).
+    private_api
+        Make the API private, reachable only through ``network``'s execute-api endpoint.
+        Default: False.
+    audit_trail
+        Record S3 and DynamoDB data events of the pipeline in this trail (billed per event).
+        Default: None.
+    alert_emails
+        Addresses subscribed to the shared alert topic. Default: none.
+    processor_memory_size
+        Memory of the processor in MB. Default: 512.
+    removal_policy
+        For the bucket and tables. Default: ``RemovalPolicy.RETAIN``.
+    tags
+        Tags for every resource. Default: none.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+        allowed_content_types: Sequence[str] = DEFAULT_ALLOWED_CONTENT_TYPES,
+        upload_url_expiry: Duration | None = None,
+        download_url_expiry: Duration | None = None,
+        tiers: Sequence[UsagePlanTier] = DEFAULT_TIERS,
+        authorizer_cache_ttl: Duration | None = None,
+        cors_origins: Sequence[str] = (),
+        network: IsolatedNetwork | None = None,
+        private_api: bool = False,
+        audit_trail: AuditTrail | None = None,
+        alert_emails: Sequence[str] = (),
+        processor_memory_size: int = 512,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
+        upload_url_expiry = upload_url_expiry or Duration.minutes(15)
+        download_url_expiry = download_url_expiry or Duration.minutes(5)
+        _validate(
+            max_document_bytes=max_document_bytes,
+            allowed_content_types=allowed_content_types,
+            upload_url_expiry=upload_url_expiry,
+            download_url_expiry=download_url_expiry,
+            network=network,
+            private_api=private_api,
+            audit_trail=audit_trail,
+            processor_memory_size=processor_memory_size,
+            removal_policy=removal_policy,
+            tags=tags,
+        )
+        super().__init__(scope, id)
+        self.network = network
+        self.alert_topic = AlertTopic(self, "Alerts", emails=alert_emails)
+
+        self.documents = SecureBucket(
+            self,
+            "Documents",
+            event_bridge_enabled=True,
+            cors=_upload_cors(cors_origins),
+            removal_policy=removal_policy,
+        )
+        self.metadata = AuditedTable(
+            self,
+            "Metadata",
+            partition_key=dynamodb.Attribute(name="document_id", type=dynamodb.AttributeType.STRING),
+            global_secondary_indexes=[
+                dynamodb.GlobalSecondaryIndexProps(
+                    index_name=STATUS_INDEX,
+                    partition_key=dynamodb.Attribute(name="status", type=dynamodb.AttributeType.STRING),
+                    sort_key=dynamodb.Attribute(name="created_at", type=dynamodb.AttributeType.STRING),
+                    projection_type=dynamodb.ProjectionType.ALL,
+                )
+            ],
+            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+            alarm_topic=self.alert_topic.topic,
+            removal_policy=removal_policy,
+        )
+        self.notification_ledger = AuditedTable(
+            self,
+            "NotificationLedger",
+            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+            time_to_live_attribute="expiration",
+            alarm_topic=self.alert_topic.topic,
+            removal_policy=removal_policy,
+        )
+        self.status_topic = AlertTopic(self, "StatusTopic")
+
+        common = {"network": network, "alert_topic": self.alert_topic}
+        self.api_handler = self._function(
+            "ApiHandler",
+            "documents_api",
+            description="Documents API: register, get, list and delete documents",
+            environment={
+                "DOCUMENTS_BUCKET": self.documents.bucket_name,
+                "DOCUMENTS_TABLE": self.metadata.table_name,
+                "STATUS_INDEX": STATUS_INDEX,
+                "MAX_DOCUMENT_BYTES": str(max_document_bytes),
+                "ALLOWED_CONTENT_TYPES": ",".join(allowed_content_types),
+                "UPLOAD_URL_EXPIRY_SECONDS": str(int(upload_url_expiry.to_seconds())),
+                "DOWNLOAD_URL_EXPIRY_SECONDS": str(int(download_url_expiry.to_seconds())),
+            },
+            **common,
+        )
+        self.processor = self._function(
+            "Processor",
+            "document_processor",
+            description="Checks uploaded documents and records their status",
+            environment={"DOCUMENTS_BUCKET": self.documents.bucket_name, "DOCUMENTS_TABLE": self.metadata.table_name},
+            memory_size=processor_memory_size,
+            timeout=Duration.seconds(60),
+            **common,
+        )
+        self.notifier = self._function(
+            "Notifier",
+            "document_notifier",
+            description="Publishes one message per document status transition",
+            environment={
+                "STATUS_TOPIC_ARN": self.status_topic.topic_arn,
+                "IDEMPOTENCY_TABLE": self.notification_ledger.table_name,
+            },
+            **common,
+        )
+
+        self.upload_events = SecureQueue(
+            self,
+            "UploadEvents",
+            visibility_timeout=Duration.seconds(6 * 60),  # six times the processor's timeout
+            max_receive_count=5,
+            alarm_topic=self.alert_topic,
+            oldest_message_age_alarm_threshold=Duration.minutes(15),
+        )
+        self.notification_failures = SecureQueue(self, "NotificationFailures", alarm_topic=self.alert_topic)
+        self.object_created_rule = events.Rule(
+            self,
+            "ObjectCreated",
+            description="Object-created events of the documents bucket, to the processor's queue",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [self.documents.bucket_name]},
+                    "object": {"key": [{"prefix": DOCUMENTS_PREFIX}]},
+                },
+            ),
+            targets=[self.upload_events.rule_target()],
+        )
+
+        self.processor.add_sqs_source(self.upload_events.queue, batch_size=10, report_batch_item_failures=True)
+        self.notifier.add_dynamodb_stream_source(
+            self.metadata.table,
+            batch_size=100,
+            retry_attempts=5,
+            on_failure=self.notification_failures.queue,
+        )
+        self._grant_least_privilege()
+
+        self.api = ApiWithKeyedUsagePlan(
+            self,
+            "Api",
+            tiers=tiers,
+            authorizer_cache_ttl=authorizer_cache_ttl,
+            cors_origins=cors_origins,
+            private=private_api,
+            vpc=network.vpc if (network and private_api) else None,
+            vpc_endpoint=network.interface_endpoints.get("execute-api") if (network and private_api) else None,
+            alert_topic=self.alert_topic,
+        )
+        self.api.add_route("POST", "/documents", self.api_handler, level="read-write", request_schema=UPLOAD_REQUEST_SCHEMA)
+        self.api.add_route("GET", "/documents", self.api_handler, level="read-only")
+        self.api.add_route("GET", "/documents/{id}", self.api_handler, level="read-only")
+        self.api.add_route("DELETE", "/documents/{id}", self.api_handler, level="admin")
+
+        if audit_trail is not None:
+            audit_trail.add_s3_data_events([self.documents])
+            audit_trail.add_dynamodb_data_events([self.metadata, self.api.permissions_table])
+
+        self.alarms = self._create_alarms()
+        self.dashboard = self._create_dashboard()
+        apply_tags(self, "DocumentPipeline", tags)
+
+    # ---- building blocks ------------------------------------------------------------------
+
+    def _function(
+        self,
+        id: str,
+        handler: str,
+        *,
+        description: str,
+        environment: Mapping[str, str],
+        network: IsolatedNetwork | None,
+        alert_topic: AlertTopic,
+        memory_size: int = 256,
+        timeout: Duration | None = None,
+    ) -> AlertingFunction:
+        function = AlertingFunction(
+            self,
+            id,
+            code=handler_code(handler),
+            handler=handler_entry(handler),
+            description=description,
+            powertools=True,
+            memory_size=memory_size,
+            timeout=timeout or Duration.seconds(15),
+            environment={
+                **environment,
+                "POWERTOOLS_SERVICE_NAME": handler.replace("_", "-"),
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            },
+            vpc=network.vpc if network else None,
+            vpc_subnets=network.subnets if network else None,
+            alert_topic=alert_topic,
+        )
+        if network is not None and function.security_group is not None:
+            network.allow_https_from(function.security_group)
+        return function
+
+    def _grant_least_privilege(self) -> None:
+        """Each function gets exactly what its handler calls, on exactly these resources."""
+        # The API signs presigned forms and URLs with its own role: PUT, GET and DELETE of objects.
+        self.documents.grant_write(self.api_handler, key_prefix=DOCUMENTS_PREFIX)
+        self.documents.grant_read(self.api_handler, key_prefix=DOCUMENTS_PREFIX)
+        self.metadata.grant_read_write_data(self.api_handler)
+        self.documents.grant_read(self.processor, key_prefix=DOCUMENTS_PREFIX)
+        self.metadata.grant_read_write_data(self.processor)
+        self.status_topic.grant_publish(self.notifier)
+        self.notification_ledger.grant_read_write_data(self.notifier)
+
+    def _create_alarms(self) -> dict[str, cloudwatch.Alarm]:
+        # Functions, tables, queues and the authorizer alarm on their own; this adds the API's.
+        alarms = {
+            "Api5xx": self.api.api.metric_server_error(period=Duration.minutes(5), statistic="Sum").create_alarm(
+                self,
+                "Api5xxAlarm",
+                alarm_description="The documents API answered with 5xx errors",
+                threshold=5,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            ),
+        }
+        for alarm in alarms.values():
+            self.alert_topic.add_alarm(alarm)
+        return alarms
+
+    def _create_dashboard(self) -> cloudwatch.Dashboard:
+        api = self.api.api
+        functions = {"API": self.api_handler, "Processor": self.processor, "Notifier": self.notifier}
+        dashboard = cloudwatch.Dashboard(self, "Dashboard")
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="API requests and errors",
+                left=[api.metric_count(), api.metric_client_error(), api.metric_server_error()],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="API latency (p50, p99)",
+                left=[api.metric_latency(statistic="p50"), api.metric_latency(statistic="p99")],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Authorization decisions",
+                left=[self.api.metric_allowed(), self.api.metric_denied()],
+                width=8,
+            ),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Function errors",
+                left=[f.metric_errors(label=name) for name, f in functions.items()],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Upload queue: age of oldest message (s) and DLQ depth",
+                left=[self.upload_events.metric_approximate_age_of_oldest_message()],
+                right=[self.upload_events.metric_dead_letter_messages()],
+                width=8,
+            ),
+            # One widget per table: their metric expressions use the same ids.
+            cloudwatch.GraphWidget(title="Metadata table throttled requests", left=[self.metadata.metric_throttled_requests()], width=4),
+            cloudwatch.GraphWidget(
+                title="Notification ledger throttled requests",
+                left=[self.notification_ledger.metric_throttled_requests()],
+                width=4,
+            ),
+        )
+        return dashboard
+
+
+def _upload_cors(origins: Sequence[str]) -> list[s3.CorsRule]:
+    if not origins:
+        return []
+    return [s3.CorsRule(allowed_methods=[s3.HttpMethods.POST], allowed_origins=list(origins), allowed_headers=["*"], max_age=3000)]
+
+
+def _validate(
+    *,
+    max_document_bytes: int,
+    allowed_content_types: Sequence[str],
+    upload_url_expiry: Duration,
+    download_url_expiry: Duration,
+    network: IsolatedNetwork | None,
+    private_api: bool,
+    audit_trail: AuditTrail | None,
+    processor_memory_size: int,
+    removal_policy: RemovalPolicy,
+    tags: Mapping[str, str] | None,
+) -> None:
+    name = "DocumentPipeline"
+    require_type(name, "max_document_bytes", max_document_bytes, int)
+    require_type(name, "upload_url_expiry", upload_url_expiry, Duration)
+    require_type(name, "download_url_expiry", download_url_expiry, Duration)
+    require_type(name, "network", network, IsolatedNetwork)
+    require_type(name, "private_api", private_api, bool)
+    require_type(name, "audit_trail", audit_trail, AuditTrail)
+    require_type(name, "processor_memory_size", processor_memory_size, int)
+    require_type(name, "removal_policy", removal_policy, RemovalPolicy)
+    validate_tags(name, tags)
+    errors = PropErrors(name)
+    errors.check_range("max_document_bytes", max_document_bytes, minimum=1, maximum=S3_MAX_OBJECT_BYTES, unit="bytes")
+    types = list(allowed_content_types) if not isinstance(allowed_content_types, str) else allowed_content_types
+    errors.check(
+        isinstance(types, list) and bool(types) and all(isinstance(t, str) and "/" in t and "," not in t for t in types),
+        "allowed_content_types",
+        types,
+        "must be a non-empty list of MIME types such as 'application/pdf'",
+    )
+    for prop, value in (("upload_url_expiry", upload_url_expiry), ("download_url_expiry", download_url_expiry)):
+        if is_token(value):
+            continue
+        seconds = value.to_seconds(integral=False)
+        errors.check(
+            60 <= seconds <= 7 * 24 * 3600 and seconds == int(seconds),
+            prop,
+            f"{seconds:g} seconds",
+            "must be whole seconds from 1 minute to 7 days (S3's limit for presigned URLs)",
+        )
+    errors.check(
+        not private_api or network is not None,
+        "private_api",
+        private_api,
+        "a private API needs network= (its execute-api interface endpoint)",
+    )
+    if network is not None and private_api:
+        errors.check(
+            "execute-api" in network.interface_endpoints,
+            "network",
+            "IsolatedNetwork without an execute-api endpoint",
+            "a private API needs interface_endpoints to include 'execute-api'",
+        )
+    errors.check_range("processor_memory_size", processor_memory_size, minimum=128, maximum=10240, unit="MB")
+    errors.raise_if_any()

@@ -1,0 +1,12 @@
+"""Run a synthesized serverless stack on moto, the embedded AWS emulator.
+
+Needs the ``local`` extra (``pip install serverless-patterns[local]``). Lambda functions
+are not emulated by moto; :class:`EmulatedStack` imports each function's handler from its
+synthesized asset and calls it in-process with the environment from the template, so a run
+proves that the template and the code agree.
+"""
+
+from .emulator import EmulatedStack, LambdaInvocationError
+from .rest_api import ApiResponse, EmulatedRestApi
+
+__all__ = ["ApiResponse", "EmulatedRestApi", "EmulatedStack", "LambdaInvocationError"]

@@ -1,0 +1,557 @@
+"""EmulatedStack: a synthesized stack's resources on moto, its functions called in-process."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import sys
+import uuid
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config as BotocoreConfig
+
+from .intrinsics import PSEUDO_PARAMETERS, Resolver
+
+
+class LambdaInvocationError(RuntimeError):
+    """A handler raised; the emulator treats the whole batch as failed, as Lambda does."""
+
+
+@dataclass
+class EmulatedFunction:
+    """A Lambda function from the template: its handler, code asset and environment."""
+
+    logical_id: str
+    name: str
+    handler: str
+    asset_dir: Path
+    environment: dict[str, str]
+    invocations: int = 0
+    _handler: Any = None
+
+    def load(self) -> Any:
+        """Import the handler from this function's own asset (once)."""
+        if self._handler is not None:
+            return self._handler
+        module_name, _, attribute = self.handler.rpartition(".")
+        with _on_path(self.asset_dir):
+            _forget_modules(module_name.split(".")[0])
+            module = importlib.import_module(module_name)
+        self._handler = getattr(module, attribute)
+        return self._handler
+
+
+@dataclass
+class EventSourceMapping:
+    """An SQS queue or DynamoDB stream feeding a function."""
+
+    function: EmulatedFunction
+    source_arn: str
+    batch_size: int
+    report_batch_item_failures: bool
+    shard_iterators: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_queue(self) -> bool:
+        return self.source_arn.startswith("arn:aws:sqs:")
+
+
+@dataclass
+class LambdaContext:
+    """The parts of the Lambda context object that handlers and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    invoked_function_arn: str = ""
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+class EmulatedStack:
+    """Create a stack's buckets, tables, queues, topics, rules and APIs on moto.
+
+    Use inside ``moto.mock_aws()``. Functions are not deployed; :meth:`invoke` imports the
+    handler from the function's synthesized asset directory and calls it with the template's
+    environment. :meth:`pump` delivers queued SQS messages and DynamoDB stream records to
+    their functions until nothing moves.
+
+    Parameters
+    ----------
+    template
+        The synthesized CloudFormation template (a dict).
+    assembly_dir
+        The cloud assembly directory (``cdk.out``) holding the ``asset.<hash>`` folders.
+    region
+        Default: ``"us-east-1"``.
+    parameters
+        Values for the template's CloudFormation parameters. Default: their ``Default``.
+    quiet
+        Keep handlers' INFO and WARNING logs and metric output off stdout (errors still show).
+        Default: False.
+    """
+
+    def __init__(
+        self,
+        template: Mapping[str, Any],
+        assembly_dir: str | os.PathLike[str],
+        *,
+        region: str = "us-east-1",
+        parameters: Mapping[str, Any] | None = None,
+        quiet: bool = False,
+    ) -> None:
+        self.template = template
+        self._quiet_environment = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"} if quiet else {}
+        self.assembly_dir = Path(assembly_dir)
+        self.region = region
+        self.resources: dict[str, dict[str, Any]] = dict(template.get("Resources", {}))
+        defaults = {k: v.get("Default") for k, v in template.get("Parameters", {}).items()}
+        self.parameters = {**defaults, **(parameters or {})}
+        self.physical: dict[str, dict[str, Any]] = {}
+        self.functions: dict[str, EmulatedFunction] = {}
+        self.mappings: list[EventSourceMapping] = []
+        self.skipped_subscriptions: list[str] = []
+        self.resolve = Resolver(region=region, ref=self._ref, get_att=self._get_att, parameters=self.parameters)
+        self._suffix = uuid.uuid4().hex[:8]
+
+    # ---- clients ------------------------------------------------------------------------
+
+    def client(self, service: str) -> Any:
+        # moto serves DynamoDB Streams only on the regional endpoint, not the account-based one.
+        config = BotocoreConfig(account_id_endpoint_mode="disabled") if service == "dynamodbstreams" else None
+        return boto3.client(service, region_name=self.region, config=config)
+
+    # ---- provisioning -------------------------------------------------------------------
+
+    def start(self) -> EmulatedStack:
+        """Create every supported resource, in dependency order."""
+        creators = {
+            "AWS::S3::Bucket": self._create_bucket,
+            "AWS::DynamoDB::Table": self._create_table,
+            "AWS::DynamoDB::GlobalTable": self._create_table,
+            "AWS::SQS::Queue": self._create_queue,
+            "AWS::SNS::Topic": self._create_topic,
+            "AWS::ApiGateway::RestApi": self._create_rest_api,
+        }
+        pending = [lid for lid, r in self.resources.items() if r["Type"] in creators]
+        while pending:
+            progressed = []
+            for logical_id in pending:
+                try:
+                    creators[self.resources[logical_id]["Type"]](logical_id, self.resources[logical_id].get("Properties", {}))
+                except _NotYetCreated:
+                    continue
+                progressed.append(logical_id)
+            if not progressed:
+                raise RuntimeError(f"cannot resolve dependencies of {pending}")
+            pending = [lid for lid in pending if lid not in progressed]
+        for logical_id, resource in self.resources.items():
+            kind, props = resource["Type"], resource.get("Properties", {})
+            if kind == "AWS::Lambda::Function":
+                self._register_function(logical_id, props)
+        self._create_api_methods()
+        for logical_id, resource in self.resources.items():
+            kind, props = resource["Type"], resource.get("Properties", {})
+            if kind == "AWS::SNS::Subscription":
+                self._subscribe(logical_id, props)
+            elif kind == "AWS::Events::Rule":
+                self._create_rule(logical_id, props)
+            elif kind == "AWS::Lambda::EventSourceMapping":
+                self._map_event_source(props)
+            elif kind == "AWS::ApiGateway::Stage":
+                self._create_stage(logical_id, props)
+        for logical_id, resource in self.resources.items():
+            if resource["Type"] == "AWS::ApiGateway::UsagePlan":
+                self._create_usage_plan(logical_id, resource.get("Properties", {}))
+        return self
+
+    def _name(self, logical_id: str, limit: int = 63, lower: bool = False) -> str:
+        name = f"{logical_id[: limit - 9]}-{self._suffix}"
+        return name.lower() if lower else name
+
+    def _create_bucket(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        name = self.resolve(props.get("BucketName")) or self._name(logical_id, lower=True)
+        s3 = self.client("s3")
+        kwargs: dict[str, Any] = {"Bucket": name}
+        if self.region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        if props.get("ObjectLockEnabled"):
+            kwargs["ObjectLockEnabledForBucket"] = True
+        s3.create_bucket(**kwargs)
+        if props.get("VersioningConfiguration", {}).get("Status") == "Enabled":
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        if props.get("NotificationConfiguration", {}).get("EventBridgeConfiguration"):
+            s3.put_bucket_notification_configuration(
+                Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+            )
+        self.physical[logical_id] = {"Ref": name, "Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
+
+    def _create_table(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        name = self.resolve(props.get("TableName")) or self._name(logical_id, limit=200)
+        kwargs: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": props["KeySchema"],
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        indexes = [
+            {"IndexName": g["IndexName"], "KeySchema": g["KeySchema"], "Projection": g.get("Projection", {"ProjectionType": "ALL"})}
+            for g in props.get("GlobalSecondaryIndexes", [])
+        ]
+        if indexes:
+            kwargs["GlobalSecondaryIndexes"] = indexes
+        stream = props.get("StreamSpecification")
+        if stream:
+            kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+        dynamodb = self.client("dynamodb")
+        description = dynamodb.create_table(**kwargs)["TableDescription"]
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            dynamodb.update_time_to_live(
+                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
+            )
+        self.physical[logical_id] = {
+            "Ref": name,
+            "Arn": description["TableArn"],
+            "StreamArn": description.get("LatestStreamArn"),
+        }
+
+    def _create_queue(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        fifo = bool(props.get("FifoQueue"))
+        name = self.resolve(props.get("QueueName")) or self._name(logical_id, limit=75 if fifo else 80)
+        if fifo and not name.endswith(".fifo"):
+            name += ".fifo"
+        attributes = {"FifoQueue": "true"} if fifo else {}
+        for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds"):
+            if key in props:
+                attributes[key] = str(self.resolve(props[key]))
+        if "RedrivePolicy" in props:
+            policy = self.resolve(props["RedrivePolicy"])
+            attributes["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": policy["deadLetterTargetArn"], "maxReceiveCount": int(policy["maxReceiveCount"])}
+            )
+        sqs = self.client("sqs")
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.physical[logical_id] = {"Ref": url, "Arn": arn, "QueueName": name, "QueueUrl": url}
+
+    def _create_topic(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        name = self.resolve(props.get("TopicName")) or self._name(logical_id, limit=256)
+        arn = self.client("sns").create_topic(Name=name)["TopicArn"]
+        self.physical[logical_id] = {"Ref": arn, "TopicArn": arn, "TopicName": name}
+
+    def _create_rest_api(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        api = self.client("apigateway").create_rest_api(name=self.resolve(props.get("Name")) or logical_id)
+        self.physical[logical_id] = {"Ref": api["id"], "RootResourceId": api["rootResourceId"]}
+
+    def _create_api_methods(self) -> None:
+        """Recreate the template's API resources and methods (moto deploys no API without them)."""
+        apigateway = self.client("apigateway")
+        pending = [lid for lid, r in self.resources.items() if r["Type"] == "AWS::ApiGateway::Resource"]
+        while pending:
+            created = []
+            for logical_id in pending:
+                props = self.resources[logical_id]["Properties"]
+                try:
+                    parent = self.resolve(props["ParentId"])
+                except _NotYetCreated:
+                    continue
+                resource = apigateway.create_resource(
+                    restApiId=self.resolve(props["RestApiId"]), parentId=parent, pathPart=props["PathPart"]
+                )
+                self.physical[logical_id] = {"Ref": resource["id"]}
+                created.append(logical_id)
+            if not created:
+                raise RuntimeError(f"cannot place API resources {pending}")
+            pending = [lid for lid in pending if lid not in created]
+        for resource in self.resources.values():
+            if resource["Type"] == "AWS::ApiGateway::Method":
+                props = resource["Properties"]
+                where = {
+                    "restApiId": self.resolve(props["RestApiId"]),
+                    "resourceId": self.resolve(props["ResourceId"]),
+                    "httpMethod": props["HttpMethod"],
+                }
+                apigateway.put_method(**where, authorizationType="NONE", apiKeyRequired=bool(props.get("ApiKeyRequired")))
+                # Requests are routed by EmulatedRestApi; moto only needs an integration to deploy.
+                apigateway.put_integration(**where, type="MOCK")
+
+    def _create_stage(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        api_id = self.resolve(props["RestApiId"])
+        stage = self.resolve(props["StageName"])
+        self.client("apigateway").create_deployment(restApiId=api_id, stageName=stage)
+        self.physical[logical_id] = {"Ref": stage}
+
+    def _create_usage_plan(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        kwargs: dict[str, Any] = {"name": self.resolve(props.get("UsagePlanName")) or logical_id}
+        stages = [{"apiId": self.resolve(s["ApiId"]), "stage": self.resolve(s["Stage"])} for s in props.get("ApiStages", [])]
+        if stages:
+            kwargs["apiStages"] = stages
+        if "Quota" in props:
+            quota = self.resolve(props["Quota"])
+            kwargs["quota"] = {"limit": int(quota["Limit"]), "period": quota["Period"]}
+        if "Throttle" in props:
+            throttle = self.resolve(props["Throttle"])
+            kwargs["throttle"] = {"rateLimit": float(throttle.get("RateLimit", 0)), "burstLimit": int(throttle.get("BurstLimit", 0))}
+        tags = {t["Key"]: self.resolve(t["Value"]) for t in props.get("Tags", [])}
+        if tags:
+            kwargs["tags"] = tags
+        plan = self.client("apigateway").create_usage_plan(**kwargs)
+        self.physical[logical_id] = {"Ref": plan["id"]}
+
+    def _register_function(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        name = self.resolve(props.get("FunctionName")) or self._name(logical_id, limit=64)
+        environment = {k: str(self.resolve(v)) for k, v in props.get("Environment", {}).get("Variables", {}).items()}
+        self.functions[logical_id] = EmulatedFunction(
+            logical_id=logical_id,
+            name=name,
+            handler=props["Handler"],
+            asset_dir=self._asset_dir(logical_id, props),
+            environment=environment,
+        )
+        self.physical[logical_id] = {
+            "Ref": name,
+            "Arn": f"arn:aws:lambda:{self.region}:{PSEUDO_PARAMETERS['AWS::AccountId']}:function:{name}",
+        }
+
+    def _asset_dir(self, logical_id: str, props: Mapping[str, Any]) -> Path:
+        metadata_path = self.resources[logical_id].get("Metadata", {}).get("aws:asset:path")
+        if metadata_path:
+            return self.assembly_dir / metadata_path
+        key = props.get("Code", {}).get("S3Key")
+        if isinstance(key, str) and key.endswith(".zip"):
+            return self.assembly_dir / f"asset.{key[:-4]}"
+        raise ValueError(f"{logical_id}: only functions with file assets can run locally")
+
+    def _subscribe(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        protocol = props["Protocol"]
+        if protocol != "sqs":
+            self.skipped_subscriptions.append(f"{logical_id} ({protocol})")
+            return
+        attributes = {}
+        if props.get("RawMessageDelivery"):
+            attributes["RawMessageDelivery"] = "true"
+        if props.get("FilterPolicy"):
+            attributes["FilterPolicy"] = json.dumps(self.resolve(props["FilterPolicy"]))
+        self.client("sns").subscribe(
+            TopicArn=self.resolve(props["TopicArn"]), Protocol="sqs", Endpoint=self.resolve(props["Endpoint"]),
+            Attributes=attributes,
+        )
+
+    def _create_rule(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        if "EventPattern" not in props:
+            return  # scheduled rules do not run locally
+        events = self.client("events")
+        name = self.resolve(props.get("Name")) or self._name(logical_id, limit=64)
+        bus = self.resolve(props.get("EventBusName")) or "default"
+        events.put_rule(Name=name, EventPattern=json.dumps(self.resolve(props["EventPattern"])), EventBusName=bus)
+        targets = [{"Id": t["Id"], "Arn": self.resolve(t["Arn"])} for t in props.get("Targets", [])]
+        if targets:
+            events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
+        self.physical[logical_id] = {"Ref": name, "Arn": f"arn:aws:events:{self.region}:123456789012:rule/{name}"}
+
+    def _map_event_source(self, props: Mapping[str, Any]) -> None:
+        function_ref = props["FunctionName"]
+        function = next(
+            f for f in self.functions.values()
+            if self.resolve(function_ref) in (f.name, self.physical[f.logical_id]["Arn"])
+        )
+        self.mappings.append(
+            EventSourceMapping(
+                function=function,
+                source_arn=self.resolve(props["EventSourceArn"]),
+                batch_size=int(props.get("BatchSize", 10)),
+                report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+            )
+        )
+
+    # ---- intrinsic resolution -------------------------------------------------------------
+
+    def _ref(self, logical_id: str) -> Any:
+        if logical_id in self.physical:
+            return self.physical[logical_id]["Ref"]
+        if logical_id in self.resources and self.resources[logical_id]["Type"] in _CREATED_TYPES:
+            raise _NotYetCreated(logical_id)
+        return f"{logical_id}-emulated"
+
+    def _get_att(self, logical_id: str, attribute: str) -> Any:
+        if logical_id in self.physical and attribute in self.physical[logical_id]:
+            return self.physical[logical_id][attribute]
+        if logical_id in self.resources and self.resources[logical_id]["Type"] in _CREATED_TYPES:
+            raise _NotYetCreated(logical_id)
+        return f"arn:aws:emulated:{self.region}:123456789012:{logical_id}/{attribute}"
+
+    # ---- running functions ----------------------------------------------------------------
+
+    def function(self, handler_prefix: str) -> EmulatedFunction:
+        """The one function whose handler starts with ``handler_prefix`` (e.g. ``"documents_api."``)."""
+        matches = [f for f in self.functions.values() if f.handler.startswith(handler_prefix)]
+        if len(matches) != 1:
+            raise LookupError(f"expected one function with handler {handler_prefix}*, found {[f.handler for f in matches]}")
+        return matches[0]
+
+    def invoke(self, function: EmulatedFunction, event: Mapping[str, Any]) -> Any:
+        """Call the function's handler in-process with its environment from the template."""
+        function.invocations += 1
+        context = LambdaContext(function_name=function.name, invoked_function_arn=self.physical[function.logical_id]["Arn"])
+        environment = {**function.environment, "AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region,
+                       "AWS_LAMBDA_FUNCTION_NAME": function.name, **self._quiet_environment}
+        with _environment(environment), warnings.catch_warnings():
+            if self._quiet_environment:
+                warnings.simplefilter("ignore", UserWarning)  # Powertools: "No application metrics to publish"
+            return function.load()(dict(event), context)
+
+    def pump(self, max_rounds: int = 100) -> int:
+        """Deliver queued messages and stream records to their functions until nothing moves.
+
+        Returns the number of batches delivered.
+        """
+        delivered = 0
+        for _ in range(max_rounds):
+            moved = 0
+            for mapping in self.mappings:
+                moved += self._deliver_queue(mapping) if mapping.is_queue else self._deliver_stream(mapping)
+            if not moved:
+                return delivered
+            delivered += moved
+        raise RuntimeError(f"still delivering after {max_rounds} rounds")
+
+    def _deliver_queue(self, mapping: EventSourceMapping) -> int:
+        sqs = self.client("sqs")
+        url = next(p["QueueUrl"] for p in self.physical.values() if p.get("Arn") == mapping.source_arn)
+        messages = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=min(mapping.batch_size, 10), AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            return 0
+        event = {"Records": [_sqs_record(m, mapping.source_arn, self.region) for m in messages]}
+        failed = self._failed_items(mapping, event, key="messageId")
+        for message in messages:
+            if message["MessageId"] in failed:
+                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+            else:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return 1
+
+    def _deliver_stream(self, mapping: EventSourceMapping) -> int:
+        streams = self.client("dynamodbstreams")
+        if not mapping.shard_iterators:
+            shards = streams.describe_stream(StreamArn=mapping.source_arn)["StreamDescription"]["Shards"]
+            for shard in shards:
+                mapping.shard_iterators[shard["ShardId"]] = streams.get_shard_iterator(
+                    StreamArn=mapping.source_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+        moved = 0
+        for shard_id, iterator in list(mapping.shard_iterators.items()):
+            response = streams.get_records(ShardIterator=iterator, Limit=mapping.batch_size)
+            records = response.get("Records", [])
+            mapping.shard_iterators[shard_id] = response.get("NextShardIterator") or iterator
+            if not records:
+                continue
+            event = {"Records": [_stream_record(r, mapping.source_arn, self.region) for r in records]}
+            for _attempt in range(3):  # Lambda retries a failing stream batch; then it is dropped
+                failed = self._failed_items(mapping, event, key="dynamodb.SequenceNumber")
+                if not failed:
+                    break
+                event = {"Records": [r for r in event["Records"] if r["dynamodb"]["SequenceNumber"] in failed]}
+            moved += 1
+        return moved
+
+    def _failed_items(self, mapping: EventSourceMapping, event: Mapping[str, Any], *, key: str) -> set[str]:
+        records = event["Records"]
+        try:
+            response = self.invoke(mapping.function, event)
+        except Exception:  # a raising handler fails the whole batch, as on Lambda
+            return {_dig(r, key) for r in records}
+        if mapping.report_batch_item_failures and isinstance(response, dict):
+            return {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+        return set()
+
+
+_CREATED_TYPES = {
+    "AWS::ApiGateway::Resource",
+    "AWS::S3::Bucket", "AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable", "AWS::SQS::Queue", "AWS::SNS::Topic",
+    "AWS::ApiGateway::RestApi",
+}
+
+
+class _NotYetCreated(Exception):
+    pass
+
+
+def _dig(record: Mapping[str, Any], dotted: str) -> str:
+    value: Any = record
+    for part in dotted.split("."):
+        value = value[part]
+    return str(value)
+
+
+def _sqs_record(message: Mapping[str, Any], source_arn: str, region: str) -> dict[str, Any]:
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": message.get("MessageAttributes", {}),
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": source_arn,
+        "awsRegion": region,
+    }
+
+
+def _stream_record(record: Mapping[str, Any], source_arn: str, region: str) -> dict[str, Any]:
+    dynamodb = dict(record["dynamodb"])
+    for key in ("ApproximateCreationDateTime",):
+        value = dynamodb.get(key)
+        if value is not None and not isinstance(value, (int, float)):
+            dynamodb[key] = value.timestamp()
+    return {
+        "eventID": record.get("eventID", str(uuid.uuid4())),
+        "eventName": record["eventName"],
+        "eventVersion": record.get("eventVersion", "1.1"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": region,
+        "dynamodb": dynamodb,
+        "eventSourceARN": source_arn,
+    }
+
+
+@contextlib.contextmanager
+def _environment(variables: Mapping[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextlib.contextmanager
+def _on_path(directory: Path) -> Iterator[None]:
+    sys.path.insert(0, str(directory))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(directory))
+
+
+def _forget_modules(top_level: str) -> None:
+    """Drop cached modules of a handler package so each asset's own copy is imported."""
+    for name in [n for n in sys.modules if n == top_level or n.startswith(f"{top_level}.")]:
+        del sys.modules[name]
