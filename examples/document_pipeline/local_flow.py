@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
 import requests
 from moto import mock_aws
 
@@ -146,7 +147,8 @@ def run(template: dict[str, Any], assembly_dir: Path, *, region: str = "us-east-
         api_handler = stack.function("documents_api.")
         keys = {
             level: create_client(
-                table=authorizer.environment["PERMISSIONS_TABLE"], client_id=f"{level}-client", level=level, api_id=api.api_id
+                table=authorizer.environment["PERMISSIONS_TABLE"], client_id=f"{level}-client", level=level,
+                api_id=api.api_id, session=boto3.Session(region_name=region),
             ).api_key
             for level in ("read-only", "read-write", "admin")
         }

@@ -239,8 +239,7 @@ class DocumentPipeline(Construct):
             authorizer_cache_ttl=authorizer_cache_ttl,
             cors_origins=cors_origins,
             private=private_api,
-            vpc=network.vpc if (network and private_api) else None,
-            vpc_endpoint=network.interface_endpoints.get("execute-api") if (network and private_api) else None,
+            vpc_endpoint=network.interface_endpoints["execute-api"] if (network and private_api) else None,
             alert_topic=self.alert_topic,
         )
         self.api.add_route("POST", "/documents", self.api_handler, level="read-write", request_schema=UPLOAD_REQUEST_SCHEMA)
