@@ -109,3 +109,11 @@ def test_every_export_resolves_and_the_package_imports_without_aws_cdk():
     probe = "import sys, serverless_patterns, serverless_patterns.clients; print('aws_cdk' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_architecture_diagram_is_generated_from_the_current_template():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "diagram.py"), "--check"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "```mermaid" in (ROOT / "README.md").read_text()
