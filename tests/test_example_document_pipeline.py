@@ -51,7 +51,7 @@ def test_stack_names_carry_the_configuration_prefix(prod, dev):
 
 def test_prod_runs_functions_in_an_isolated_network_with_a_trail(prod):
     functions = [f["Properties"] for f in prod.resources("AWS::Lambda::Function").values() if f["Properties"].get("Handler", "").endswith(".index.handler")]
-    assert sum("VpcConfig" in f for f in functions) >= 3
+    assert len(functions) == 4 and all("VpcConfig" in f for f in functions)
     assert not prod.resources("AWS::EC2::NatGateway")
     (trail,) = prod.resources("AWS::CloudTrail::Trail").values()
     assert trail["Properties"]["IsMultiRegionTrail"] is True

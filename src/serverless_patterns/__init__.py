@@ -15,6 +15,12 @@ from .__about__ import __version__
 _EXPORTS = {
     "AccessLogDelivery": "bucket_distribution",
     "AlarmOptions": "alerting_function",
+    "ApiWithKeyedUsagePlan": "keyed_api",
+    "DEFAULT_TIERS": "keyed_api",
+    "DocumentPipeline": "document_pipeline",
+    "SecureHttpApi": "secure_http_api",
+    "SecureQueue": "secure_queue",
+    "UsagePlanTier": "keyed_api",
     "AlertTopic": "alert_topic",
     "AlertingFunction": "alerting_function",
     "AuditTrail": "audit_trail",
@@ -58,6 +64,10 @@ if TYPE_CHECKING:  # for type checkers and IDEs
     from .audit_trail import AuditTrail
     from .audited_table import AuditedTable, capacity_parameters, dynamodb_data_event_selector
     from .bucket_distribution import AccessLogDelivery, BucketDistribution
+    from .document_pipeline import DocumentPipeline
     from .isolated_network import IsolatedNetwork
+    from .keyed_api import DEFAULT_TIERS, ApiWithKeyedUsagePlan, UsagePlanTier
+    from .secure_http_api import SecureHttpApi
+    from .secure_queue import SecureQueue
     from .secure_bucket import SecureBucket
     from .tagging import require_tags

@@ -240,8 +240,12 @@ class DocumentPipeline(Construct):
             cors_origins=cors_origins,
             private=private_api,
             vpc_endpoint=network.interface_endpoints["execute-api"] if (network and private_api) else None,
+            authorizer_vpc=network.vpc if network else None,
+            authorizer_vpc_subnets=network.subnets if network else None,
             alert_topic=self.alert_topic,
         )
+        if network is not None and self.api.authorizer_function.security_group is not None:
+            network.allow_https_from(self.api.authorizer_function.security_group)
         self.api.add_route("POST", "/documents", self.api_handler, level="read-write", request_schema=UPLOAD_REQUEST_SCHEMA)
         self.api.add_route("GET", "/documents", self.api_handler, level="read-only")
         self.api.add_route("GET", "/documents/{id}", self.api_handler, level="read-only")

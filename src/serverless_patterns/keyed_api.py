@@ -227,6 +227,10 @@ class ApiWithKeyedUsagePlan(Construct):
     vpc_endpoint
         An existing ``execute-api`` interface endpoint for a private API, instead of ``vpc``
         (a VPC has at most one endpoint with private DNS for a service). Default: none.
+    authorizer_vpc, authorizer_vpc_subnets
+        Run the authorizer function in this VPC and these subnets (it needs the DynamoDB gateway
+        endpoint and, for logs and traces, the ``logs`` and ``xray`` interface endpoints).
+        Default: none (outside a VPC, as AlertingFunction documents).
     web_acl_arn
         Associate this REGIONAL web ACL (for example one of AWS Firewall Manager) instead of
         creating one. Default: a web ACL is created.
@@ -283,6 +287,8 @@ class ApiWithKeyedUsagePlan(Construct):
         vpc: ec2.IVpc | None = None,
         vpc_subnets: ec2.SubnetSelection | None = None,
         vpc_endpoint: ec2.IInterfaceVpcEndpoint | None = None,
+        authorizer_vpc: ec2.IVpc | None = None,
+        authorizer_vpc_subnets: ec2.SubnetSelection | None = None,
         web_acl_arn: str | None = None,
         web_acl_rate_limit: int = DEFAULT_WEB_ACL_RATE_LIMIT,
         web_acl_opt_out_reason: str | None = None,
@@ -340,6 +346,8 @@ class ApiWithKeyedUsagePlan(Construct):
             },
             log_retention=log_retention,
             alert_topic=self.alert_topic,
+            vpc=authorizer_vpc,
+            vpc_subnets=authorizer_vpc_subnets,
         )
         # Routes are added after construction: the table is rendered when the stack synthesizes.
         self.authorizer_function.function.add_environment(
@@ -518,9 +526,9 @@ class ApiWithKeyedUsagePlan(Construct):
     def _outputs(self) -> None:
         """What ``serverless-patterns clients`` needs: the API, stage, table and usage plan ids."""
         for id, value, description in (
-            ("ApiId", self.api.rest_api_id, "REST API id (clients create --api-id)"),
-            ("StageName", self.stage.stage_name, "Stage the usage plans cover"),
-            ("PermissionsTableName", self.permissions_table.table_name, "Permissions table (clients --table)"),
+            ("ApiId", self.api.rest_api_id, "REST API id: serverless-patterns clients create --api-id"),
+            ("StageName", self.stage.stage_name, "The stage the usage plans cover"),
+            ("PermissionsTableName", self.permissions_table.table_name, "serverless-patterns clients --table"),
         ):
             CfnOutput(self, id, value=value, description=description)
         for name, plan in self.usage_plans.items():
@@ -528,7 +536,7 @@ class ApiWithKeyedUsagePlan(Construct):
                 self,
                 f"UsagePlanId{pascal(name)}",
                 value=plan.usage_plan_id,
-                description=f"Usage plan of tier {name} (clients create --usage-plan-id)",
+                description=f"Tier {name}: serverless-patterns clients create --usage-plan-id",
             )
 
     def _acknowledge(self, web_acl_opt_out_reason: str | None) -> None:
@@ -870,6 +878,8 @@ def _validate(
     vpc: ec2.IVpc | None,
     vpc_subnets: ec2.SubnetSelection | None,
     vpc_endpoint: ec2.IInterfaceVpcEndpoint | None,
+    authorizer_vpc: ec2.IVpc | None,
+    authorizer_vpc_subnets: ec2.SubnetSelection | None,
     web_acl_arn: str | None,
     web_acl_rate_limit: int,
     web_acl_opt_out_reason: str | None,
@@ -891,6 +901,8 @@ def _validate(
         ("vpc", vpc, ec2.IVpc),
         ("vpc_subnets", vpc_subnets, ec2.SubnetSelection),
         ("vpc_endpoint", vpc_endpoint, ec2.IInterfaceVpcEndpoint),
+        ("authorizer_vpc", authorizer_vpc, ec2.IVpc),
+        ("authorizer_vpc_subnets", authorizer_vpc_subnets, ec2.SubnetSelection),
         ("web_acl_arn", web_acl_arn, str),
         ("web_acl_opt_out_reason", web_acl_opt_out_reason, str),
         ("alert_topic", alert_topic, (AlertTopic, sns.ITopic)),
