@@ -1,0 +1,108 @@
+"""Synth cost: the flagship app against a hand-written L2 equivalent, and warm synth per construct.
+
+Cold: each app synthesized in fresh processes (Python + the jsii Node kernel), median of runs,
+peak memory of the whole process tree. Target: the library costs at most 10 % more time than
+the hand-written app. Warm: one process, each construct's default configuration synthesized
+in a fresh app after a warm-up.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+
+import subprocess
+
+from common import ROOT, benchmark_env, print_table, run_interleaved, verdict
+
+TARGET_RATIO = 1.10
+
+RUNNER = r"""
+import json, sys, tempfile
+sys.path[:0] = [{root!r}, {benchmarks!r}]
+from aws_cdk import App
+import importlib
+module = importlib.import_module(sys.argv[1])
+app = App(outdir=tempfile.mkdtemp(), context={{"env": "dev"}})
+stacks = module.build(app)
+assembly = app.synth()
+print(json.dumps(sum(len(assembly.get_stack_by_name(s.stack_name).template["Resources"]) for s in stacks)))
+"""
+
+
+def cold(repeat: int = 5) -> list[tuple]:
+    runner = RUNNER.format(root=str(ROOT), benchmarks=str(ROOT / "benchmarks"))
+    apps = {
+        "hand-written L2 (baseline)": "handwritten_pipeline",
+        "flagship with serverless-patterns": "examples.document_pipeline.app",
+    }
+    commands = {label: [sys.executable, "-c", runner, module] for label, module in apps.items()}
+    results = run_interleaved(commands, repeat=repeat)
+    rows = []
+    for label, command in commands.items():
+        output = subprocess.run(command, env=benchmark_env(), capture_output=True, text=True, check=True).stdout
+        run = results[label]
+        rows.append((label, json.loads(output.strip().splitlines()[-1]), run.seconds, min(run.samples), run.peak_mb))
+    base, lib = (results[label] for label in apps)
+    ratio = lib.seconds / base.seconds
+    rows.append(("ratio (library / hand-written)", "-", ratio, min(lib.samples) / min(base.samples), lib.peak_mb / base.peak_mb))
+    print_table(
+        f"Cold synth of the dev configuration, {repeat} interleaved rounds of fresh processes "
+        f"(target: median time ratio <= {TARGET_RATIO:.2f}: {verdict(ratio <= TARGET_RATIO)})",
+        ["app", "resources", "median s", "best s", "peak MB (process tree)"],
+        rows,
+    )
+    return rows
+
+
+def warm(repeat: int = 3) -> list[tuple]:
+    sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+    from aws_cdk import App, Stack
+
+    import serverless_patterns as sp
+
+    builders = {
+        "SecureBucket": lambda s: sp.SecureBucket(s, "C"),
+        "AuditedTable": lambda s: sp.AuditedTable(s, "C", partition_key=__import__("aws_cdk").aws_dynamodb.Attribute(
+            name="pk", type=__import__("aws_cdk").aws_dynamodb.AttributeType.STRING)),
+        "AlertTopic": lambda s: sp.AlertTopic(s, "C"),
+        "SecureQueue": lambda s: sp.SecureQueue(s, "C"),
+        "AlertingFunction": lambda s: sp.AlertingFunction(
+            s, "C", code=__import__("serverless_patterns.handlers", fromlist=["x"]).handler_code("example_echo"),
+            handler="example_echo.index.handler"),
+        "IsolatedNetwork": lambda s: sp.IsolatedNetwork(s, "C"),
+        "AuditTrail": lambda s: sp.AuditTrail(s, "C"),
+        "DocumentPipeline": lambda s: sp.DocumentPipeline(s, "C"),
+    }
+
+    def once(build) -> float:
+        app = App(outdir=tempfile.mkdtemp())
+        build(Stack(app, "Bench"))
+        started = time.perf_counter()
+        app.synth()
+        return time.perf_counter() - started
+
+    once(builders["SecureBucket"])  # start the kernel
+    rows = []
+    for name, build in builders.items():
+        samples = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            app = App(outdir=tempfile.mkdtemp())
+            build(Stack(app, "Bench"))
+            constructed = time.perf_counter()
+            app.synth()
+            samples.append((constructed - started, time.perf_counter() - constructed))
+        rows.append((name, statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples),
+                     statistics.median(sum(s) for s in samples)))
+    print_table(f"Warm synth per construct in one process, median of {repeat}",
+                ["construct (default props)", "construct s", "synth s", "total s"], rows)
+    return rows
+
+
+if __name__ == "__main__":
+    cold()
+    warm()
