@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import venv
@@ -68,23 +69,36 @@ def test_wheel_installs_into_a_fresh_venv_and_a_consumer_app_synthesizes_clean(t
     env.pop("PYTHONPATH", None)
     run = subprocess.run([str(python), "app.py"], cwd=app_dir, capture_output=True, text=True, env=env, check=False)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert "open findings: 0" in run.stdout, run.stdout
+    assert "open findings: 0" in run.stdout, run.stdout[-5000:]
     assert str(ROOT / "src") not in run.stdout  # imported from the wheel, not the checkout
 
 
 CONSUMER_APP = """
-import serverless_patterns
-from aws_cdk import App, Stack
-from serverless_patterns import SecureBucket
+import serverless_patterns as sp
+from aws_cdk import App, Stack, aws_dynamodb as dynamodb
 from serverless_patterns.compliance import COLLECT_FINDINGS_CONTEXT, add_nag_packs, read_nag_report
+from serverless_patterns.handlers import handler_code, handler_entry
 
 app = App(outdir="cdk.out", context=dict(COLLECT_FINDINGS_CONTEXT))
 stack = Stack(app, "Consumer")
-SecureBucket(stack, "Docs")
+sp.SecureBucket(stack, "Docs")
+sp.AuditedTable(stack, "Table", partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING))
+topic = sp.AlertTopic(stack, "Alerts")
+echo = sp.AlertingFunction(stack, "Echo", code=handler_code("example_echo"), handler=handler_entry("example_echo"), alert_topic=topic)
+sp.SecureQueue(stack, "Queue", alarm_topic=topic)
+sp.IsolatedNetwork(stack, "Network")
+sp.AuditTrail(stack, "Trail")
+sp.BucketDistribution(stack, "Site")
+keyed = sp.ApiWithKeyedUsagePlan(stack, "Keyed", alert_topic=topic)
+keyed.add_route("GET", "/echo", echo, level="read-only")
+http = sp.SecureHttpApi(stack, "Http")
+http.add_route("GET", "/echo", echo, public_reason="Returns its input; no data behind it.")
+sp.DocumentPipeline(stack, "Pipeline")
 add_nag_packs(app)
 app.synth()
 report = read_nag_report("cdk.out")
-print("imported from", serverless_patterns.__file__)
+print("imported from", sp.__file__)
+print("constructs:", len(sp.__all__))
 print("open findings:", len(report.findings))
 for finding in report.findings:
     print(finding)
@@ -117,3 +131,16 @@ def test_architecture_diagram_is_generated_from_the_current_template():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "```mermaid" in (ROOT / "README.md").read_text()
+
+
+def test_declared_dependency_floors_are_the_versions_under_test():
+    """The floors in pyproject.toml are what constraints.txt installs, so the floor is tested."""
+    import tomllib
+    from importlib.metadata import version
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    floors = dict(re.match(r"([a-z0-9-]+)>=([0-9.]+)", d).groups() for d in declared)
+    for package in ("aws-cdk-lib", "constructs", "cdk-nag"):
+        assert version(package) == floors[package], f"{package}: installed {version(package)}, floor {floors[package]}"
+    classifiers = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["classifiers"]
+    assert f"Programming Language :: Python :: {sys.version_info.major}.{sys.version_info.minor}" in classifiers

@@ -20,6 +20,11 @@ _EXPORTS = {
     "DocumentPipeline": "document_pipeline",
     "SecureHttpApi": "secure_http_api",
     "SecureQueue": "secure_queue",
+    "alert_email_parameter": "conventions",
+    "apply_required_tags": "conventions",
+    "environment_suffix": "conventions",
+    "resource_name": "conventions",
+    "resource_prefix_parameter": "conventions",
     "UsagePlanTier": "keyed_api",
     "AlertTopic": "alert_topic",
     "AlertingFunction": "alerting_function",
@@ -64,6 +69,13 @@ if TYPE_CHECKING:  # for type checkers and IDEs
     from .audit_trail import AuditTrail
     from .audited_table import AuditedTable, capacity_parameters, dynamodb_data_event_selector
     from .bucket_distribution import AccessLogDelivery, BucketDistribution
+    from .conventions import (
+        alert_email_parameter,
+        apply_required_tags,
+        environment_suffix,
+        resource_name,
+        resource_prefix_parameter,
+    )
     from .document_pipeline import DocumentPipeline
     from .isolated_network import IsolatedNetwork
     from .keyed_api import DEFAULT_TIERS, ApiWithKeyedUsagePlan, UsagePlanTier

@@ -94,3 +94,15 @@ CLOUDWATCH_LOGS_FOR_API_GATEWAY = [
     "logs:GetLogEvents",
     "logs:FilterLogEvents",
 ]
+
+# Rotating a Secrets Manager secret with a Lambda function (the four rotation steps), and what the
+# function needs from the secret's customer-managed key (limited by the SecretARN encryption
+# context). No secretsmanager:GetRandomPassword: it has no resource-level permissions, and the
+# built-in rotation function generates values itself.
+SECRETS_MANAGER_ROTATE = [
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:UpdateSecretVersionStage",
+]
+KMS_FOR_SECRET_ROTATION = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]

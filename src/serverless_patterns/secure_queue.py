@@ -434,6 +434,11 @@ def _describe(value: Duration) -> str:
     return f"{seconds:g} seconds"
 
 
+def _number(value: float) -> str:
+    """``1209600`` rather than ``1.2096e+06`` in messages."""
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
 def _seconds(value: Duration | None) -> float | None:
     if value is None or is_token(value):
         return None
@@ -448,8 +453,8 @@ def _check_seconds(errors: PropErrors, prop: str, value: Duration | None, minimu
     errors.check(
         minimum <= seconds <= maximum and seconds == int(seconds),
         prop,
-        f"{seconds:g} seconds",
-        f"must be whole seconds from {minimum:g} to {maximum:g}",
+        f"{_number(seconds)} seconds",
+        f"must be whole seconds from {_number(minimum)} to {_number(maximum)}",
     )
 
 
@@ -496,8 +501,8 @@ def _validate(
         errors.check(
             dead_letter_retention > retention,
             "dead_letter_retention_period",
-            f"{dead_letter_retention:g} seconds",
-            f"must be longer than retention_period ({retention:g} seconds): a message keeps its original "
+            f"{_number(dead_letter_retention)} seconds",
+            f"must be longer than retention_period ({_number(retention)} seconds): a message keeps its original "
             "enqueue time when it moves to the dead-letter queue of a standard queue, so it would expire there early",
         )
     errors.check(
@@ -513,7 +518,7 @@ def _validate(
         "is only for FIFO queues (fifo=True)",
     )
     if queue_name is not None and not is_token(queue_name):
-        base = queue_name[: -len(_FIFO_SUFFIX)] if queue_name.endswith(_FIFO_SUFFIX) else queue_name
+        base = queue_name.removesuffix(_FIFO_SUFFIX)
         longest = len(base) + len(_DLQ_SUFFIX) + (len(_FIFO_SUFFIX) if fifo else 0)
         errors.check(
             bool(_QUEUE_NAME.match(base)) and longest <= _MAX_QUEUE_NAME,
@@ -535,16 +540,16 @@ def _validate(
         errors.check(
             age >= 60 and age == int(age) and (retention is None or age < retention),
             "oldest_message_age_alarm_threshold",
-            f"{age:g} seconds",
+            f"{_number(age)} seconds",
             "must be whole seconds, at least 60 and less than retention_period "
-            f"({retention:g} seconds)" if retention is not None else "must be whole seconds, at least 60",
+            f"({_number(retention)} seconds)" if retention is not None else "must be whole seconds, at least 60",
         )
     require_type(_NAME, "alarm_period", alarm_period, Duration)
     period = _seconds(alarm_period)
     errors.check(
         period is None or (period >= 60 and period % 60 == 0),
         "alarm_period",
-        f"{period:g} seconds" if period is not None else alarm_period,
+        f"{_number(period)} seconds" if period is not None else alarm_period,
         "must be a whole number of minutes",
     )
     errors.check(
