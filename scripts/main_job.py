@@ -36,6 +36,7 @@ from serverless_patterns.compliance import (  # noqa: E402
 EXAMPLES = [
     ("document_pipeline", "examples.document_pipeline.app"),
     ("quickstart", "examples.quickstart.app"),
+    ("audited_ingest", "examples.audited_ingest.app"),
 ]
 FLAGSHIP = "document_pipeline"
 
