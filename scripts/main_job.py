@@ -37,6 +37,8 @@ EXAMPLES = [
     ("document_pipeline", "examples.document_pipeline.app"),
     ("quickstart", "examples.quickstart.app"),
     ("audited_ingest", "examples.audited_ingest.app"),
+    ("data_processing_stack", "examples.data_processing_stack.app"),
+    ("prod_http_api", "examples.prod_http_api.app"),
 ]
 FLAGSHIP = "document_pipeline"
 

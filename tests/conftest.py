@@ -20,3 +20,8 @@ if "JSII_NODE" not in os.environ and _PINNED_NODE.exists():
 def snapshot_json(snapshot):
     """A syrupy snapshot stored as one readable JSON file per test."""
     return snapshot.use_extension(JSONSnapshotExtension)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``docs_last`` run after everything else (they read the session's results)."""
+    items.sort(key=lambda item: item.get_closest_marker("docs_last") is not None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import tempfile
 from collections.abc import Callable, Mapping
@@ -131,8 +132,30 @@ def normalise_template(template: dict[str, Any]) -> dict[str, Any]:
     return json.loads(_HASH.sub("<asset-hash>", json.dumps(result, sort_keys=True)))
 
 
+#: Every compliance check of this test session, for the generated security page of the docs.
+COMPLIANCE_RESULTS: list[dict[str, Any]] = []
+
+
+def record_compliance(synth: Synthesized) -> None:
+    """Remember ``synth``'s findings under the current test's id (see ``COMPLIANCE_RESULTS``)."""
+    report = ComplianceReport()
+    for part in (synth.nag, synth.cfn_lint, synth.checkov):
+        report.extend(part)
+    COMPLIANCE_RESULTS.append(
+        {
+            "test": os.environ.get("PYTEST_CURRENT_TEST", synth.stack_name).split(" ")[0],
+            "resources": len(synth.template.get("Resources", {})),
+            "tools": {tool: list(counts) for tool, counts in report.by_tool().items()},
+            "acknowledged": [
+                {"tool": a.tool, "rule": a.rule, "path": a.path, "reason": a.reason} for a in report.acknowledged
+            ],
+        }
+    )
+
+
 def assert_compliant(synth: Synthesized) -> None:
     """Zero unacknowledged findings in the five packs, cfn-lint and checkov; every acknowledgement reasoned."""
+    record_compliance(synth)
     problems = [*synth.nag.findings, *synth.cfn_lint.findings, *synth.checkov.findings]
     assert not problems, "unacknowledged findings:\n" + "\n".join(map(str, problems))
     unreasoned = [a for a in [*synth.nag.acknowledged, *synth.checkov.acknowledged] if not (a.reason or "").strip()]

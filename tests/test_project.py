@@ -16,12 +16,27 @@ NODE_BIN = ROOT / "node_modules" / ".bin"
 EOL_BANNER = "end-of-life"
 
 
-def test_docs_build_strictly(tmp_path):
+@pytest.mark.docs_last
+def test_docs_build_strictly_with_the_security_page_from_this_run(tmp_path):
+    """Runs last (see conftest): the security page is rendered from this session's compliance checks."""
+    from harness import COMPLIANCE_RESULTS
+
+    results_file = ROOT / "build" / "compliance-results.json"
+    if COMPLIANCE_RESULTS:
+        import json
+        import time
+
+        results_file.parent.mkdir(exist_ok=True)
+        results_file.write_text(json.dumps({"generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                                            "results": COMPLIANCE_RESULTS}, indent=1))
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
         cwd=ROOT, capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    page = (tmp_path / "site" / "security" / "index.html").read_text()
+    for recorded in COMPLIANCE_RESULTS:
+        assert recorded["test"].split("::")[-1] in page
 
 
 def test_cdk_cli_synth_through_pinned_cli_without_node_banner(tmp_path):

@@ -106,3 +106,8 @@ SECRETS_MANAGER_ROTATE = [
     "secretsmanager:UpdateSecretVersionStage",
 ]
 KMS_FOR_SECRET_ROTATION = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
+# Readers and writers of a secret's value (SecureSecret.grant_read / grant_write); with a
+# customer-managed key, readers also need kms:Decrypt (KMS_DECRYPT) and writers kms:GenerateDataKey
+# and kms:Decrypt (KMS_FOR_SERVICE_PUBLISHERS).
+SECRETS_MANAGER_READ = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+SECRETS_MANAGER_WRITE = ["secretsmanager:PutSecretValue", "secretsmanager:UpdateSecret"]
