@@ -27,7 +27,7 @@ from serverless_patterns import (
     SecureBucket,
     UsagePlanTier,
 )
-from serverless_patterns.compliance import acknowledge, add_nag_packs
+from serverless_patterns.compliance import add_nag_packs
 from serverless_patterns.conventions import (
     alert_email_parameter,
     apply_required_tags,
@@ -36,7 +36,6 @@ from serverless_patterns.conventions import (
     resource_prefix_parameter,
 )
 from serverless_patterns.handlers import handler_code, handler_entry
-from serverless_patterns.keyed_api import CLOUDWATCH_ROLE_REASON
 
 REGION = "us-east-1"
 #: The stack's default name; ``-c stack_name=...`` deploys a second copy beside it (see README).
@@ -143,8 +142,6 @@ class DataProcessingStack(Stack):
         self.api.add_route(
             "POST", "/process", self.processor, level=PROCESS_LEVEL, request_schema=PROCESS_REQUEST_SCHEMA
         )
-        if api_gateway_logging_role:
-            self._acknowledge_logging_role()
 
         outputs = {
             "ProcessUrl": (f"{self.api.url}process", "POST here with the header x-api-key"),
@@ -157,17 +154,6 @@ class DataProcessingStack(Stack):
         for output_id, (value, description) in outputs.items():
             CfnOutput(self, output_id, value=value, description=description)
 
-    def _acknowledge_logging_role(self) -> None:
-        """The account logging role's log-group patterns, as cdk-nag renders them in this stack.
-
-        ApiWithKeyedUsagePlan acknowledges them with ``<AWS::Region>``; in a stack pinned to a
-        Region the policy names the Region itself, so the same finding is acknowledged here, on
-        the same policy, with the library's reason.
-        """
-        policy = self.api.cloud_watch_role.policy
-        pattern = f"arn:<AWS::Partition>:logs:{self.region}:<AWS::AccountId>:log-group:*"
-        for resource in (pattern, f"{pattern}:log-stream:*"):
-            acknowledge(policy, f"AwsSolutions-IAM5[Resource::{resource}]", CLOUDWATCH_ROLE_REASON)
 
 
 _STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")

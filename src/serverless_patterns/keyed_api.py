@@ -20,6 +20,7 @@ from aws_cdk import (
     RemovalPolicy,
     Stack,
     Tags,
+    Token,
 )
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -486,7 +487,7 @@ class ApiWithKeyedUsagePlan(Construct):
         account.apply_removal_policy(RemovalPolicy.RETAIN)
         account.node.add_dependency(role.policy)
         self.stage.node.add_dependency(account)
-        pattern = "arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*"
+        pattern = _rendered_arn_pattern(Stack.of(self), "logs", "log-group:*")
         for resource in (pattern, f"{pattern}:log-stream:*"):
             acknowledge(role.policy, f"AwsSolutions-IAM5[Resource::{resource}]", CLOUDWATCH_ROLE_REASON)
         return role
@@ -792,6 +793,18 @@ def _cors(origins: Sequence[str]) -> apigw.CorsOptions | None:
         allow_methods=apigw.Cors.ALL_METHODS,
         allow_headers=["Content-Type", API_KEY_HEADER],
         max_age=Duration.minutes(10),
+    )
+
+
+def _rendered_arn_pattern(stack: Stack, service: str, resource: str) -> str:
+    """An ARN as cdk-nag renders it in ``stack``: literals where the stack pins them, ``<AWS::...>`` otherwise."""
+
+    def part(value: str, pseudo: str) -> str:
+        return f"<AWS::{pseudo}>" if Token.is_unresolved(value) else value
+
+    return (
+        f"arn:{part(stack.partition, 'Partition')}:{service}:{part(stack.region, 'Region')}:"
+        f"{part(stack.account, 'AccountId')}:{resource}"
     )
 
 
