@@ -39,6 +39,7 @@ EXAMPLES = [
     ("audited_ingest", "examples.audited_ingest.app"),
     ("data_processing_stack", "examples.data_processing_stack.app"),
     ("prod_http_api", "examples.prod_http_api.app"),
+    ("secure_data_api", "examples.secure_data_api.app"),
 ]
 FLAGSHIP = "document_pipeline"
 

@@ -20,6 +20,7 @@ _EXPORTS = {
     "DocumentPipeline": "document_pipeline",
     "SecureHttpApi": "secure_http_api",
     "SecureQueue": "secure_queue",
+    "SecureSecret": "secure_secret",
     "alert_email_parameter": "conventions",
     "apply_required_tags": "conventions",
     "environment_suffix": "conventions",
@@ -81,5 +82,6 @@ if TYPE_CHECKING:  # for type checkers and IDEs
     from .keyed_api import DEFAULT_TIERS, ApiWithKeyedUsagePlan, UsagePlanTier
     from .secure_http_api import SecureHttpApi
     from .secure_queue import SecureQueue
+    from .secure_secret import SecureSecret
     from .secure_bucket import SecureBucket
     from .tagging import require_tags

@@ -1,0 +1,1 @@
+"""Rotation function of a SecureSecret: replaces a generated value with a fresh one of the same shape."""
