@@ -16,9 +16,9 @@ from harness import acknowledged_rules, assert_compliant, synthesize
 
 from serverless_patterns._roles import ManagedPolicyRole
 from serverless_patterns.alert_topic import AlertTopic
+from serverless_patterns._alarms import NO_ALARM_TOPIC_REASON
 from serverless_patterns.secure_queue import (
     DEAD_LETTER_QUEUE_REASON,
-    NO_ALARM_TOPIC_REASON,
     SecureQueue,
 )
 

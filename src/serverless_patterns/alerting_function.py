@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 import jsii
 from aws_cdk import ArnFormat, Duration, Fn, RemovalPolicy, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -26,6 +25,7 @@ from ._defaults import DEFAULT_LOG_RETENTION, customer_managed_key
 from ._roles import ManagedPolicyRole
 from ._validation import PropErrors, is_token, require_type
 from .alert_topic import AlertTopic, check_email
+from ._alarms import threshold_alarm
 from .compliance import acknowledge, acknowledge_all, in_every_pack
 from .tagging import apply_tags, validate_tags
 
@@ -537,21 +537,17 @@ class AlertingFunction(Construct):
     ) -> cloudwatch.Alarm:
         options = self._alarm_options
         assert options is not None
-        alarm = cloudwatch.Alarm(
+        alarm = threshold_alarm(
             self,
             id,
             metric=metric,
             threshold=threshold,
-            comparison_operator=comparison,
+            description=description,
+            topic=self.alert_topic,
             evaluation_periods=options.evaluation_periods,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=description,
+            comparison=comparison,
+            notify_on_recovery=options.notify_on_recovery,
         )
-        topic = self.alert_topic.topic if isinstance(self.alert_topic, AlertTopic) else self.alert_topic
-        action = cw_actions.SnsAction(topic)
-        alarm.add_alarm_action(action)
-        if options.notify_on_recovery:
-            alarm.add_ok_action(action)
         self.alarms[name] = alarm
         return alarm
 

@@ -15,7 +15,6 @@ from aws_cdk import (
     aws_backup as backup,
     aws_cloudtrail as cloudtrail,
     aws_cloudwatch as cloudwatch,
-    aws_cloudwatch_actions as cloudwatch_actions,
     aws_dynamodb as dynamodb,
     aws_iam as iam,
     aws_kms as kms,
@@ -26,6 +25,7 @@ from constructs import Construct
 from . import _actions
 from ._defaults import customer_managed_key
 from ._validation import PropErrors, is_token, require_type
+from ._alarms import threshold_alarm
 from .compliance import acknowledge, acknowledge_all, in_every_pack
 from .tagging import apply_tags, validate_tags
 
@@ -77,11 +77,6 @@ NO_BACKUP_PLAN_REASON = (
     "recovery period), deletion protection is on and the table is retained. An AWS Backup plan "
     "(longer retention, vault lock, cross-account copies) is organisation policy the construct "
     "cannot choose; pass backup_plan to add the table to one."
-)
-NO_ALARM_TOPIC_REASON = (
-    "No alarm_topic was given. The alarm still changes state in CloudWatch and emits an Amazon "
-    "EventBridge 'CloudWatch Alarm State Change' event that the caller can route; pass alarm_topic "
-    "(any SNS topic) to notify through SNS."
 )
 BACKUP_SERVICE_ROLE_REASON = (
     "AWS Backup needs a service role; AWSBackupServiceRolePolicyForBackup is the policy AWS "
@@ -355,27 +350,10 @@ class AuditedTable(Construct):
         topic: sns.ITopic | None,
         description: str,
     ) -> cloudwatch.Alarm:
-        alarm = cloudwatch.Alarm(
-            self,
-            id,
-            metric=metric,
-            threshold=threshold,
-            evaluation_periods=evaluation_periods,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=description,
+        return threshold_alarm(
+            self, id, metric=metric, threshold=threshold, evaluation_periods=evaluation_periods, topic=topic,
+            description=description,
         )
-        if topic is not None:
-            action = cloudwatch_actions.SnsAction(topic)
-            alarm.add_alarm_action(action)
-            alarm.add_ok_action(action)
-        else:
-            acknowledge_all(
-                alarm,
-                in_every_pack("CloudWatchAlarmAction", ("HIPAA.Security", "NIST.800.53.R5")),
-                NO_ALARM_TOPIC_REASON,
-            )
-        return alarm
 
     # ---- grants -----------------------------------------------------------------------------
 

@@ -24,7 +24,6 @@ from aws_cdk import (
 )
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -52,6 +51,7 @@ from ._web_acl import managed_web_acl
 from .alert_topic import AlertTopic, check_email
 from .alerting_function import AlertingFunction
 from .audited_table import AuditedTable
+from ._alarms import threshold_alarm
 from .compliance import acknowledge, acknowledge_all, in_every_pack
 from .handlers import handler_code, handler_entry
 from .handlers.api_key_authorizer.keys import API_KEY_HEADER
@@ -505,24 +505,18 @@ class ApiWithKeyedUsagePlan(Construct):
         return plan
 
     def _denied_alarm(self, threshold: float, period: Duration) -> cloudwatch.Alarm:
-        alarm = cloudwatch.Alarm(
+        return threshold_alarm(
             self,
             "DeniedAlarm",
             metric=self.metric_denied(period=period),
             threshold=threshold,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=(
+            topic=self.alert_topic,
+            description=(
                 f"{self.node.path}: the authorizer denied {threshold:g} or more requests in "
                 f"{_minutes(period)} (unknown, revoked or malformed API keys, or keys below the "
                 "route's level)."
             ),
         )
-        action = cw_actions.SnsAction(_topic(self.alert_topic))
-        alarm.add_alarm_action(action)
-        alarm.add_ok_action(action)
-        return alarm
 
     def _outputs(self) -> None:
         """What ``serverless-patterns clients`` needs: the API, stage, table and usage plan ids."""

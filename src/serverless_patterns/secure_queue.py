@@ -8,7 +8,6 @@ from collections.abc import Mapping
 import jsii
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -20,7 +19,8 @@ from . import _actions
 from ._defaults import allow_service_to_use_key, customer_managed_key
 from ._validation import PropErrors, is_token, require_type
 from .alert_topic import AlertTopic
-from .compliance import acknowledge_all, in_every_pack
+from ._alarms import threshold_alarm
+from .compliance import acknowledge_all
 from .tagging import apply_tags, validate_tags
 
 _NAME = "SecureQueue"
@@ -45,11 +45,6 @@ _MAX_RULE_EVENT_AGE_SECONDS = 86400
 DEAD_LETTER_QUEUE_REASON = (
     "This queue is the dead-letter queue of a SecureQueue; a dead-letter queue has no dead-letter "
     "queue of its own. Its depth is alarmed."
-)
-NO_ALARM_TOPIC_REASON = (
-    "No alarm_topic was given. The alarm still changes state in CloudWatch and emits an Amazon "
-    "EventBridge 'CloudWatch Alarm State Change' event that the caller can route; pass alarm_topic "
-    "to notify through SNS."
 )
 
 
@@ -213,25 +208,10 @@ class SecureQueue(Construct):
         topic: sns.ITopic | None,
         description: str,
     ) -> cloudwatch.Alarm:
-        alarm = cloudwatch.Alarm(
-            self,
-            id,
-            metric=metric,
-            threshold=threshold,
-            evaluation_periods=evaluation_periods,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=description,
+        return threshold_alarm(
+            self, id, metric=metric, threshold=threshold, evaluation_periods=evaluation_periods, topic=topic,
+            description=description,
         )
-        if topic is not None:
-            action = cw_actions.SnsAction(topic)
-            alarm.add_alarm_action(action)
-            alarm.add_ok_action(action)
-        else:
-            acknowledge_all(
-                alarm, in_every_pack("CloudWatchAlarmAction", ("HIPAA.Security", "NIST.800.53.R5")), NO_ALARM_TOPIC_REASON
-            )
-        return alarm
 
     # ---- senders ----------------------------------------------------------------------------
 
