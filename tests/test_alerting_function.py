@@ -795,7 +795,7 @@ def test_imported_key_is_refused():
         ({"secrets": {"DB": "arn:aws:secretsmanager:..."}}, r"secrets\['DB'\] must be ISecret, got str"),
         ({"secrets": {"DB": None}}, r"secrets\['DB'\] must be ISecret, got NoneType"),
         ({"alarms": {"errors": 1}}, "alarms must be AlarmOptions, got dict"),
-        ({"alert_emails": "ops@example.com"}, "alert_emails must be a list of addresses, got str"),
+        ({"alert_emails": "ops@example.com"}, "alert_emails must be a sequence of str, got str"),
         ({"dashboard": "yes"}, "dashboard must be bool, got str"),
     ],
 )

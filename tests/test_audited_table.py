@@ -796,10 +796,6 @@ PROVISIONED = {"billing_mode": dynamodb.BillingMode.PROVISIONED}
             "read_capacity=7.5: capacity units are whole numbers",
         ),
         (
-            {**PROVISIONED, "read_capacity": "10"},
-            "read_capacity='10': capacity units are whole numbers",
-        ),
-        (
             {**PROVISIONED, "read_capacity": 10, "max_read_capacity": 8},
             "max_read_capacity=8: must be at least read_capacity (10)",
         ),
@@ -1062,6 +1058,7 @@ def test_parameter_tokens_are_never_judged():
             "alarm_topic must be ITopic, got str",
         ),
         ({"alarm_period": 300}, "alarm_period must be Duration, got int"),
+        ({**PROVISIONED, "read_capacity": "10"}, "read_capacity must be float, got str"),
         ({"deletion_protection": "yes"}, "deletion_protection must be bool, got str"),
         (
             {"global_secondary_indexes": [{"index_name": "byX"}]},

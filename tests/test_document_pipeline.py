@@ -131,7 +131,9 @@ def test_each_function_gets_only_what_its_handler_calls(default):
     notifier = _actions(_policy_statements(default, functions["document_notifier"][0]))
     assert "sns:Publish" in notifier and not {a for a in notifier if a.startswith("s3:")}
     api = _actions(_policy_statements(default, functions["documents_api"][0]))
-    assert {"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "dynamodb:PutItem", "dynamodb:Query"} <= api
+    assert {"s3:PutObject", "s3:GetObjectVersion", "s3:DeleteObject", "dynamodb:PutItem", "dynamodb:Query"} <= api
+    assert not {"s3:ListBucket", "s3:AbortMultipartUpload", "dynamodb:Scan", "dynamodb:BatchWriteItem"} & api
+    assert not {"s3:AbortMultipartUpload", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:Query"} & processor
     assert "sns:Publish" not in api
     for name, (logical_id, _) in functions.items():
         wildcard_actions = {a for a in _actions(_policy_statements(default, logical_id)) if "*" in a}

@@ -308,10 +308,7 @@ def test_the_function_role_reads_the_bucket_writes_the_table_and_nothing_else(de
     )
     plumbing = (
         # the function's event queue, its own logs, key and dead-letter queue, and X-Ray
-        _pairs(
-            ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-            ids["queue"],
-        )
+        _pairs(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], ids["queue"])
         | _pairs(["kms:Decrypt"], ids["queue_key"])
         | _pairs(["logs:CreateLogStream", "logs:PutLogEvents"], ids["log_group"])
         | _pairs(["kms:Decrypt", "kms:GenerateDataKey"], ids["function_key"])

@@ -111,3 +111,20 @@ KMS_FOR_SECRET_ROTATION = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKe
 # and kms:Decrypt (KMS_FOR_SERVICE_PUBLISHERS).
 SECRETS_MANAGER_READ = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
 SECRETS_MANAGER_WRITE = ["secretsmanager:PutSecretValue", "secretsmanager:UpdateSecret"]
+
+# What a Lambda event source mapping of an SQS queue needs from the function's role (AWS documents
+# exactly these three; consumers that change visibility or look queues up by name get SQS_CONSUME).
+SQS_EVENT_SOURCE = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+
+# Single calls, for grants that name exactly what a handler calls (DocumentPipeline). A presigned
+# POST or URL is authorized against its signer, so it needs the action of the request it signs.
+S3_PUT_OBJECT = ["s3:PutObject"]
+S3_DELETE_OBJECT = ["s3:DeleteObject"]
+S3_GET_OBJECT_VERSION = ["s3:GetObjectVersion"]
+S3_GET_OBJECT_ANY_VERSION = ["s3:GetObject", "s3:GetObjectVersion"]
+DYNAMODB_PUT_ITEM = ["dynamodb:PutItem"]
+DYNAMODB_UPDATE_ITEM = ["dynamodb:UpdateItem"]
+DYNAMODB_QUERY = ["dynamodb:Query"]
+# Powertools Idempotency's DynamoDB persistence layer: it gets, puts (conditionally), updates and
+# deletes its records, and documents exactly these permissions.
+DYNAMODB_IDEMPOTENCY_RECORDS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]

@@ -22,6 +22,7 @@ from constructs import Construct
 
 from . import _actions
 from ._defaults import DEFAULT_LOG_RETENTION, customer_managed_key
+from ._prop_types import check_prop_types
 from ._roles import ManagedPolicyRole
 from ._validation import PropErrors, is_token, require_type
 from .alert_topic import AlertTopic, check_email
@@ -84,7 +85,7 @@ NETWORK_INTERFACES_REASON = (
     "They sit in a policy of their own so that no other statement shares this acknowledgement."
 )
 
-_ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]+$")  # Lambda's own pattern: at least two characters
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _RESERVED_ENV = frozenset(
     {
@@ -319,6 +320,7 @@ class AlertingFunction(Construct):
         dashboard: bool = False,
         tags: Mapping[str, str] | None = None,
     ) -> None:
+        check_prop_types("AlertingFunction", AlertingFunction.__init__, locals())
         timeout = timeout or DEFAULT_TIMEOUT
         _validate(scope, **{k: v for k, v in locals().items() if k not in ("self", "scope", "id", "__class__")})
         super().__init__(scope, id)
@@ -605,6 +607,9 @@ class AlertingFunction(Construct):
     ) -> lambda_.EventSourceMapping:
         """Invoke the function with batches of messages from ``queue``.
 
+        The role gets what the mapping calls: ``sqs:ReceiveMessage``, ``sqs:DeleteMessage`` and
+        ``sqs:GetQueueAttributes`` on the queue, and ``kms:Decrypt`` with its key if it has one.
+
         Parameters
         ----------
         queue
@@ -669,7 +674,11 @@ class AlertingFunction(Construct):
             max_concurrency=max_concurrency,
             report_batch_item_failures=report_batch_item_failures,
         )
-        queue.grant_consume_messages(self.role)
+        # What the mapping calls (receive, delete, read the queue's attributes), not everything a
+        # consumer may do: queue.grant_consume_messages adds ChangeMessageVisibility and GetQueueUrl.
+        iam.Grant.add_to_principal(grantee=self.role, actions=_actions.SQS_EVENT_SOURCE, resource_arns=[queue.queue_arn])
+        if queue.encryption_master_key is not None:
+            queue.encryption_master_key.grant(self.role, *_actions.KMS_DECRYPT)
         # Lambda checks the role's permissions when it creates the mapping.
         mapping.node.add_dependency(self.role.policy)
         acknowledge(mapping, "Serverless-LambdaEventSourceMappingDestination", SQS_SOURCE_FAILURES_REASON)
@@ -1041,6 +1050,8 @@ def _validate(
     errors.check_range("retry_attempts", retry_attempts, minimum=0, maximum=2)
     _check_seconds(errors, "max_event_age", max_event_age, 60, 6 * 3600)
     errors.check_range("reserved_concurrent_executions", reserved_concurrent_executions, minimum=1)
+    for prop, value in (("retry_attempts", retry_attempts), ("reserved_concurrent_executions", reserved_concurrent_executions)):
+        errors.check(value is None or is_token(value) or value == int(value), prop, value, "must be a whole number")
     errors.check(
         log_retention is not logs.RetentionDays.INFINITE,
         "log_retention",
@@ -1080,7 +1091,7 @@ def _validate(
             isinstance(env_name, str) and bool(_ENV_NAME.match(env_name)),
             "environment" if env_name in env_names else "secrets",
             env_name,
-            "names must start with a letter and hold only letters, digits and underscores",
+            "names must start with a letter, hold only letters, digits and underscores, and be at least two characters",
         )
     for env_name in [*env_names, *secret_env_names]:
         errors.check(env_name not in _RESERVED_ENV, "environment", env_name, "is reserved by Lambda")

@@ -24,6 +24,7 @@ from constructs import Construct
 
 from . import _actions
 from ._defaults import customer_managed_key
+from ._prop_types import check_prop_types
 from ._validation import PropErrors, is_token, require_type
 from ._alarms import threshold_alarm
 from .compliance import acknowledge, acknowledge_all, in_every_pack
@@ -199,6 +200,7 @@ class AuditedTable(Construct):
         alarm_evaluation_periods: int = 1,
         tags: Mapping[str, str] | None = None,
     ) -> None:
+        check_prop_types("AuditedTable", AuditedTable.__init__, locals())
         _validate(
             **{k: v for k, v in locals().items() if k not in ("self", "scope", "id", "__class__")}
         )
@@ -359,7 +361,7 @@ class AuditedTable(Construct):
 
     def grant_read_data(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``grantee`` to get, query and scan items and indexes, decrypting with the key."""
-        return self._grant(
+        return self.grant_actions(
             grantee,
             _actions.KMS_DYNAMODB_READ,
             (_actions.DYNAMODB_READ_DATA, [self.table_arn]),
@@ -368,7 +370,7 @@ class AuditedTable(Construct):
 
     def grant_write_data(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``grantee`` to put, update and delete items, encrypting with the key."""
-        return self._grant(
+        return self.grant_actions(
             grantee, _actions.KMS_DYNAMODB_WRITE, (_actions.DYNAMODB_WRITE_DATA, [self.table_arn])
         )
 
@@ -386,7 +388,7 @@ class AuditedTable(Construct):
                 f"{_NAME}: grant_stream_read needs a stream: construct the table with "
                 "stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES (or another view)"
             )
-        grant = self._grant(
+        grant = self.grant_actions(
             grantee,
             _actions.KMS_DYNAMODB_READ,
             (_actions.DYNAMODB_READ_STREAM, [self.table_stream_arn]),
@@ -397,13 +399,15 @@ class AuditedTable(Construct):
             acknowledge(principal, "AwsSolutions-IAM5[Resource::*]", LIST_STREAMS_REASON)
         return grant
 
-    def _grant(
+    def grant_actions(
         self,
         grantee: iam.IGrantable,
         key_actions: list[str],
         *statements: tuple[list[str], list[str]],
     ) -> iam.Grant:
-        """One statement per (actions, resources) pair with resources, then the key's actions."""
+        """Allow each ``(actions, resources)`` pair (resources: the table's or its indexes' ARNs),
+        then ``key_actions`` on the table's key: for callers that need less than the ``grant_*_data``
+        methods, e.g. only ``dynamodb:GetItem`` and ``dynamodb:UpdateItem``."""
         grants = [
             iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=resources)
             for actions, resources in statements

@@ -10,6 +10,7 @@ from constructs import Construct
 
 from . import _actions
 from ._defaults import allow_service_to_use_key, customer_managed_key
+from ._prop_types import check_prop_types
 from ._validation import PropErrors, duration_in_days, is_token, require_type
 from .compliance import acknowledge, acknowledge_all, in_every_pack
 from .tagging import apply_tags, validate_tags
@@ -118,6 +119,7 @@ class SecureBucket(Construct):
         object_ownership: s3.ObjectOwnership = s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         tags: Mapping[str, str] | None = None,
     ) -> None:
+        check_prop_types("SecureBucket", SecureBucket.__init__, locals())
         _validate(**{k: v for k, v in locals().items() if k not in ("self", "scope", "id", "__class__")})
         super().__init__(scope, id)
         noncurrent_version_expiration = noncurrent_version_expiration or Duration.days(90)
@@ -230,21 +232,26 @@ class SecureBucket(Construct):
 
     def grant_read(self, grantee: iam.IGrantable, *, key_prefix: str = "") -> iam.Grant:
         """Allow ``grantee`` to read objects (optionally under ``key_prefix``) and list the bucket."""
-        self._grant_list(grantee, key_prefix)
-        return self._grant(grantee, _actions.S3_READ_OBJECTS, _actions.KMS_DECRYPT, key_prefix)
+        self.grant_list(grantee, key_prefix=key_prefix)
+        return self.grant_object_actions(grantee, _actions.S3_READ_OBJECTS, _actions.KMS_DECRYPT, key_prefix=key_prefix)
 
     def grant_write(self, grantee: iam.IGrantable, *, key_prefix: str = "") -> iam.Grant:
         """Allow ``grantee`` to put and delete objects (optionally under ``key_prefix``)."""
-        return self._grant(grantee, _actions.S3_WRITE_OBJECTS, _actions.KMS_ENCRYPT, key_prefix)
+        return self.grant_object_actions(grantee, _actions.S3_WRITE_OBJECTS, _actions.KMS_ENCRYPT, key_prefix=key_prefix)
 
     def grant_read_write(self, grantee: iam.IGrantable, *, key_prefix: str = "") -> iam.Grant:
         """Both :meth:`grant_read` and :meth:`grant_write`."""
         self.grant_read(grantee, key_prefix=key_prefix)
         return self.grant_write(grantee, key_prefix=key_prefix)
 
-    def _grant(
-        self, grantee: iam.IGrantable, s3_actions: list[str], kms_actions: list[str], key_prefix: str
+    def grant_object_actions(
+        self, grantee: iam.IGrantable, s3_actions: list[str], kms_actions: list[str], *, key_prefix: str = ""
     ) -> iam.Grant:
+        """Allow exactly ``s3_actions`` on objects (under ``key_prefix``) and ``kms_actions`` on the key.
+
+        For callers that need less than :meth:`grant_read`/:meth:`grant_write`, e.g. only
+        ``s3:PutObject`` to sign upload forms.
+        """
         _validate_key_prefix(key_prefix)
         object_arn = self.bucket.arn_for_objects(f"{key_prefix}*")
         grant = iam.Grant.add_to_principal(grantee=grantee, actions=s3_actions, resource_arns=[object_arn])
@@ -253,7 +260,9 @@ class SecureBucket(Construct):
         _acknowledge_object_arn(grantee, self.bucket, key_prefix)
         return grant
 
-    def _grant_list(self, grantee: iam.IGrantable, key_prefix: str) -> None:
+    def grant_list(self, grantee: iam.IGrantable, *, key_prefix: str = "") -> None:
+        """Allow ``s3:ListBucket``, limited to keys under ``key_prefix`` when one is given."""
+        _validate_key_prefix(key_prefix)
         conditions = {"StringLike": {"s3:prefix": [f"{key_prefix}*"]}} if key_prefix else None
         grantee.grant_principal.add_to_principal_policy(
             iam.PolicyStatement(actions=_actions.S3_LIST, resources=[self.bucket.bucket_arn], conditions=conditions)

@@ -17,6 +17,7 @@ from constructs import Construct
 
 from . import _actions
 from ._defaults import allow_service_to_use_key, customer_managed_key
+from ._prop_types import check_prop_types
 from ._validation import PropErrors, is_token, require_type
 from .alert_topic import AlertTopic
 from ._alarms import threshold_alarm
@@ -131,6 +132,7 @@ class SecureQueue(Construct):
         alarm_evaluation_periods: int = 1,
         tags: Mapping[str, str] | None = None,
     ) -> None:
+        check_prop_types("SecureQueue", SecureQueue.__init__, locals())
         visibility_timeout = visibility_timeout or DEFAULT_VISIBILITY_TIMEOUT
         retention_period = retention_period or DEFAULT_RETENTION
         dead_letter_retention_period = dead_letter_retention_period or DEFAULT_DEAD_LETTER_RETENTION

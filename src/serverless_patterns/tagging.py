@@ -33,8 +33,11 @@ def validate_tags(construct_name: str, tags: Mapping[str, str] | None) -> None:
             raise ValueError(
                 f"{construct_name}: tags key {key!r} must be 1-128 characters and not start with 'aws:'"
             )
-        if len(value) > 256:
-            raise ValueError(f"{construct_name}: tags value for {key!r} is longer than 256 characters")
+        if not value or len(value) > 256:
+            raise ValueError(
+                f"{construct_name}: tags value for {key!r} must be 1-256 characters "
+                "(CloudWatch alarms, which every construct tags, refuse empty values)"
+            )
 
 
 @jsii.implements(IValidation)

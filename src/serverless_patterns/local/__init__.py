@@ -3,10 +3,14 @@
 Needs the ``local`` extra (``pip install serverless-patterns[local]``). Lambda functions
 are not emulated by moto; :class:`EmulatedStack` imports each function's handler from its
 synthesized asset and calls it in-process with the environment from the template, so a run
-proves that the template and the code agree.
+proves that the template and the code agree. ``on_call`` reports every AWS call made with a
+function's role (:class:`AwsCall`), for least-privilege checks and fault injection.
 """
 
-from .emulator import EmulatedStack, LambdaInvocationError
+from .emulator import EVENT_SOURCE, HANDLER, PRESIGNED, AwsCall, EmulatedStack, LambdaInvocationError
 from .rest_api import ApiResponse, EmulatedRestApi
 
-__all__ = ["ApiResponse", "EmulatedRestApi", "EmulatedStack", "LambdaInvocationError"]
+__all__ = [
+    "EVENT_SOURCE", "HANDLER", "PRESIGNED", "ApiResponse", "AwsCall", "EmulatedRestApi", "EmulatedStack",
+    "LambdaInvocationError",
+]

@@ -3,25 +3,54 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import importlib
 import json
 import os
 import sys
+import time
 import uuid
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config as BotocoreConfig
+from botocore.handlers import BUILTIN_HANDLERS
 
 from .intrinsics import PSEUDO_PARAMETERS, Resolver
+
+#: :attr:`AwsCall.origin` of a call the handler's own SDK client makes.
+HANDLER = "handler"
+#: :attr:`AwsCall.origin` of a presigned URL or POST form the handler signed: S3 authorizes the
+#: request made with it later against the handler's role.
+PRESIGNED = "presigned"
+#: :attr:`AwsCall.origin` of a call Lambda's event source mapping makes with the function's role
+#: (receiving and deleting queue messages, reading a stream, sending to its on-failure destination).
+EVENT_SOURCE = "event-source"
 
 
 class LambdaInvocationError(RuntimeError):
     """A handler raised; the emulator treats the whole batch as failed, as Lambda does."""
+
+
+@dataclass(frozen=True)
+class AwsCall:
+    """One AWS API call made with a function's role.
+
+    ``service`` and ``operation`` are botocore's names (``"dynamodbstreams"``, ``"GetRecords"``);
+    ``params`` are the call's parameters as the caller passed them; ``origin`` is
+    :data:`HANDLER`, :data:`PRESIGNED` or :data:`EVENT_SOURCE`.
+    """
+
+    function: str
+    service: str
+    operation: str
+    params: Mapping[str, Any]
+    origin: str = HANDLER
 
 
 @dataclass
@@ -50,12 +79,20 @@ class EmulatedFunction:
 
 @dataclass
 class EventSourceMapping:
-    """An SQS queue or DynamoDB stream feeding a function."""
+    """An SQS queue or DynamoDB stream feeding a function.
+
+    ``maximum_retry_attempts``, ``bisect_batch_on_error`` and ``on_failure`` (a queue or topic
+    ARN) apply to streams: records that still fail after that many retries are skipped and
+    reported to ``on_failure``, one by one when bisecting isolates them, else as one range.
+    """
 
     function: EmulatedFunction
     source_arn: str
     batch_size: int
     report_batch_item_failures: bool
+    maximum_retry_attempts: int = 2
+    bisect_batch_on_error: bool = False
+    on_failure: str | None = None
     shard_iterators: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -99,6 +136,13 @@ class EmulatedStack:
     quiet
         Keep handlers' INFO and WARNING logs and metric output off stdout (errors still show).
         Default: False.
+    on_call
+        A test seam, called with an :class:`AwsCall` for every AWS call made with a function's
+        role: each SDK call of its handler (before it is sent), each URL or POST form it
+        presigns, and each call its event source mappings make. Use it to record what every
+        function calls (least-privilege checks), or raise ``botocore.exceptions.ClientError``
+        for a :data:`HANDLER` call to make that call fail as if AWS had answered with the error
+        after the SDK's own retries (fault injection). Default: None.
     """
 
     def __init__(
@@ -109,8 +153,10 @@ class EmulatedStack:
         region: str = "us-east-1",
         parameters: Mapping[str, Any] | None = None,
         quiet: bool = False,
+        on_call: Callable[[AwsCall], None] | None = None,
     ) -> None:
         self.template = template
+        self.on_call = on_call
         self._quiet_environment = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"} if quiet else {}
         self.assembly_dir = Path(assembly_dir)
         self.region = region
@@ -123,13 +169,21 @@ class EmulatedStack:
         self.skipped_subscriptions: list[str] = []
         self.resolve = Resolver(region=region, ref=self._ref, get_att=self._get_att, parameters=self.parameters)
         self._suffix = uuid.uuid4().hex[:8]
+        self._clients: dict[str, Any] = {}
 
     # ---- clients ------------------------------------------------------------------------
 
     def client(self, service: str) -> Any:
-        # moto serves DynamoDB Streams only on the regional endpoint, not the account-based one.
-        config = BotocoreConfig(account_id_endpoint_mode="disabled") if service == "dynamodbstreams" else None
-        return boto3.client(service, region_name=self.region, config=config)
+        """A client of the emulated ``service`` (one per service, reused)."""
+        if service not in self._clients:
+            # moto serves DynamoDB Streams only on the regional endpoint, not the account-based one.
+            config = BotocoreConfig(account_id_endpoint_mode="disabled") if service == "dynamodbstreams" else None
+            self._clients[service] = boto3.client(service, region_name=self.region, config=config)
+        return self._clients[service]
+
+    def queue_url(self, arn: str) -> str:
+        """The URL of the emulated queue with this ARN."""
+        return next(p["QueueUrl"] for p in self.physical.values() if p.get("Arn") == arn and "QueueUrl" in p)
 
     # ---- provisioning -------------------------------------------------------------------
 
@@ -366,12 +420,16 @@ class EmulatedStack:
             f for f in self.functions.values()
             if self.resolve(function_ref) in (f.name, self.physical[f.logical_id]["Arn"])
         )
+        on_failure = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
         self.mappings.append(
             EventSourceMapping(
                 function=function,
                 source_arn=self.resolve(props["EventSourceArn"]),
                 batch_size=int(props.get("BatchSize", 10)),
                 report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+                maximum_retry_attempts=int(self.resolve(props.get("MaximumRetryAttempts", 2))),
+                bisect_batch_on_error=bool(self.resolve(props.get("BisectBatchOnFunctionError", False))),
+                on_failure=self.resolve(on_failure) if on_failure else None,
             )
         )
 
@@ -401,19 +459,33 @@ class EmulatedStack:
         return matches[0]
 
     def invoke(self, function: EmulatedFunction, event: Mapping[str, Any]) -> Any:
-        """Call the function's handler in-process with its environment from the template."""
+        """Call the function's handler in-process with its environment from the template.
+
+        The AWS calls the handler makes meanwhile are reported to ``on_call`` as this function's.
+        """
         function.invocations += 1
         context = LambdaContext(function_name=function.name, invoked_function_arn=self.physical[function.logical_id]["Arn"])
         environment = {**function.environment, "AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region,
                        "AWS_LAMBDA_FUNCTION_NAME": function.name, **self._quiet_environment}
-        with _environment(environment), warnings.catch_warnings():
-            if self._quiet_environment:
-                warnings.simplefilter("ignore", UserWarning)  # Powertools: "No application metrics to publish"
-            return function.load()(dict(event), context)
+        token = _INVOKED.set((self, function))
+        try:
+            with _environment(environment), warnings.catch_warnings():
+                if self._quiet_environment:
+                    warnings.simplefilter("ignore", UserWarning)  # Powertools: "No application metrics to publish"
+                return function.load()(dict(event), context)
+        finally:
+            _INVOKED.reset(token)
+
+    def _report(self, function: EmulatedFunction, service: str, operation: str, params: Mapping[str, Any]) -> None:
+        """Tell ``on_call`` about a call an event source mapping makes for ``function``."""
+        if self.on_call is not None:
+            self.on_call(AwsCall(function.logical_id, service, operation, dict(params), EVENT_SOURCE))
 
     def pump(self, max_rounds: int = 100) -> int:
         """Deliver queued messages and stream records to their functions until nothing moves.
 
+        Each round delivers at most one batch per queue mapping and one per stream shard, so
+        ``max_rounds`` bounds the run (about messages / batch size rounds drain a queue).
         Returns the number of batches delivered.
         """
         delivered = 0
@@ -428,7 +500,8 @@ class EmulatedStack:
 
     def _deliver_queue(self, mapping: EventSourceMapping) -> int:
         sqs = self.client("sqs")
-        url = next(p["QueueUrl"] for p in self.physical.values() if p.get("Arn") == mapping.source_arn)
+        url = self.queue_url(mapping.source_arn)
+        self._report(mapping.function, "sqs", "ReceiveMessage", {"QueueUrl": url})
         messages = sqs.receive_message(
             QueueUrl=url, MaxNumberOfMessages=min(mapping.batch_size, 10), AttributeNames=["All"],
             MessageAttributeNames=["All"],
@@ -439,34 +512,83 @@ class EmulatedStack:
         failed = self._failed_items(mapping, event, key="messageId")
         for message in messages:
             if message["MessageId"] in failed:
+                # Stands in for the visibility timeout running out (Lambda makes no call for it):
+                # the message is received again, and after maxReceiveCount receives SQS moves it
+                # to the dead-letter queue.
                 sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
             else:
+                self._report(mapping.function, "sqs", "DeleteMessage", {"QueueUrl": url})
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        if failed:
+            time.sleep(0.002)  # moto shows a message again once its deadline (in milliseconds) has passed
         return 1
 
     def _deliver_stream(self, mapping: EventSourceMapping) -> int:
         streams = self.client("dynamodbstreams")
+        function = mapping.function
         if not mapping.shard_iterators:
+            self._report(function, "dynamodbstreams", "DescribeStream", {"StreamArn": mapping.source_arn})
             shards = streams.describe_stream(StreamArn=mapping.source_arn)["StreamDescription"]["Shards"]
             for shard in shards:
+                where = {"StreamArn": mapping.source_arn, "ShardId": shard["ShardId"]}
+                self._report(function, "dynamodbstreams", "GetShardIterator", where)
                 mapping.shard_iterators[shard["ShardId"]] = streams.get_shard_iterator(
-                    StreamArn=mapping.source_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+                    **where, ShardIteratorType="TRIM_HORIZON"
                 )["ShardIterator"]
         moved = 0
         for shard_id, iterator in list(mapping.shard_iterators.items()):
+            self._report(function, "dynamodbstreams", "GetRecords", {"StreamArn": mapping.source_arn, "ShardId": shard_id})
             response = streams.get_records(ShardIterator=iterator, Limit=mapping.batch_size)
             records = response.get("Records", [])
             mapping.shard_iterators[shard_id] = response.get("NextShardIterator") or iterator
             if not records:
                 continue
             event = {"Records": [_stream_record(r, mapping.source_arn, self.region) for r in records]}
-            for _attempt in range(3):  # Lambda retries a failing stream batch; then it is dropped
-                failed = self._failed_items(mapping, event, key="dynamodb.SequenceNumber")
+            failed = self._failed_items(mapping, event, key="dynamodb.SequenceNumber")
+            for _retry in range(mapping.maximum_retry_attempts):  # then Lambda skips the records
                 if not failed:
                     break
                 event = {"Records": [r for r in event["Records"] if r["dynamodb"]["SequenceNumber"] in failed]}
+                failed = self._failed_items(mapping, event, key="dynamodb.SequenceNumber")
+            skipped = [r for r in event["Records"] if r["dynamodb"]["SequenceNumber"] in failed]
+            for batch in ([r] for r in skipped) if mapping.bisect_batch_on_error else [skipped]:
+                self._report_stream_failure(mapping, shard_id, batch)
             moved += 1
         return moved
+
+    def _report_stream_failure(self, mapping: EventSourceMapping, shard_id: str, records: list[dict[str, Any]]) -> None:
+        """Send Lambda's invocation record of skipped stream records to the on-failure destination."""
+        if mapping.on_failure is None or not records:
+            return
+        arrivals = [r["dynamodb"].get("ApproximateCreationDateTime") for r in records]
+        record = {
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": self.physical[mapping.function.logical_id]["Arn"],
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": mapping.maximum_retry_attempts + 1,
+            },
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "version": "1.0",
+            "timestamp": _iso(time.time()),
+            "DDBStreamBatchInfo": {
+                "shardId": shard_id,
+                "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+                "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": _iso(arrivals[0]),
+                "approximateArrivalOfLastRecord": _iso(arrivals[-1]),
+                "batchSize": len(records),
+                "streamArn": mapping.source_arn,
+            },
+        }
+        body = json.dumps(record)
+        if mapping.on_failure.startswith("arn:aws:sns:"):
+            self._report(mapping.function, "sns", "Publish", {"TopicArn": mapping.on_failure})
+            self.client("sns").publish(TopicArn=mapping.on_failure, Message=body)
+        else:
+            url = self.queue_url(mapping.on_failure)
+            self._report(mapping.function, "sqs", "SendMessage", {"QueueUrl": url})
+            self.client("sqs").send_message(QueueUrl=url, MessageBody=body)
 
     def _failed_items(self, mapping: EventSourceMapping, event: Mapping[str, Any], *, key: str) -> set[str]:
         records = event["Records"]
@@ -488,6 +610,12 @@ _CREATED_TYPES = {
 
 class _NotYetCreated(Exception):
     pass
+
+
+def _iso(epoch_seconds: float | None) -> str | None:
+    if epoch_seconds is None:
+        return None
+    return datetime.fromtimestamp(epoch_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _dig(record: Mapping[str, Any], dotted: str) -> str:
@@ -555,3 +683,46 @@ def _forget_modules(top_level: str) -> None:
     """Drop cached modules of a handler package so each asset's own copy is imported."""
     for name in [n for n in sys.modules if n == top_level or n.startswith(f"{top_level}.")]:
         del sys.modules[name]
+
+
+# ---- what handlers call ----------------------------------------------------------------------
+#
+# Handlers make their own SDK clients (at import or lazily), so the emulator observes them through
+# botocore's built-in handlers, which every botocore session registers when it is created (moto
+# hooks in the same way). The function being invoked is held in a context variable; calls made
+# outside an invocation (tests, the emulator's own calls) are not reported.
+
+_INVOKED: contextvars.ContextVar[tuple[EmulatedStack, EmulatedFunction] | None] = contextvars.ContextVar(
+    "serverless_patterns_emulated_invocation", default=None
+)
+
+
+def _observe_api_call(params: Mapping[str, Any], model: Any, context: Mapping[str, Any], **_: Any) -> None:
+    """``before-parameter-build``: every SDK call, and every presigned URL, before it is built."""
+    invoked = _INVOKED.get()
+    if invoked is None or invoked[0].on_call is None:
+        return
+    stack, function = invoked
+    presigned = bool(context.get("is_presign_request"))
+    if presigned and model.name == "CreateBucket":
+        return  # generate_presigned_post builds its URL from CreateBucket; see _observe_presigned_post
+    origin = PRESIGNED if presigned else HANDLER
+    stack.on_call(AwsCall(function.logical_id, model.service_model.service_name, model.name, dict(params), origin))
+
+
+def _observe_presigned_post(request: Any, **_: Any) -> None:
+    """``before-sign.s3.PutObject``: a presigned POST form, whose policy names the bucket and key."""
+    invoked = _INVOKED.get()
+    policy = request.context.get("s3-presign-post-policy")
+    if invoked is None or invoked[0].on_call is None or policy is None:
+        return
+    stack, function = invoked
+    params = {
+        name.title(): condition[name]
+        for condition in policy.get("conditions", []) if isinstance(condition, dict)
+        for name in ("bucket", "key") if name in condition
+    }
+    stack.on_call(AwsCall(function.logical_id, "s3", "PutObject", params, PRESIGNED))
+
+
+BUILTIN_HANDLERS.extend([("before-parameter-build", _observe_api_call), ("before-sign.s3.PutObject", _observe_presigned_post)])
