@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, Environment, Stack
+from aws_cdk import App, Environment, Stack, Token
 from aws_cdk.assertions import Template
 
 from serverless_patterns.compliance import (
@@ -107,6 +107,25 @@ def synthesize(
         template=template,
         nag=read_nag_report(outdir),
         extra={"built": built, "region": env.region if env else None},
+    )
+
+
+def synthesize_app(build: Callable[[App], list[Stack]], *, context: Mapping[str, Any] | None = None) -> Synthesized:
+    """Synthesize a one-stack example app (its ``build(app)``) with the five nag packs.
+
+    ``extra["built"]`` is the stack; ``extra["region"]`` its Region when the app pins one.
+    """
+    outdir = Path(tempfile.mkdtemp(prefix="sp-app-"))
+    app = App(outdir=str(outdir), context={**COLLECT_FINDINGS_CONTEXT, **(context or {})})
+    (stack,) = build(app)
+    add_nag_packs(app)
+    assembly = app.synth()
+    return Synthesized(
+        stack_name=stack.artifact_id,
+        outdir=outdir,
+        template=assembly.get_stack_by_name(stack.stack_name).template,
+        nag=read_nag_report(outdir),
+        extra={"built": stack, "region": None if Token.is_unresolved(stack.region) else stack.region},
     )
 
 

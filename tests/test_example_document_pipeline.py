@@ -5,28 +5,15 @@ from __future__ import annotations
 import importlib
 
 import pytest
-from aws_cdk import App
 
-from harness import Synthesized, assert_compliant, normalise_template
-from serverless_patterns.compliance import COLLECT_FINDINGS_CONTEXT, add_nag_packs, read_nag_report
+from harness import Synthesized, assert_compliant, normalise_template, synthesize_app
 
 app_module = importlib.import_module("examples.document_pipeline.app")
 local_flow = importlib.import_module("examples.document_pipeline.local_flow")
 
 
 def _synth(tmp_path_factory, env: str) -> Synthesized:
-    outdir = tmp_path_factory.mktemp(f"flagship-{env}")
-    app = App(outdir=str(outdir), context={**COLLECT_FINDINGS_CONTEXT, "env": env})
-    (stack,) = app_module.build(app)
-    add_nag_packs(app)
-    assembly = app.synth()
-    return Synthesized(
-        stack_name=stack.stack_name,
-        outdir=outdir,
-        template=assembly.get_stack_by_name(stack.stack_name).template,
-        nag=read_nag_report(outdir),
-        extra={"region": "us-east-1", "artifact_id": stack.artifact_id},
-    )
+    return synthesize_app(app_module.build, context={"env": env})
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 from aws_cdk import App, CfnElement
-from harness import Synthesized, acknowledged_rules, assert_compliant
+from harness import Synthesized, acknowledged_rules, assert_compliant, synthesize_app
 from tag_coverage import missing_tags
 
 from serverless_patterns.alerting_function import POWERTOOLS_LAYER_VERSION
-from serverless_patterns.compliance import COLLECT_FINDINGS_CONTEXT, add_nag_packs, read_nag_report
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = importlib.import_module("examples.secure_data_api.app")
@@ -20,18 +19,7 @@ ORIGINS = ["https://app.example.com", "https://admin.example.com"]
 
 
 def _synthesize(tmp_path_factory, context=None) -> Synthesized:
-    outdir = tmp_path_factory.mktemp("secure-data-api")
-    app = App(outdir=str(outdir), context={**COLLECT_FINDINGS_CONTEXT, **(context or {})})
-    (stack,) = APP.build(app)
-    add_nag_packs(app)
-    assembly = app.synth()
-    return Synthesized(
-        stack_name=stack.artifact_id,
-        outdir=outdir,
-        template=assembly.get_stack_by_name(stack.stack_name).template,
-        nag=read_nag_report(outdir),
-        extra={"built": stack},
-    )
+    return synthesize_app(APP.build, context=context)
 
 
 @pytest.fixture(scope="module")

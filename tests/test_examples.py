@@ -5,27 +5,16 @@ from __future__ import annotations
 import importlib
 
 import pytest
-from aws_cdk import App
-
-from harness import assert_compliant, synthesize
-from serverless_patterns.compliance import COLLECT_FINDINGS_CONTEXT, add_nag_packs, read_nag_report
+from harness import synthesize, synthesize_app
 
 
 @pytest.fixture(scope="module")
-def quickstart(tmp_path_factory):
-    outdir = tmp_path_factory.mktemp("quickstart")
-    module = importlib.import_module("examples.quickstart.app")
-    app = App(outdir=str(outdir), context=dict(COLLECT_FINDINGS_CONTEXT))
-    stacks = module.build(app)
-    add_nag_packs(app)
-    app.synth()
-    return outdir, stacks
+def quickstart():
+    return synthesize_app(importlib.import_module("examples.quickstart.app").build)
 
 
 def test_quickstart_has_no_unacknowledged_nag_findings(quickstart):
-    outdir, _ = quickstart
-    report = read_nag_report(outdir)
-    assert report.clean, "\n".join(map(str, report.findings))
+    assert quickstart.nag.clean, "\n".join(map(str, quickstart.nag.findings))
 
 
 def test_secure_bucket_snippet_synthesizes_clean():

@@ -279,22 +279,24 @@ class AuditedTable(Construct):
         self.throttled_requests_alarm: cloudwatch.Alarm | None = None
         self.system_errors_alarm: cloudwatch.Alarm | None = None
         if throttled_requests_alarm_threshold is not None:
-            self.throttled_requests_alarm = self._alarm(
+            self.throttled_requests_alarm = threshold_alarm(
+                self,
                 "ThrottledRequestsAlarm",
-                self.metric_throttled_requests(period=period),
-                throttled_requests_alarm_threshold,
-                alarm_evaluation_periods,
-                alarm_topic,
-                f"Requests to {self.node.path} were throttled (capacity, hot keys or limits).",
+                metric=self.metric_throttled_requests(period=period),
+                threshold=throttled_requests_alarm_threshold,
+                evaluation_periods=alarm_evaluation_periods,
+                topic=alarm_topic,
+                description=f"Requests to {self.node.path} were throttled (capacity, hot keys or limits).",
             )
         if system_errors_alarm_threshold is not None:
-            self.system_errors_alarm = self._alarm(
+            self.system_errors_alarm = threshold_alarm(
+                self,
                 "SystemErrorsAlarm",
-                self.metric_system_errors(period=period),
-                system_errors_alarm_threshold,
-                alarm_evaluation_periods,
-                alarm_topic,
-                f"DynamoDB returned HTTP 500 errors for {self.node.path}.",
+                metric=self.metric_system_errors(period=period),
+                threshold=system_errors_alarm_threshold,
+                evaluation_periods=alarm_evaluation_periods,
+                topic=alarm_topic,
+                description=f"DynamoDB returned HTTP 500 errors for {self.node.path}.",
             )
         apply_tags(self, _NAME, tags)
 
@@ -342,20 +344,6 @@ class AuditedTable(Construct):
                 "AWSBackupServiceRolePolicyForBackup]",
                 BACKUP_SERVICE_ROLE_REASON,
             )
-
-    def _alarm(
-        self,
-        id: str,
-        metric: cloudwatch.IMetric,
-        threshold: float,
-        evaluation_periods: int,
-        topic: sns.ITopic | None,
-        description: str,
-    ) -> cloudwatch.Alarm:
-        return threshold_alarm(
-            self, id, metric=metric, threshold=threshold, evaluation_periods=evaluation_periods, topic=topic,
-            description=description,
-        )
 
     # ---- grants -----------------------------------------------------------------------------
 

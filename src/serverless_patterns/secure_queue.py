@@ -180,40 +180,28 @@ class SecureQueue(Construct):
         self.dead_letter_messages_alarm: cloudwatch.Alarm | None = None
         self.oldest_message_age_alarm: cloudwatch.Alarm | None = None
         if dead_letter_messages_alarm_threshold is not None:
-            self.dead_letter_messages_alarm = self._alarm(
+            self.dead_letter_messages_alarm = threshold_alarm(
+                self,
                 "DeadLetterMessagesAlarm",
-                self.metric_dead_letter_messages(period=alarm_period),
-                dead_letter_messages_alarm_threshold,
-                alarm_evaluation_periods,
-                topic,
-                f"{self.node.path}: {dead_letter_messages_alarm_threshold:g} or more messages failed "
+                metric=self.metric_dead_letter_messages(period=alarm_period),
+                threshold=dead_letter_messages_alarm_threshold,
+                evaluation_periods=alarm_evaluation_periods,
+                topic=topic,
+                description=f"{self.node.path}: {dead_letter_messages_alarm_threshold:g} or more messages failed "
                 "processing and wait in the dead-letter queue.",
             )
         if oldest_message_age_alarm_threshold is not None:
-            self.oldest_message_age_alarm = self._alarm(
+            self.oldest_message_age_alarm = threshold_alarm(
+                self,
                 "OldestMessageAgeAlarm",
-                self.metric_approximate_age_of_oldest_message(period=alarm_period),
-                oldest_message_age_alarm_threshold.to_seconds(),
-                alarm_evaluation_periods,
-                topic,
-                f"{self.node.path}: the oldest message waited {_describe(oldest_message_age_alarm_threshold)} "
+                metric=self.metric_approximate_age_of_oldest_message(period=alarm_period),
+                threshold=oldest_message_age_alarm_threshold.to_seconds(),
+                evaluation_periods=alarm_evaluation_periods,
+                topic=topic,
+                description=f"{self.node.path}: the oldest message waited {_describe(oldest_message_age_alarm_threshold)} "
                 "or longer (the consumer is down or falling behind).",
             )
         apply_tags(self, _NAME, tags)
-
-    def _alarm(
-        self,
-        id: str,
-        metric: cloudwatch.IMetric,
-        threshold: float,
-        evaluation_periods: int,
-        topic: sns.ITopic | None,
-        description: str,
-    ) -> cloudwatch.Alarm:
-        return threshold_alarm(
-            self, id, metric=metric, threshold=threshold, evaluation_periods=evaluation_periods, topic=topic,
-            description=description,
-        )
 
     # ---- senders ----------------------------------------------------------------------------
 
