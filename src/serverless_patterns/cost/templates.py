@@ -118,5 +118,5 @@ def _read_json(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"{path}: not a readable JSON template ({error})") from error
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: not a CloudFormation template (top level is not an object)")
+        raise ValueError(f"{path}: not a CloudFormation template (top level is not an object)")  # noqa: TRY004 (bad file content)
     return data
