@@ -15,7 +15,16 @@ from pathlib import Path
 import pytest
 
 from serverless_patterns.cli import main
-from serverless_patterns.cost import DOCUMENT_PIPELINE, Assumptions, Stack, compare, estimate, estimate_stacks, load_prices, render
+from serverless_patterns.cost import (
+    DOCUMENT_PIPELINE,
+    Assumptions,
+    Stack,
+    compare,
+    estimate,
+    estimate_stacks,
+    load_prices,
+    render,
+)
 
 PRICES = load_prices()
 HOURS = PRICES.hours_per_month
@@ -172,7 +181,7 @@ def test_document_size_drives_storage_only():
     one = estimate_stacks([Stack("app", pipeline_template())])
     ten = estimate_stacks([Stack("app", pipeline_template())], assumptions=Assumptions(document_mb=10))
     assert ten.per_1000_total == pytest.approx(one.per_1000_total)
-    s3 = [l for l in ten.storage_per_1000 if l.logical_id == "Bucket"][0]
+    s3 = next(l for l in ten.storage_per_1000 if l.logical_id == "Bucket")
     assert s3.cost == pytest.approx(10 * 1000 / 1024 * 0.023)
     with pytest.raises(ValueError, match="document_mb"):
         estimate_stacks([Stack("app", pipeline_template())], assumptions=Assumptions(document_mb=0))
@@ -256,7 +265,7 @@ def test_cli_cost_needs_neither_jsii_nor_boto3(assembly):
         "loaded = [m for m in ('aws_cdk', 'jsii', 'constructs') if m in sys.modules]\n"
         "print('LOADED', loaded, status, file=sys.stderr)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env={**os.environ})
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env={**os.environ}, check=False)
     assert "LOADED [] 0" in result.stderr, result.stderr
 
 
