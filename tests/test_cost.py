@@ -151,10 +151,14 @@ def pipeline_template(memory: int = 256, billing: str = "PAY_PER_REQUEST") -> di
     def function(handler: str, env: dict) -> dict:
         return {"Type": "AWS::Lambda::Function", "Properties": {
             "Handler": handler, "MemorySize": memory, "Architectures": ["arm64"], "Environment": {"Variables": env}}}
+    documents = {"DOCUMENTS_TABLE": {"Ref": "Table"}, "DOCUMENTS_BUCKET": {"Ref": "Bucket"}}
     return template(
         Table={"Type": "AWS::DynamoDB::Table", "Properties": {"BillingMode": billing}},
         Bucket={"Type": "AWS::S3::Bucket", "Properties": {}},
-        Api=function("documents_api.index.handler", {"DOCUMENTS_TABLE": {"Ref": "Table"}, "DOCUMENTS_BUCKET": {"Ref": "Bucket"}}),
+        Api=function("documents_api.index.handler", documents),
+        Authorizer=function("api_key_authorizer.index.handler", {"PERMISSIONS_TABLE": {"Ref": "Table"}}),
+        Processor=function("document_processor.index.handler", documents),
+        Notifier=function("document_notifier.index.handler", {}),
     )
 
 
@@ -173,8 +177,16 @@ def test_per_document_lines_follow_memory_and_billing_mode():
     assert line(small, "Bucket", "PutObject").cost == pytest.approx(1000 * 0.005 / 1000)
     provisioned = estimate_stacks([Stack("app", pipeline_template(billing="PROVISIONED"))])
     assert not [l for l in provisioned.per_1000 if l.logical_id == "Table"]
-    # Steps whose function is missing are reported, not silently priced at zero.
-    assert any("document_processor." in text for text in small.notes.unpriced_items)
+    # Calls whose resource is not in the template are reported, not silently priced at zero.
+    assert any("Notifier" in text and "STATUS_TOPIC_ARN" in text for text in small.notes.unpriced_items)
+
+
+def test_a_template_with_only_part_of_the_flow_gets_no_per_document_figure():
+    resources = pipeline_template()["Resources"]
+    del resources["Processor"]
+    result = estimate_stacks([Stack("app", {"Resources": resources})])
+    assert result.per_1000 == [] and result.storage_per_1000 == []
+    assert any("document_processor.*" in text for text in result.notes.unpriced_items)
 
 
 def test_document_size_drives_storage_only():

@@ -182,15 +182,21 @@ def usage_lines(
     """(lines per 1,000 documents, storage lines per month per 1,000 documents kept)."""
     usage, storage = _Lines(prices), _Lines(prices)
     functions: dict[str, _Function] = {}
-    for step in profile.steps:
-        found = [
+    matches = {
+        step.handler: [
             _Function(stack, logical_id, props)
             for stack in stacks for logical_id, props in stack.of_type("AWS::Lambda::Function")
             if str(props.get("Handler", "")).startswith(step.handler)
         ]
-        if not found:
-            notes.unpriced(f"usage profile {profile.name!r}: no function with handler {step.handler}* in the templates")
-            continue
+        for step in profile.steps
+    }
+    missing = [handler + "*" for handler, found in matches.items() if not found]
+    if missing:
+        # A partial flow would price a fraction of a document: price none of it.
+        notes.unpriced(f"per-document cost: the templates lack the {profile.name} flow's functions {', '.join(missing)}")
+        return [], []
+    for step in profile.steps:
+        found = matches[step.handler]
         if len(found) > 1:
             notes.assume(f"{len(found)} functions run handler {step.handler}*: each is priced as running the whole step")
         for function in found:
