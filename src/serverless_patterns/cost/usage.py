@@ -57,12 +57,13 @@ class Step:
 
 @dataclass(frozen=True)
 class Stored:
-    """What one document leaves behind: ``amount`` GB (s3, logs) or items (dynamodb) on ``target``."""
+    """What one document leaves behind on ``target`` (named as in :class:`Call`, for ``handler``'s
+    function): the document itself in S3 (``Assumptions.document_mb``) or its item in DynamoDB
+    (``Assumptions.item_kb``)."""
 
-    service: str
+    service: str  # "s3" or "dynamodb"
     target: str
     handler: str
-    item_kb: float = 0.0
 
 
 @dataclass(frozen=True)
