@@ -16,14 +16,14 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from aws_cdk import App, Duration, Environment, Stack, Token  # noqa: E402
-from aws_cdk import aws_apigateway as apigw  # noqa: E402
-from aws_cdk import aws_kms as kms  # noqa: E402
-from aws_cdk.integ_tests_alpha import IApiCall, IntegTest  # noqa: E402
+from aws_cdk import App, Duration, Environment, Stack, Token
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_kms as kms
+from aws_cdk.integ_tests_alpha import IApiCall, IntegTest
 
-from serverless_patterns.handlers.api_key_authorizer.keys import API_KEY_PATTERN, api_key_digest  # noqa: E402
-from serverless_patterns.handlers.api_key_authorizer.records import ACTIVE, PARTITION_KEY  # noqa: E402
-from serverless_patterns.keyed_api import ApiWithKeyedUsagePlan  # noqa: E402
+from serverless_patterns.handlers.api_key_authorizer.keys import API_KEY_PATTERN, api_key_digest
+from serverless_patterns.handlers.api_key_authorizer.records import ACTIVE, PARTITION_KEY
+from serverless_patterns.keyed_api import ApiWithKeyedUsagePlan
 
 #: Context key fixing the test client's API key (the snapshot tests do; a deployment should not).
 API_KEY_CONTEXT = "integ_api_key"

@@ -11,13 +11,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _support  # noqa: E402  (puts the repository root on sys.path)
-from aws_cdk import App, Environment  # noqa: E402
-from aws_cdk.integ_tests_alpha import ExpectedResult, IntegTest, Match  # noqa: E402
+import _support  # puts the repository root on sys.path (examples)
+from aws_cdk import App, Environment
+from aws_cdk.integ_tests_alpha import ExpectedResult, IntegTest, Match
 
-from examples.audited_ingest.app import REGION, SYSTEM, AuditedIngestStack  # noqa: E402
-from serverless_patterns.conventions import apply_required_tags  # noqa: E402
-from serverless_patterns.handlers.object_metadata_writer.logic import LATEST_SK, object_pk  # noqa: E402
+from examples.audited_ingest.app import REGION, SYSTEM, AuditedIngestStack
+from serverless_patterns.conventions import apply_required_tags
+from serverless_patterns.handlers.object_metadata_writer.logic import LATEST_SK, object_pk
 
 STACK_NAME = "integ-audited-ingest"
 #: The environment suffix of the app's resource names (``integ``: never a user's dev/prod names).

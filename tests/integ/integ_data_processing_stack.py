@@ -16,13 +16,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _support  # noqa: E402  (puts the repository root on sys.path)
-from aws_cdk import App, Environment  # noqa: E402
-from aws_cdk import cloud_assembly_schema as schema  # noqa: E402
-from aws_cdk.integ_tests_alpha import ActualResult, ExpectedResult, IntegTest  # noqa: E402
+import _support  # puts the repository root on sys.path (examples)
+from aws_cdk import App, Environment
+from aws_cdk import cloud_assembly_schema as schema
+from aws_cdk.integ_tests_alpha import ActualResult, ExpectedResult, IntegTest
 
-from examples.data_processing_stack.app import PROCESS_LEVEL, REGION, TAGS, DataProcessingStack  # noqa: E402
-from serverless_patterns.conventions import ALERT_EMAIL_PARAMETER, RESOURCE_PREFIX_PARAMETER, apply_required_tags  # noqa: E402
+from examples.data_processing_stack.app import PROCESS_LEVEL, REGION, TAGS, DataProcessingStack
+from serverless_patterns.conventions import (
+    ALERT_EMAIL_PARAMETER,
+    RESOURCE_PREFIX_PARAMETER,
+    apply_required_tags,
+)
 
 STACK_NAME = "integ-data-processing"
 RECORD_ID = "integ-record"

@@ -14,20 +14,19 @@ registration invokes the API function with the event API Gateway sends after the
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _support  # noqa: E402  (puts the repository root on sys.path)
-from aws_cdk import App, Duration, Environment  # noqa: E402
-from aws_cdk import aws_sns_subscriptions as subscriptions  # noqa: E402
-from aws_cdk import aws_sqs as sqs  # noqa: E402
-from aws_cdk.integ_tests_alpha import ActualResult, ExpectedResult, IntegTest, Match  # noqa: E402
+import _support  # puts the repository root on sys.path (examples)
+from aws_cdk import App, Duration, Environment
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.integ_tests_alpha import ActualResult, ExpectedResult, IntegTest, Match
 
-from examples.document_pipeline.app import CONFIGURATIONS, REGION, DocumentProcessingStack  # noqa: E402
-from examples.document_pipeline.local_flow import minimal_pdf  # noqa: E402
+from examples.document_pipeline.app import CONFIGURATIONS, REGION, DocumentProcessingStack
+from examples.document_pipeline.local_flow import minimal_pdf
 
 STACK_NAME = "integ-document-pipeline"
 FILE_NAME = "integ-report.pdf"

@@ -11,11 +11,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _support  # noqa: E402  (puts the repository root on sys.path)
-from aws_cdk import App, Environment  # noqa: E402
-from aws_cdk.integ_tests_alpha import ExpectedResult, IntegTest, Match  # noqa: E402
+import _support  # puts the repository root on sys.path (examples)
+from aws_cdk import App, Environment
+from aws_cdk.integ_tests_alpha import ExpectedResult, IntegTest, Match
 
-from examples.prod_http_api.app import DEFAULT_VERSION, ENVIRONMENT_NAME, LOG_PREFIX, REGION, ProdHttpApiStack  # noqa: E402
+from examples.prod_http_api.app import (
+    DEFAULT_VERSION,
+    ENVIRONMENT_NAME,
+    LOG_PREFIX,
+    REGION,
+    ProdHttpApiStack,
+)
 
 STACK_NAME = "integ-prod-http-api"
 

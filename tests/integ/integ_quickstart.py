@@ -11,11 +11,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _support  # noqa: E402  (puts the repository root on sys.path)
-from aws_cdk import App  # noqa: E402
-from aws_cdk.integ_tests_alpha import ExpectedResult, IntegTest  # noqa: E402
+import _support  # puts the repository root on sys.path (examples)
+from aws_cdk import App
+from aws_cdk.integ_tests_alpha import ExpectedResult, IntegTest
 
-from examples.quickstart.app import QuickstartStack  # noqa: E402
+from examples.quickstart.app import QuickstartStack
 
 STACK_NAME = "integ-quickstart"
 KEY = "integ/hello.txt"

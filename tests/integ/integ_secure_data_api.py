@@ -11,12 +11,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _support  # noqa: E402  (puts the repository root on sys.path)
-from aws_cdk import App  # noqa: E402
-from aws_cdk.integ_tests_alpha import ExpectedResult, IntegTest, Match  # noqa: E402
+import _support  # puts the repository root on sys.path (examples)
+from aws_cdk import App
+from aws_cdk.integ_tests_alpha import ExpectedResult, IntegTest, Match
 
-from examples.secure_data_api.app import DEFAULT_CORS_ORIGINS, SYSTEM, SecureDataApiStack  # noqa: E402
-from serverless_patterns.conventions import apply_required_tags  # noqa: E402
+from examples.secure_data_api.app import DEFAULT_CORS_ORIGINS, SYSTEM, SecureDataApiStack
+from serverless_patterns.conventions import apply_required_tags
 
 STACK_NAME = "integ-secure-data-api"
 

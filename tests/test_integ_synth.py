@@ -1,0 +1,261 @@
+"""The integ tests (tests/integ/integ_*.py) synthesize, carry their assertions, and snapshot.
+
+Nothing here deploys: ``make integ`` does, against a real account (docs/integ_tests.md). These
+tests check what a deployment would run: every example app has an integ test, each test's
+assertion stack holds the calls, waiters and outputs its docstring promises, the roles that make
+the calls can use the KMS keys involved, the calls run in order, and ``scripts/integ.py`` reads
+the manifests and results the way it needs to.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import json
+import re
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App
+from harness import normalise_template
+
+ROOT = Path(__file__).resolve().parent.parent
+INTEG = ROOT / "tests" / "integ"
+sys.path.insert(0, str(INTEG))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import _support
+import integ as runner  # scripts/integ.py
+
+#: A fixed test-client key, so the snapshots are stable (a deployment gets a random one).
+FIXED_KEY = "integTestKey0123456789abcdef0123456789"
+#: Assertion resources each integ test must have (custom resource type -> count).
+EXPECTED_CALLS = {
+    "document_pipeline": {
+        "Custom::DeployAssert@SdkCallDynamoDBputItem": 1,  # the test client's permission record
+        "Custom::DeployAssert@SdkCallLambdainvoke": 1,  # POST /documents, as API Gateway sends it
+        "Custom::DeployAssert@AssertEquals": 1,  # ... answered AWAITING_UPLOAD
+        "Custom::DeployAssert@SdkCallS3putObject": 1,  # the upload
+        "Custom::DeployAssert@SdkCallDynamoDBgetItem": 1,  # waits for PROCESSED
+        "Custom::DeployAssert@SdkCallSQSreceiveMessage": 1,  # waits for the notification
+        "Custom::DeployAssert@HttpCall": 1,  # GET /documents over HTTPS with the key
+    },
+    "quickstart": {"Custom::DeployAssert@SdkCallS3putObject": 1, "Custom::DeployAssert@SdkCallS3getObject": 1},
+    "prod_http_api": {"Custom::DeployAssert@HttpCall": 1, "Custom::DeployAssert@SdkCallS3listObjectsV2": 1},
+    "audited_ingest": {"Custom::DeployAssert@SdkCallS3putObject": 1, "Custom::DeployAssert@SdkCallDynamoDBgetItem": 1},
+    "data_processing_stack": {
+        "Custom::DeployAssert@SdkCallDynamoDBputItem": 2,  # permission record, then the record to process
+        "Custom::DeployAssert@HttpCall": 2,  # POST /process, then the result behind CloudFront
+        "Custom::DeployAssert@AssertEquals": 1,
+    },
+    "secure_data_api": {"Custom::DeployAssert@HttpCall": 2},
+}
+#: Calls that poll until their assertion holds (one Step Functions waiter each).
+WAITERS = {"document_pipeline": 2, "quickstart": 0, "prod_http_api": 1, "audited_ingest": 1,
+           "data_processing_stack": 0, "secure_data_api": 0}
+
+
+@dataclass
+class IntegSynth:
+    name: str
+    manifest: dict[str, Any]
+    templates: dict[str, dict[str, Any]]
+
+    @property
+    def case(self) -> dict[str, Any]:
+        (case,) = self.manifest["testCases"].values()
+        return case
+
+    @property
+    def assertions(self) -> dict[str, Any]:
+        return self.templates[self.case["assertionStackName"]]
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {k: r for k, r in self.assertions["Resources"].items() if r["Type"] == resource_type}
+
+    def role_statements(self) -> list[dict[str, Any]]:
+        return [
+            statement
+            for resource in self.resources("AWS::IAM::Role").values()
+            for policy in resource["Properties"].get("Policies", [])
+            for statement in policy["PolicyDocument"]["Statement"]
+        ]
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"integ_{name}", INTEG / f"integ_{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@functools.cache
+def _synthesize(name: str) -> tuple[IntegSynth, Path]:
+    """Synthesize ``integ_<name>.py`` once per test session, with the fixed client key."""
+    outdir = Path(tempfile.mkdtemp(prefix="sp-integ-"))
+    app = App(outdir=str(outdir), context={_support.API_KEY_CONTEXT: FIXED_KEY})
+    _load(name).build(app)
+    assembly = app.synth()
+    templates = {stack.stack_name: stack.template for stack in assembly.stacks}
+    return IntegSynth(name, json.loads((outdir / "integ.json").read_text()), templates), outdir
+
+
+@pytest.fixture(scope="module", params=sorted(EXPECTED_CALLS))
+def synth(request) -> IntegSynth:
+    return _synthesize(request.param)[0]
+
+
+def _normalised(template: dict[str, Any]) -> dict[str, Any]:
+    """The harness normalisation, without the synthesis time in assertion calls and output ids."""
+    result = normalise_template(template)
+    result["Outputs"] = {
+        re.sub(r"[0-9a-f]{32}$", "<hash>", k) if k.startswith(runner.RESULT_PREFIX) else k: v
+        for k, v in result.get("Outputs", {}).items()
+    }
+    for resource in result["Resources"].values():
+        if resource["Type"].startswith("Custom::DeployAssert@"):
+            resource["Properties"].pop("salt", None)
+    return result
+
+
+def test_every_example_app_has_an_integ_test():
+    apps = {p.parent.name for p in (ROOT / "examples").glob("*/app.py")}
+    tests = {p.stem.removeprefix("integ_") for p in INTEG.glob("integ_*.py")}
+    assert apps == tests == set(EXPECTED_CALLS)
+
+
+def test_manifest_names_the_test_and_assertion_stacks(synth):
+    case = synth.case
+    assert len(case["stacks"]) == 1 and case["stacks"][0] in synth.templates
+    assert case["assertionStackName"] in synth.templates
+    (parsed,) = runner.read_manifest(_synthesize(synth.name)[1])
+    assert parsed.stacks == tuple(case["stacks"]) and parsed.assertion_stack == case["assertionStackName"]
+
+
+def test_assertion_stack_holds_the_calls(synth):
+    types = Counter(r["Type"] for r in synth.assertions["Resources"].values())
+    calls = {t: n for t, n in types.items() if t.startswith("Custom::DeployAssert@")}
+    assert calls == EXPECTED_CALLS[synth.name]
+    assert types["AWS::StepFunctions::StateMachine"] == WAITERS[synth.name]
+    results = [k for k in synth.assertions.get("Outputs", {}) if k.startswith(runner.RESULT_PREFIX)]
+    assert results, "an integ test without assertion results would pass without checking anything"
+
+
+def test_the_test_stack_runs_no_assertions(synth):
+    (stack,) = synth.case["stacks"]
+    types = {r["Type"] for r in synth.templates[stack]["Resources"].values()}
+    assert not any(t.startswith("Custom::DeployAssert@") for t in types)
+
+
+def test_calls_run_one_after_another(synth):
+    """Each call waits for the one before it (``.next``): no upload before the client exists."""
+    calls = {k: r for k, r in synth.assertions["Resources"].items() if r["Type"].startswith("Custom::DeployAssert@")}
+    ordered = [k for k, r in calls.items() if any(d in calls for d in _depends_on(r))]
+    chained = len(calls) - 1 - (1 if any(r["Type"].endswith("AssertEquals") for r in calls.values()) else 0)
+    assert len(ordered) >= chained
+
+
+def _depends_on(resource: dict[str, Any]) -> list[str]:
+    depends = resource.get("DependsOn", [])
+    return [depends] if isinstance(depends, str) else depends
+
+
+def test_snapshot(synth, snapshot_json):
+    assert _normalised(synth.assertions) == snapshot_json
+
+
+# ---- the flagship's test, in detail -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def flagship() -> IntegSynth:
+    return _synthesize("document_pipeline")[0]
+
+
+def test_flagship_client_key_and_its_permission_record(flagship):
+    (key,) = flagship.resources("AWS::ApiGateway::ApiKey").values()
+    assert key["Properties"]["Value"] == FIXED_KEY and key["Properties"]["Enabled"] is True
+    assert len(flagship.resources("AWS::ApiGateway::UsagePlanKey")) == 1
+    (record,) = flagship.resources("Custom::DeployAssert@SdkCallDynamoDBputItem").values()
+    item = json.dumps(record["Properties"]["parameters"]["Item"])
+    assert hashlib.sha256(FIXED_KEY.encode()).hexdigest() in item
+    assert '\\"read-write\\"' in item and '\\"active\\"' in item
+
+
+def test_flagship_notifications_reach_the_test_queue(flagship):
+    (subscription,) = flagship.resources("AWS::SNS::Subscription").values()
+    assert subscription["Properties"]["Protocol"] == "sqs"
+    assert subscription["Properties"]["RawMessageDelivery"] is True
+    assert "StatusTopic" in json.dumps(subscription["Properties"]["TopicArn"])
+
+
+def test_flagship_waiters_can_read_the_encrypted_table(flagship):
+    """The waiter polls the metadata table with its own role, which needs the table's key."""
+    decrypting = [
+        s for s in flagship.role_statements()
+        if "kms:Decrypt" in s["Action"] and "DocumentsMetadataKey" in json.dumps(s["Resource"])
+    ]
+    assert len(decrypting) == 2  # the provider's role and the waiter's role
+
+
+def test_flagship_register_call_returns_little(flagship):
+    """A custom resource answers CloudFormation in at most 4,096 bytes: keep only what is read."""
+    (register,) = flagship.resources("Custom::DeployAssert@SdkCallLambdainvoke").values()
+    assert set(register["Properties"]["outputPaths"]) == {
+        "Payload.statusCode", "Payload.body.document_id", "Payload.body.status"
+    }
+
+
+# ---- the runner -----------------------------------------------------------------------------------
+
+
+def test_runner_reads_deploy_parameters():
+    (case,) = runner.read_manifest(_synthesize("data_processing_stack")[1])
+    assert set(case.parameters) == {"integ-data-processing:ResourcePrefix", "integ-data-processing:AlertEmail"}
+    assert runner.parameter_args({"S:A": "1"}) == ["--parameters", "S:A=1"]
+
+
+def test_runner_reports_failed_and_missing_assertions():
+    outputs = {
+        "S-assertions": {
+            "AssertionResultsA": json.dumps({"status": "success"}),
+            "AssertionResultsB": json.dumps({"status": "fail", "message": "Expected PROCESSED"}),
+            "Other": "x",
+        }
+    }
+    assert runner.assertion_failures(outputs, "S-assertions") == ["AssertionResultsB: Expected PROCESSED"]
+    assert runner.assertion_failures({"S-assertions": {"AssertionResultsA": '{"status":"success"}'}}, "S-assertions") == []
+    with pytest.raises(ValueError, match="no AssertionResults"):
+        runner.assertion_failures({"S-assertions": {"Other": "x"}}, "S-assertions")
+
+
+def test_runner_without_credentials_deploys_nothing(monkeypatch, tmp_path, capsys):
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setattr(runner, "run_test", lambda *a, **k: pytest.fail("deployed without credentials"))
+    assert runner.main([]) == 2
+    message = capsys.readouterr().err
+    assert "needs credentials" in message and "Nothing was deployed" in message
+
+
+def test_runner_lists_and_rejects_unknown_tests(capsys):
+    assert runner.main(["--list"]) == 0
+    assert set(capsys.readouterr().out.split()) == set(EXPECTED_CALLS)
+    with pytest.raises(SystemExit, match="no such integ test: integ_nope.py"):
+        runner.discover(["nope"])
+
+
+def test_random_key_per_synth_unless_fixed():
+    assert _support.test_api_key(App()) != _support.test_api_key(App())
+    with pytest.raises(ValueError, match="integ_api_key"):
+        _support.test_api_key(App(context={_support.API_KEY_CONTEXT: "short"}))
