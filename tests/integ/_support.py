@@ -130,3 +130,24 @@ def rest_proxy_event(method: str, path: str, *, body: Any, client_id: str, level
             },
         }
     )
+
+
+def http_api_event(method: str, path: str, *, body: str | None = None, content_type: str | None = None) -> str:
+    """An HTTP API (payload format 2.0) event as API Gateway sends it after IAM authorization."""
+    headers = {"content-type": content_type} if content_type else {}
+    return json.dumps(
+        {
+            "version": "2.0",
+            "routeKey": f"{method} {path}",
+            "rawPath": path,
+            "rawQueryString": "",
+            "headers": headers,
+            "requestContext": {
+                "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1"},
+                "requestId": "integ-test-request",
+                "stage": "$default",
+            },
+            "body": body,
+            "isBase64Encoded": False,
+        }
+    )

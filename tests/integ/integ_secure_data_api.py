@@ -1,7 +1,9 @@
 """Integ test of examples/secure_data_api (reference system 001) on a real account.
 
 Over HTTPS: the public health route answers 200 ``{"status": "ok"}``, and the data routes refuse
-a request that is not signed with SigV4 (IAM authorization) with 403.
+a request that is not signed with SigV4 (IAM authorization) with 403. Then an object is written and
+read back through the data function, invoked with the events API Gateway sends for signed
+``PUT``/``GET /api/data/{key}`` requests (the HTTP assertion provider cannot sign requests).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from examples.secure_data_api.app import DEFAULT_CORS_ORIGINS, SYSTEM, SecureDat
 from serverless_patterns.conventions import apply_required_tags
 
 STACK_NAME = "integ-secure-data-api"
+KEY = "integ.txt"
+CONTENT = "secure data api integ test"
 
 
 def build(app: App) -> IntegTest:
@@ -32,7 +36,25 @@ def build(app: App) -> IntegTest:
     unsigned = integ.assertions.http_api_call(f"{stack.api.url}api/data/integ.txt", method="PUT", body="not signed")
     unsigned.expect(ExpectedResult.object_like({"status": 403}))
 
-    health.next(unsigned)
+    def invoke(method: str, **event):
+        call = integ.assertions.aws_api_call(
+            "Lambda", "invoke",
+            {"FunctionName": stack.function.function_name,
+             "Payload": _support.http_api_event(method, f"/api/data/{KEY}", **event)},
+        )
+        _support.allow(call, ["lambda:InvokeFunction"], [stack.function.function_arn])
+        return call
+
+    written = invoke("PUT", body=CONTENT, content_type="text/plain")
+    written.expect(ExpectedResult.object_like(
+        {"Payload": Match.serialized_json(Match.object_like({"statusCode": 200}))}
+    ))
+    read = invoke("GET")
+    read.expect(ExpectedResult.object_like(
+        {"Payload": Match.serialized_json(Match.object_like({"statusCode": 200, "body": CONTENT}))}
+    ))
+
+    health.next(unsigned).next(written).next(read)
     return integ
 
 
