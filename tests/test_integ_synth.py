@@ -155,11 +155,14 @@ def test_the_test_stack_runs_no_assertions(synth):
 
 
 def test_calls_run_one_after_another(synth):
-    """Each call waits for the one before it (``.next``): no upload before the client exists."""
-    calls = {k: r for k, r in synth.assertions["Resources"].items() if r["Type"].startswith("Custom::DeployAssert@")}
-    ordered = [k for k, r in calls.items() if any(d in calls for d in _depends_on(r))]
-    chained = len(calls) - 1 - (1 if any(r["Type"].endswith("AssertEquals") for r in calls.values()) else 0)
-    assert len(ordered) >= chained
+    """One call starts the test; every other call waits for an earlier one (``.next``), so no
+    upload runs before the test client exists and no listing before the waiters are done."""
+    calls = {
+        k: r for k, r in synth.assertions["Resources"].items()
+        if r["Type"].startswith("Custom::DeployAssert@") and not r["Type"].endswith("AssertEquals")
+    }
+    first = [k for k, r in calls.items() if not any(d in calls for d in _depends_on(r))]
+    assert len(first) == 1, f"calls that wait for no other call: {first}"
 
 
 def _depends_on(resource: dict[str, Any]) -> list[str]:
@@ -367,3 +370,85 @@ def test_secure_data_api_calls_match_what_the_handler_does():
             response = stack.invoke(function, event)
             expected = json.loads(call["Properties"]["expected"])["$ObjectLike"]["Payload"]["$SerializedJson"]["$ObjectLike"]
             assert {k: response[k] for k in expected} == expected, response
+
+
+def _emulated(name: str, **kwargs: Any):
+    from serverless_patterns.local import EmulatedStack
+
+    synth, outdir = _synthesize(name)
+    module = _load(name)
+    return synth, module, EmulatedStack(synth.templates[module.STACK_NAME], outdir, quiet=True, **kwargs)
+
+
+def test_audited_ingest_calls_match_what_the_handler_does():
+    """The object the test puts gets the LATEST item the test waits for (S3 -> rule -> queue -> writer)."""
+    from moto import mock_aws
+
+    synth, module, emulated = _emulated("audited_ingest")
+    put = _call(synth, "Custom::DeployAssert@SdkCallS3putObject")["parameters"]
+    with mock_aws():
+        stack = emulated.start()
+        environment = stack.function("object_metadata_writer.").environment
+        stack.client("s3").put_object(
+            Bucket=environment["BUCKET_NAME"], Key=_literal(put["Key"]), Body=_literal(put["Body"]).encode(),
+            ContentType=_literal(put["ContentType"]),
+        )
+        stack.pump()
+        pk = module.object_pk(environment["BUCKET_NAME"], module.KEY)
+        item = stack.client("dynamodb").get_item(
+            TableName=environment["TABLE_NAME"], Key={"pk": {"S": pk}, "sk": {"S": module.LATEST_SK}}
+        ).get("Item")
+    assert item is not None and item["pk"] == {"S": pk}  # what the test's waiter expects
+
+
+def test_data_processing_calls_match_what_the_handler_does():
+    """``POST /process`` with the test's record answers the attributes the test reads."""
+    import boto3
+    from moto import mock_aws
+
+    from serverless_patterns.clients import create_client
+    from serverless_patterns.local import EmulatedRestApi
+
+    parameters = {"ResourcePrefix": "integ", "AlertEmail": _load("data_processing_stack").DEFAULT_ALERT_EMAIL}
+    synth, module, emulated = _emulated("data_processing_stack", parameters=parameters)
+    record, _permission = sorted(
+        (c["Properties"]["parameters"] for c in synth.resources("Custom::DeployAssert@SdkCallDynamoDBputItem").values()),
+        key=lambda p: "key_digest" in json.dumps(p["Item"]),
+    )
+    (process,) = [c["Properties"]["parameters"] for c in synth.resources("Custom::DeployAssert@HttpCall").values()
+                  if c["Properties"]["parameters"]["fetchOptions"].get("method") == "POST"]
+    with mock_aws():
+        stack = emulated.start()
+        processor = stack.function("request_processor.")
+        # The emulator creates no CloudFront distribution: give the function a domain name's form.
+        processor.environment["RESULT_BASE_URL"] = "https://d111111abcdef8.cloudfront.net"
+        stack.client("dynamodb").put_item(TableName=processor.environment["TABLE_NAME"], Item=_literal(record["Item"]))
+        api = EmulatedRestApi(stack)
+        key = create_client(
+            table=stack.function("api_key_authorizer.").environment["PERMISSIONS_TABLE"], client_id="integ",
+            level="read-write", api_id=api.api_id, session=boto3.Session(region_name=stack.region),
+        ).api_key
+        response = api.request("POST", "/process", api_key=key, body=process["fetchOptions"]["body"])
+    assert response.status == 201, response.body
+    assert response.body["id"] == module.RECORD_ID and response.body["resultUrl"].startswith("https://")
+
+
+def test_prod_http_api_calls_match_what_the_handler_does():
+    """``GET /`` answers what the test expects and leaves the one record the test waits for."""
+    from moto import mock_aws
+
+    synth, _, emulated = _emulated("prod_http_api")
+    (http,) = synth.resources("Custom::DeployAssert@HttpCall").values()
+    expected = json.loads(http["Properties"]["expected"])["$ObjectLike"]
+    event = json.loads(_support.http_api_event("GET", "/"))  # what API Gateway sends for the test's GET /
+    with mock_aws():
+        stack = emulated.start()
+        function = stack.function("prod_info.")
+        response = stack.invoke(function, event)
+        listed = stack.client("s3").list_objects_v2(
+            Bucket=function.environment["LOG_BUCKET"], Prefix=function.environment["LOG_PREFIX"]
+        )
+    assert response["statusCode"] == expected["status"]
+    body = json.loads(response["body"])
+    assert {k: body[k] for k in expected["body"]["$ObjectLike"]} == expected["body"]["$ObjectLike"]
+    assert listed["KeyCount"] == 1

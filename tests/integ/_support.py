@@ -146,6 +146,8 @@ def http_api_event(method: str, path: str, *, body: str | None = None, content_t
                 "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1"},
                 "requestId": "integ-test-request",
                 "stage": "$default",
+                "time": "01/Jan/2026:00:00:00 +0000",
+                "timeEpoch": 1767225600000,
             },
             "body": body,
             "isBase64Encoded": False,
