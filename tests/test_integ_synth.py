@@ -28,10 +28,20 @@ from harness import normalise_template
 ROOT = Path(__file__).resolve().parent.parent
 INTEG = ROOT / "tests" / "integ"
 sys.path.insert(0, str(INTEG))
-sys.path.insert(0, str(ROOT / "scripts"))
 
 import _support
-import integ as runner  # scripts/integ.py
+
+
+def _module(name: str, path: Path):
+    """Import ``path`` as module ``name`` (the integ apps and scripts/integ.py are no packages)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+runner = _module("integ_runner", ROOT / "scripts" / "integ.py")
 
 #: A fixed test-client key, so the snapshots are stable (a deployment gets a random one).
 FIXED_KEY = "integTestKey0123456789abcdef0123456789"
@@ -89,10 +99,7 @@ class IntegSynth:
 
 
 def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"integ_{name}", INTEG / f"integ_{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _module(f"integ_{name}", INTEG / f"integ_{name}.py")
 
 
 @functools.cache
