@@ -177,6 +177,24 @@ def _depends_on(resource: dict[str, Any]) -> list[str]:
     return [depends] if isinstance(depends, str) else depends
 
 
+#: IAM actions of the SDK calls whose name is not ``service:Api`` (the providers grant that name).
+IAM_ACTIONS = {("s3", "listObjectsV2"): "s3:ListBucket", ("lambda", "invoke"): "lambda:InvokeFunction"}
+
+
+def test_roles_may_make_every_call(synth):
+    """The roles of the assertion providers hold the IAM action of every SDK call they make."""
+    granted = {
+        action
+        for statement in synth.role_statements() if statement["Effect"] == "Allow"
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    }
+    for call in synth.assertions["Resources"].values():
+        if call["Type"].startswith("Custom::DeployAssert@SdkCall"):
+            service, api = call["Properties"]["service"].lower(), call["Properties"]["api"]
+            action = IAM_ACTIONS.get((service, api), f"{service}:{api[0].upper()}{api[1:]}")
+            assert action in granted, f"no role may call {action}"
+
+
 def test_snapshot(synth, snapshot_json):
     assert _normalised(synth.assertions) == snapshot_json
 
