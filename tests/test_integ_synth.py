@@ -477,3 +477,31 @@ def test_prod_http_api_calls_match_what_the_handler_does():
     body = json.loads(response["body"])
     assert {k: body[k] for k in expected["body"]["$ObjectLike"]} == expected["body"]["$ObjectLike"]
     assert listed["KeyCount"] == 1
+
+
+@pytest.mark.parametrize("deploy_code, outputs, expected", [
+    (0, {"T-assertions": {"AssertionResultsX": '{"status":"success"}'}}, []),
+    (0, {"T-assertions": {"AssertionResultsX": '{"status":"fail","message":"no"}'}}, ["Case: AssertionResultsX: no"]),
+    (1, None, ["Case: deploy failed (1); see the CloudFormation events above"]),
+])
+def test_runner_destroys_the_stacks_whatever_the_outcome(monkeypatch, deploy_code, outputs, expected):
+    """``run_test`` with the CDK CLI replaced: the stacks are destroyed after a pass, a failed
+    assertion and a failed deployment alike, and the failures are what the outputs say."""
+    commands: list[list[str]] = []
+
+    def fake_cdk(args: list[str], **_: Any):
+        commands.append(args)
+        if args[0] == "synth":
+            assembly = Path(args[args.index("--output") + 1])
+            assembly.mkdir(parents=True)
+            (assembly / "integ.json").write_text(json.dumps(
+                {"testCases": {"Case": {"stacks": ["T"], "assertionStack": "T-assertions", "assertionStackName": "T-assertions"}}}
+            ))
+        if args[0] == "deploy" and outputs is not None:
+            Path(args[args.index("--outputs-file") + 1]).write_text(json.dumps(outputs))
+        return type("Completed", (), {"returncode": deploy_code if args[0] == "deploy" else 0})()
+
+    monkeypatch.setattr(runner, "_cdk", fake_cdk)
+    assert runner.run_test(INTEG / "integ_quickstart.py", clean=True) == expected
+    assert [c[0] for c in commands] == ["synth", "deploy", "destroy"]
+    assert commands[2][-3:] == ["T", "T-assertions", "--force"]
