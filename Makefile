@@ -14,7 +14,7 @@ export NO_MKDOCS_2_WARNING := 1
 export PATH := $(NODE_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: help setup main test docs synth bench release release-dry-run clean
+.PHONY: help setup main test docs synth bench integ release release-dry-run clean
 
 help:
 	@echo "make main   - synthesize the flagship app, check compliance, run the document flow locally"
@@ -22,6 +22,7 @@ help:
 	@echo "make docs   - build the documentation site into site/"
 	@echo "make synth  - cdk synth through the pinned CLI"
 	@echo "make bench  - run the benchmarks"
+	@echo "make integ  - deploy the integ tests to the AWS account of your credentials, assert, destroy"
 	@echo "make release-dry-run / make release - build, twine check, (publish to PyPI)"
 
 setup: .stamps/python .stamps/node
@@ -50,6 +51,13 @@ synth: setup
 
 bench: setup
 	@$(PY) benchmarks/run_all.py
+
+# Deploys to a real AWS account (costs money; see docs/integ_tests.md). INTEG="quickstart ..."
+# picks tests, INTEG_ARGS=--no-clean keeps the stacks. Without credentials: exits 2, deploys nothing.
+INTEG ?=
+INTEG_ARGS ?=
+integ: setup
+	@$(PY) scripts/integ.py $(INTEG_ARGS) $(INTEG)
 
 release-dry-run: setup
 	@$(PY) scripts/release.py --dry-run
