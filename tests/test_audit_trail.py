@@ -181,7 +181,7 @@ def test_cloudwatch_logs_copy_is_encrypted_retained_and_named_after_the_trail(de
     assert group["Properties"]["LogGroupName"] == f"/aws/cloudtrail/{trail['TrailName']}"
     assert group["Properties"]["RetentionInDays"] == 365
     assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [_trail_key_id(default), "Arn"]}
-    assert group["DeletionPolicy"] == "Retain"
+    assert group["DeletionPolicy"] == "RetainExceptOnCreate"
     (logs_use,) = [s for s in _key_statements(default, _trail_key_id(default)) if "logs." in str(s.get("Principal"))]
     assert logs_use["Principal"] == {"Service": {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}}
     assert f"log-group:/aws/cloudtrail/{trail['TrailName']}" in str(logs_use["Condition"]["ArnEquals"])

@@ -153,7 +153,7 @@ def test_the_ingest_bucket_is_versioned_encrypted_and_private(dev):
         "RestrictPublicBuckets": True,
     }
     assert "BucketName" not in props  # bucket names are global: generated, never fixed
-    assert dev.template["Resources"][_ids(dev)["ingest"]]["DeletionPolicy"] == "Retain"
+    assert dev.template["Resources"][_ids(dev)["ingest"]]["DeletionPolicy"] == "RetainExceptOnCreate"
 
 
 def test_the_ingest_bucket_refuses_plain_http(dev):

@@ -204,7 +204,7 @@ def test_the_log_bucket_is_kms_encrypted_private_and_expires_objects(default):
     rules = {r["Id"]: r for r in props["LifecycleConfiguration"]["Rules"]}
     assert rules["expire-logs"] == {"Id": "expire-logs", "ExpirationInDays": 90, "Status": "Enabled"}
     assert rules["secure-defaults"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 7}
-    assert bucket["DeletionPolicy"] == "Retain"
+    assert bucket["DeletionPolicy"] == "RetainExceptOnCreate"
 
 
 # ---- alarms -------------------------------------------------------------------------------------

@@ -92,7 +92,7 @@ def test_default_denies_plain_http_and_tls_below_1_2_on_both_buckets(default):
 def test_default_versions_and_retains_both_buckets(default):
     for bucket in default.resources("AWS::S3::Bucket").values():
         assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
-        assert bucket["DeletionPolicy"] == "Retain"
+        assert bucket["DeletionPolicy"] == "RetainExceptOnCreate"
         assert bucket["UpdateReplacePolicy"] == "Retain"
 
 

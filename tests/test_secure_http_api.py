@@ -115,7 +115,7 @@ def test_access_log_group_is_encrypted_retained_and_named_for_vended_logs(defaul
     props = group["Properties"]
     assert props["LogGroupName"].startswith("/aws/vendedlogs/apigateway/Test-Api-")
     assert props["RetentionInDays"] == 30
-    assert group["DeletionPolicy"] == "Retain"
+    assert group["DeletionPolicy"] == "RetainExceptOnCreate"
     key_id = props["KmsKeyId"]["Fn::GetAtt"][0]
     statements = default.template["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
     (logs_statement,) = [s for s in statements if "kms:EncryptionContext:aws:logs:arn" in json.dumps(s.get("Condition", {}))]

@@ -14,6 +14,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 from harness import acknowledged_rules, assert_compliant, synthesize
 
+from serverless_patterns._defaults import unique_physical_name
 from serverless_patterns._roles import ManagedPolicyRole
 from serverless_patterns.alert_topic import AlertTopic
 from serverless_patterns._alarms import NO_ALARM_TOPIC_REASON
@@ -44,7 +45,7 @@ def _maximal(stack):
         delivery_delay=Duration.seconds(30),
         fifo=True,
         content_based_deduplication=True,
-        queue_name="orders.fifo",
+        queue_name=unique_physical_name(stack, "orders", max_length=70, suffix=".fifo"),
         alarm_topic=alerts,
         dead_letter_messages_alarm_threshold=3,
         oldest_message_age_alarm_threshold=Duration.minutes(15),
@@ -132,7 +133,7 @@ def test_default_redrives_after_three_receives_to_a_longer_kept_dead_letter_queu
     assert props["ReceiveMessageWaitTimeSeconds"] == 20
     assert _props(default, dead_letters)["MessageRetentionPeriod"] == 14 * 86400
     for logical_id in (queue, dead_letters):
-        assert default.template["Resources"][logical_id]["DeletionPolicy"] == "Retain"
+        assert default.template["Resources"][logical_id]["DeletionPolicy"] == "RetainExceptOnCreate"
 
 
 def test_default_alarms_on_dead_letters_and_on_old_messages(default):
