@@ -163,3 +163,44 @@ def all_problems(template: dict[str, Any], *, account_role: bool = True) -> list
     if account_role:
         problems += rest_stages_logging_without_account(template)
     return problems
+
+
+#: How a template gets the stack instance's id (``serverless_patterns.conventions.stack_instance_id``).
+STACK_INSTANCE_ID = {
+    "Fn::Select": [4, {"Fn::Split": ["-", {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}]}]
+}
+
+
+def literal_start(name: Any) -> str:
+    """The literal text a (possibly joined) name starts with."""
+    if isinstance(name, str):
+        return name
+    parts = name["Fn::Join"][1] if isinstance(name, dict) and "Fn::Join" in name else []
+    start = ""
+    for part in parts:
+        if not isinstance(part, str):
+            break
+        start += part
+    return start
+
+
+def ends_with_stack_instance_id(name: Any) -> bool:
+    """Whether ``name`` is ``<literal>-<stack instance id>`` as ``unique_physical_name`` builds it."""
+    if not (isinstance(name, dict) and "Fn::Join" in name):
+        return False
+    delimiter, parts = name["Fn::Join"]
+    return delimiter == "" and parts[-1] == STACK_INSTANCE_ID and isinstance(parts[-2], str) and parts[-2].endswith("-")
+
+
+def render_name(name: Any) -> str:
+    """A name as text: ``<stack-instance-id>`` for the stack instance's id, ``<X>`` for ``Ref X``."""
+    if isinstance(name, str):
+        return name
+    if name == STACK_INSTANCE_ID:
+        return "<stack-instance-id>"
+    if isinstance(name, dict) and "Fn::Join" in name:
+        delimiter, parts = name["Fn::Join"]
+        return delimiter.join(render_name(part) for part in parts)
+    if isinstance(name, dict) and "Ref" in name:
+        return f"<{name['Ref']}>"
+    raise ValueError(f"cannot render {name!r}")

@@ -25,6 +25,7 @@ from aws_cdk import (
 from aws_cdk.assertions import Template
 from moto import mock_aws
 
+from deploy_readiness import STACK_INSTANCE_ID
 from harness import acknowledged_rules, assert_compliant, normalise_template, synthesize
 from serverless_patterns import _actions
 from serverless_patterns._defaults import allow_service_to_use_key, stack_instance_id, unique_physical_name
@@ -485,7 +486,7 @@ def test_parameters_are_created_with_minimum_5_and_feed_table_and_auto_scaling(p
         "ReadCapacityUnits": {"Ref": "DynamoDbReadCapacity"},
         "WriteCapacityUnits": {"Ref": "DynamoDbWriteCapacity"},
     }
-    assert props["TableName"] == {"Ref": "TableName"}
+    assert props["TableName"] == {"Fn::Join": ["-", [{"Ref": "TableName"}, STACK_INSTANCE_ID]]}
     minimums = {
         t["Properties"]["ScalableDimension"]: (
             t["Properties"]["MinCapacity"],

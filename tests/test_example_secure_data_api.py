@@ -411,7 +411,7 @@ def test_acknowledgements_are_the_libraries_known_ones(synth):
         *(
             f"{pack}-{rule}"
             for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
-            for rule in ("S3BucketReplicationEnabled", "LambdaInsideVPC", "LambdaConcurrency")
+            for rule in ("S3BucketReplicationEnabled", "LambdaInsideVPC", "LambdaConcurrency", "S3DefaultEncryptionKMS")
         ),
         "Serverless-SQSRedrivePolicy",
         "Serverless-LambdaAsyncFailureDestination",

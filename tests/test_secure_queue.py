@@ -12,6 +12,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
+from deploy_readiness import render_name
 from harness import acknowledged_rules, assert_compliant, synthesize
 
 from serverless_patterns._defaults import unique_physical_name
@@ -168,7 +169,11 @@ def test_default_has_no_names_no_senders_and_tags_every_resource(default):
 def test_maximal_fifo_queue_and_its_fifo_dead_letter_queue(maximal):
     queue, dead_letters = _queues(maximal)
     props, dlq = _props(maximal, queue), _props(maximal, dead_letters)
-    assert (props["QueueName"], dlq["QueueName"]) == ("orders.fifo", "orders-dlq.fifo")
+    # Kept on delete, so the test names them uniquely per stack instance.
+    assert (render_name(props["QueueName"]), render_name(dlq["QueueName"])) == (
+        "orders-<stack-instance-id>.fifo",
+        "orders-<stack-instance-id>-dlq.fifo",
+    )
     assert props["FifoQueue"] is dlq["FifoQueue"] is True
     assert props["ContentBasedDeduplication"] is True
     assert (props["VisibilityTimeout"], props["MessageRetentionPeriod"], props["DelaySeconds"]) == (300, 7 * 86400, 30)

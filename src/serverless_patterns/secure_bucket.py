@@ -216,7 +216,6 @@ class SecureBucket(Construct):
         acknowledge(log_bucket, "CKV_AWS_18", LOG_SINK_REASON)
         acknowledge_all(log_bucket, in_every_pack("S3BucketReplicationEnabled"), NO_REPLICATION_REASON)
         acknowledge_all(log_bucket, in_every_pack("S3DefaultEncryptionKMS"), SERVER_ACCESS_LOGS_SSE_S3_REASON)
-        acknowledge(log_bucket, "CKV_AWS_145", SERVER_ACCESS_LOGS_SSE_S3_REASON)
         return log_bucket
 
     # ---- grants ---------------------------------------------------------------------------
@@ -312,6 +311,16 @@ def _as_import(scope: Construct, bucket: s3.IBucket | None) -> s3.IBucket | None
     )
 
 
+def _kms_default_encryption(bucket: s3.IBucket | None) -> list[str]:
+    """The KMS algorithms of ``bucket``'s default encryption, when it is a bucket of this app."""
+    if not isinstance(bucket, s3.Bucket) or not isinstance(bucket.node.default_child, s3.CfnBucket):
+        return []  # an imported bucket: its encryption is not known at synth time
+    encryption = bucket.node.default_child.bucket_encryption
+    rules = getattr(encryption, "server_side_encryption_configuration", None) or []
+    algorithms = [getattr(getattr(r, "server_side_encryption_by_default", None), "sse_algorithm", None) for r in rules]
+    return [a for a in algorithms if isinstance(a, str) and a.startswith("aws:kms")]
+
+
 def _validate_key_prefix(key_prefix: str) -> None:
     if not isinstance(key_prefix, str):
         raise TypeError(f"SecureBucket: key_prefix must be str, got {key_prefix!r}")
@@ -396,6 +405,14 @@ def _validate(
         "access_logs_opt_out_reason",
         access_logs_opt_out_reason,
         "cannot opt out of access logs and pass server_access_logs_bucket at the same time",
+    )
+    kms_algorithms = _kms_default_encryption(server_access_logs_bucket)
+    errors.check(
+        not kms_algorithms,
+        "server_access_logs_bucket",
+        server_access_logs_bucket.node.path if server_access_logs_bucket is not None and kms_algorithms else None,
+        f"is encrypted with {', '.join(kms_algorithms)}; S3 delivers server access logs only into buckets whose "
+        "default encryption is SSE-S3 (S3_MANAGED), into any other they never arrive",
     )
     errors.check(
         access_logs_opt_out_reason is None or bool(str(access_logs_opt_out_reason).strip()),
