@@ -82,12 +82,15 @@ header_maps = st.one_of(
 )
 
 
+_NO_AUTHORIZER = st.none()
+
+
 def rest_events(
     methods: st.SearchStrategy[Any],
     paths: st.SearchStrategy[Any],
     bodies: st.SearchStrategy[Any],
     *,
-    authorizers: st.SearchStrategy[Any] = st.none(),
+    authorizers: st.SearchStrategy[Any] = _NO_AUTHORIZER,
 ) -> st.SearchStrategy[dict[str, Any]]:
     """API Gateway REST (v1) proxy events, with fields sometimes of the wrong type."""
 

@@ -35,9 +35,9 @@ documents = st.lists(
 _last_read: dict[str, str] = {}  # shard id -> last sequence number read (examples share the table)
 
 
-def _new_records(aws):
+def _new_records(resources):
     """The stream records written since the last call, as Lambda delivers them."""
-    streams, stream_arn = aws["streams"], aws["stream"]
+    streams, stream_arn = resources["streams"], resources["stream"]
     records = []
     for shard in streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
         where = {"StreamArn": stream_arn, "ShardId": shard["ShardId"]}
@@ -69,7 +69,7 @@ def _corrupt(record, how, junk):
 
 @HANDLER_EVENTS
 @given(documents, st.lists(st.tuples(st.sampled_from(CORRUPTIONS), json_values), max_size=8))
-def test_any_batch_publishes_each_transition_once_and_fails_exactly_the_throttled_ones(aws, docs, corruptions):  # noqa: F811
+def test_any_batch_publishes_each_transition_once_and_fails_exactly_the_throttled_ones(aws, docs, corruptions):  # noqa: F811 - the fixture
     dynamodb = aws["dynamodb"]
     throttled, ours = set(), set()
     for changes, slow in docs:

@@ -14,7 +14,15 @@ import json
 import uuid
 
 import document_samples as samples
-from document_support import BUCKET, LambdaContext, Throttle, eventbridge_body, notification_body, put_document, read_item
+from document_support import (
+    BUCKET,
+    LambdaContext,
+    Throttle,
+    eventbridge_body,
+    notification_body,
+    put_document,
+    read_item,
+)
 from hostile_events import HANDLER_EVENTS, json_values, odd_text
 from hypothesis import given
 from hypothesis import strategies as st

@@ -448,7 +448,7 @@ def test_every_upload_policy_pins_the_exact_registered_key(aws, file_name):
 
 
 def test_the_deleting_client_is_not_shown_to_other_callers(aws):
-    s3, dynamodb = aws
+    _, dynamodb = aws
     _, created, _ = register()
     document_id = created["document_id"]
     status, _, _ = call(

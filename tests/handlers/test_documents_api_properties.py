@@ -13,7 +13,15 @@ import base64
 import json
 
 from document_support import BUCKET, TABLE, LambdaContext
-from hostile_events import HANDLER_EVENTS, any_body, assert_clean_error, http_v2_events, odd_text, rest_events, strict_json
+from hostile_events import (
+    HANDLER_EVENTS,
+    any_body,
+    assert_clean_error,
+    http_v2_events,
+    odd_text,
+    rest_events,
+    strict_json,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 from test_documents_api import aws  # noqa: F401 - the fixture

@@ -10,7 +10,15 @@ from __future__ import annotations
 import base64
 import json
 
-from hostile_events import HANDLER_EVENTS, any_body, assert_clean_error, http_v2_events, json_values, rest_events, strict_json
+from hostile_events import (
+    HANDLER_EVENTS,
+    any_body,
+    assert_clean_error,
+    http_v2_events,
+    json_values,
+    rest_events,
+    strict_json,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_example_echo import LambdaContext

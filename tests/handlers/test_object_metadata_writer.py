@@ -211,7 +211,7 @@ def test_a_stale_event_whose_sequencer_ends_in_a_newline_never_overwrites_latest
 @pytest.mark.parametrize("raw_key", ["ingest/%ZZ", "ingest/100%", "ingest/a%4", "ingest/%C3"])
 @pytest.mark.parametrize("shape", ["eventbridge", "notification"])
 def test_a_key_with_a_broken_escape_is_reported_as_malformed_and_writes_nothing(aws, raw_key, shape):
-    s3, table = aws
+    _, table = aws
     if shape == "eventbridge":
         body = eventbridge_event("placeholder", sequencer="1A")
         body["detail"]["object"]["key"] = raw_key

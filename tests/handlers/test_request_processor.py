@@ -220,7 +220,7 @@ def test_numbers_out_of_float_range_are_a_400_not_a_crash(aws, body):
 def test_dot_ids_make_one_plain_key_segment_and_url(aws, record_id):
     table, s3 = aws
     table.put_item(Item={"id": record_id, "value": 1})
-    status, answer, headers = _answer(rest_event(json.dumps({"id": record_id})))
+    status, answer, _ = _answer(rest_event(json.dumps({"id": record_id})))
     assert status == 201
     segments = answer["resultKey"].split("/")
     assert len(segments) == 3 and segments[0] == "results" and segments[1] not in (".", "..")

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import json
 
-from hostile_events import HANDLER_EVENTS, any_body, assert_clean_error, http_v2_events, json_values, odd_text, rest_events, strict_json
+from hostile_events import (
+    HANDLER_EVENTS,
+    any_body,
+    assert_clean_error,
+    http_v2_events,
+    json_values,
+    odd_text,
+    rest_events,
+    strict_json,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 from test_request_processor import BUCKET, TABLE, LambdaContext, aws  # noqa: F401 - the module-scoped fixture

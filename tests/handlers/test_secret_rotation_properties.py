@@ -20,7 +20,13 @@ from hypothesis import strategies as st
 from test_secret_rotation import LambdaContext, _current, _start_rotation, secrets  # noqa: F401 - the fixture
 
 from serverless_patterns.handlers.secret_rotation import index
-from serverless_patterns.handlers.secret_rotation.logic import STEPS, GenerationRules, RotationError, generate, problems
+from serverless_patterns.handlers.secret_rotation.logic import (
+    STEPS,
+    GenerationRules,
+    RotationError,
+    generate,
+    problems,
+)
 
 RULES = GenerationRules()  # the fixture's environment: 64 characters, no punctuation
 steps = st.tuples(
