@@ -21,7 +21,7 @@ import requests
 from moto import mock_aws
 
 from serverless_patterns.clients import create_client
-from serverless_patterns.local import EmulatedRestApi, EmulatedStack
+from serverless_patterns.local import EmulatedRestApi, EmulatedStack, s3_eventbridge_event
 
 
 @dataclass(frozen=True)
@@ -201,15 +201,13 @@ def _redeliver_object_created(stack: EmulatedStack, api_handler: Any, outcome: D
     bucket = api_handler.environment["DOCUMENTS_BUCKET"]
     key = next(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"documents/{outcome.document_id}/")["Contents"])
     head = s3.head_object(Bucket=bucket, Key=key)
-    detail = {
-        "version": "0",
-        "bucket": {"name": bucket},
-        "object": {"key": key, "size": head["ContentLength"], "etag": head["ETag"].strip('"'),
-                   "version-id": head.get("VersionId", "null"), "sequencer": "0"},
-        "reason": "PutObject",
-    }
+    event = s3_eventbridge_event(
+        bucket, key, size=head["ContentLength"], etag=head["ETag"], version_id=head.get("VersionId"),
+        region=stack.region,
+    )
     stack.client("events").put_events(
-        Entries=[{"Source": "aws.s3", "DetailType": "Object Created", "Detail": json.dumps(detail), "Resources": [f"arn:aws:s3:::{bucket}"]}]
+        Entries=[{"Source": event["source"], "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"]),
+                  "Resources": event["resources"]}]
     )
     return 1
 

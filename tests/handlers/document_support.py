@@ -128,9 +128,9 @@ def sqs_event(*bodies: str) -> dict[str, Any]:
 def eventbridge_body(
     key: str, *, size: int = 1, version_id: str | None = None, bucket: str = BUCKET
 ) -> str:
-    """An S3 "Object Created" event as EventBridge delivers it to SQS (key not encoded)."""
+    """An S3 "Object Created" event as EventBridge delivers it to SQS (key URL-encoded, as S3 sends it)."""
     obj: dict[str, Any] = {
-        "key": key,
+        "key": quote_plus(key),
         "size": size,
         "etag": "0123456789abcdef",
         "sequencer": "00617F08299329D189",

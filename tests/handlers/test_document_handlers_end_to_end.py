@@ -30,7 +30,14 @@ from document_support import (
 )
 from moto import mock_aws
 
-from serverless_patterns.handlers import HANDLERS_DIR, handler_entry, handler_names
+from serverless_patterns.handlers import (
+    HANDLERS_DIR,
+    SHARED_DIR,
+    handler_code,
+    handler_entry,
+    handler_names,
+    uses_shared_code,
+)
 from serverless_patterns.handlers.document_notifier import index as notifier
 from serverless_patterns.handlers.document_processor import index as processor
 from serverless_patterns.handlers.documents_api import index as api
@@ -164,6 +171,8 @@ ALLOWED_TOP_LEVEL = {"aws_lambda_powertools", "boto3", "botocore"}
 def test_each_handler_imports_only_itself_the_standard_library_and_the_runtime(package):
     directory = HANDLERS_DIR / package
     modules = {path.stem for path in directory.glob("*.py")}
+    if uses_shared_code(package):
+        modules |= {path.stem for path in SHARED_DIR.glob("*.py")}
     for path in directory.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.level:
@@ -185,6 +194,43 @@ def test_each_handler_imports_only_itself_the_standard_library_and_the_runtime(p
                     )
 
 
+def test_each_asset_ships_the_shared_code_its_handler_imports(tmp_path):
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_lambda as lambda_
+
+    app = App(outdir=str(tmp_path))
+    stack = Stack(app, "Assets")
+    for package in (*PACKAGES, "object_metadata_writer", "example_echo"):
+        lambda_.Function(
+            stack,
+            package,
+            code=handler_code(package),
+            handler=handler_entry(package),
+            runtime=lambda_.Runtime.PYTHON_3_13,
+        )
+    app.synth()
+    shipped = {}
+    for asset in tmp_path.glob("asset.*"):
+        files = {str(p.relative_to(asset)) for p in asset.rglob("*.py")}
+        shipped[next(f.split("/")[0] for f in files if not f.startswith("_shared/"))] = (asset, files)
+    shared = {f"_shared/{p.name}" for p in SHARED_DIR.glob("*.py")}
+    users = {"document_processor", "document_notifier", "object_metadata_writer"}
+    assert {p for p in shipped if uses_shared_code(p)} == users
+    for package in users:
+        asset, files = shipped[package]
+        assert shared <= files, package
+        sys.path.insert(0, str(asset))
+        try:
+            module_name, _, function = handler_entry(package).rpartition(".")
+            assert callable(getattr(importlib.import_module(module_name), function))
+        finally:
+            sys.path.remove(str(asset))
+            for name in [n for n in sys.modules if n.split(".")[0] == package]:
+                del sys.modules[name]
+    for package in set(shipped) - users:
+        assert not any(f.startswith("_shared/") for f in shipped[package][1]), package
+
+
 def test_each_handler_loads_from_its_own_asset_root():
     assert set(PACKAGES) <= set(handler_names())
     sys.path.insert(0, str(HANDLERS_DIR))
@@ -196,3 +242,51 @@ def test_each_handler_loads_from_its_own_asset_root():
         sys.path.remove(str(HANDLERS_DIR))
         for name in [n for n in sys.modules if n.split(".")[0] in PACKAGES]:
             del sys.modules[name]
+
+
+# ---- one event, one key (issue 14) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("file_name", ["Q1 report+final.pdf", "100%.pdf"])
+@pytest.mark.parametrize("shape", ["eventbridge", "notification"])
+def test_the_processor_and_the_metadata_writer_read_the_same_key_from_one_event(
+    monkeypatch, file_name, shape
+):
+    from document_support import eventbridge_body, notification_body, put_document, read_item
+    from s3_object_events import create_table
+
+    from serverless_patterns.handlers.object_metadata_writer import index as writer
+
+    monkeypatch.setenv("DOCUMENTS_BUCKET", BUCKET)
+    monkeypatch.setenv("DOCUMENTS_TABLE", TABLE)
+    monkeypatch.setenv("TABLE_NAME", "object-metadata")
+    monkeypatch.setenv("BUCKET_NAME", BUCKET)
+    with mock_aws():
+        processor.clients.cache_clear()
+        writer.store.cache_clear()
+        s3, dynamodb = boto3.client("s3"), boto3.client("dynamodb")
+        create_bucket(s3)
+        create_documents_table(dynamodb)
+        metadata = create_table(boto3.resource("dynamodb"), "object-metadata")
+        data = samples.pdf()
+        document_id = "e" * 32
+        key = put_document(dynamodb, document_id, file_name, "application/pdf", len(data))
+        version = s3.put_object(Bucket=BUCKET, Key=key, Body=data)["VersionId"]
+        if shape == "eventbridge":
+            body = json.loads(eventbridge_body(key, size=len(data), version_id=version))
+            body["detail"]["object"]["sequencer"] = "0A"
+            body = json.dumps(body)
+        else:
+            body = json.loads(notification_body(key))
+            body["Records"][0]["s3"]["object"].update({"sequencer": "0A", "versionId": version})
+            body = json.dumps(body)
+        event = sqs_event(body)
+
+        assert processor.handler(event, LambdaContext()) == {"batchItemFailures": []}
+        assert writer.handler(event, LambdaContext()) == {"batchItemFailures": []}
+        assert read_item(dynamodb, document_id)["status"] == "PROCESSED"
+        (recorded,) = [i for i in metadata.scan()["Items"] if i["sk"] == "LATEST"]
+        assert recorded["key"] == key
+        assert s3.head_object(Bucket=BUCKET, Key=recorded["key"])["VersionId"] == version
+    processor.clients.cache_clear()
+    writer.store.cache_clear()

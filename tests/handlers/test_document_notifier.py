@@ -287,3 +287,20 @@ def test_missing_configuration_fails_the_record(aws, monkeypatch):
     assert process(event) == {
         "batchItemFailures": [{"itemIdentifier": event["Records"][0]["dynamodb"]["SequenceNumber"]}]
     }
+
+
+# ---- hostile input (issue 14) -------------------------------------------------------------------
+
+
+def test_an_empty_batch_is_answered_with_no_failures(aws):
+    assert process({"Records": []}) == {"batchItemFailures": []}
+    assert received(aws) == []
+
+
+def test_records_without_a_sequence_number_do_not_fail_the_batch(aws):
+    put_document(aws["dynamodb"], "d" * 32, "a.pdf", "application/pdf", 10)
+    event = stream_event(aws["streams"], aws["stream"])
+    event["Records"].append({"eventName": "INSERT", "dynamodb": {"NewImage": {"status": {"S": "X"}}}})
+    event["Records"].append("not a record")
+    assert process(event) == {"batchItemFailures": []}
+    assert [json.loads(n["Message"])["status"] for n in received(aws)] == ["AWAITING_UPLOAD"]

@@ -264,3 +264,35 @@ def test_missing_configuration_fails_every_message(aws, monkeypatch):
     assert run(eventbridge_body(key), TEST_EVENT_BODY) == {
         "batchItemFailures": [{"itemIdentifier": "message-0"}, {"itemIdentifier": "message-1"}]
     }
+
+
+# ---- hostile input (issue 14) -------------------------------------------------------------------
+
+
+def test_an_empty_batch_is_answered_with_no_failures(aws):
+    assert index.handler({"Records": []}, LambdaContext()) == {"batchItemFailures": []}
+
+
+def test_a_record_without_a_message_id_does_not_fail_the_batch(aws):
+    data = samples.pdf()
+    document_id, key, version_id = upload(aws, data)
+    event = sqs_event(eventbridge_body(key, size=len(data), version_id=version_id), "not json")
+    del event["Records"][1]["messageId"]
+    assert index.handler(event, LambdaContext()) == {"batchItemFailures": []}
+    assert read_item(aws[1], document_id)["status"] == "PROCESSED"
+
+
+@pytest.mark.parametrize("file_name", ["Q1 report+final.pdf", "100%.pdf", "a%2Bb & c=d?.pdf"])
+def test_an_eventbridge_key_is_decoded_as_s3_encodes_it(aws, file_name):
+    data = samples.pdf()
+    document_id, key, version_id = upload(aws, data, file_name=file_name)
+    assert run(eventbridge_body(key, size=len(data), version_id=version_id)) == {"batchItemFailures": []}
+    assert read_item(aws[1], document_id)["status"] == "PROCESSED"
+
+
+@pytest.mark.parametrize("raw_key", ["documents/x/%ZZ.pdf", "documents/x/100%.pdf", "documents/x/a%4"])
+def test_a_key_with_a_broken_escape_is_dropped_as_malformed(aws, raw_key, capsys):
+    body = eventbridge_body("placeholder")
+    body = body.replace('"placeholder"', f'"{raw_key}"')
+    assert run(body) == {"batchItemFailures": []}
+    assert metrics_emitted(capsys.readouterr().out) == {"EventsDropped": 1}

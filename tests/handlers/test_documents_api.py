@@ -328,7 +328,7 @@ def test_deleting_keeps_the_item_and_every_version_and_is_idempotent(aws, capsys
         api_event("DELETE", f"/documents/{document_id}", level="admin", client_id="admin-1")
     )
     assert status == 200 and body["status"] == "DELETED" and body["status_version"] == 3
-    assert body["reason"] == "deleted through the API by client admin-1"
+    assert body["reason"] == "deleted through the API"
     item = read_item(dynamodb, document_id)
     assert item["status"] == "DELETED" and item["status_version"] == 3 and item["object_key"] == key
     versions = s3.list_object_versions(Bucket=BUCKET, Prefix=key)
@@ -422,3 +422,54 @@ def test_an_id_collision_never_overwrites_a_document(aws, monkeypatch):
     status, body, _ = register({"file_name": "other.pdf", "content_type": PDF, "size": 1})
     assert status == 500 and body["error"]["code"] == "internal_error"
     assert read_item(aws[1], fixed.hex)["file_name"] == NAME
+
+
+# ---- hostile input (issue 14) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "file_name", ["${filename}", "report${filename}", "a/b/${filename}", "${filename}.pdf", "x${FILENAME}"]
+)
+def test_a_file_name_s3_would_substitute_is_refused_and_registers_nothing(aws, file_name):
+    status, body, _ = register({"file_name": file_name, "content_type": PDF, "size": 10})
+    assert status == 400 and body["error"]["code"] == "validation_error"
+    assert "${filename}" in body["error"]["message"]
+    assert aws[1].scan(TableName=TABLE)["Count"] == 0
+
+
+@pytest.mark.parametrize("file_name", ["$filename.pdf", "{filename}.pdf", "a$b{c}.pdf"])
+def test_every_upload_policy_pins_the_exact_registered_key(aws, file_name):
+    status, body, _ = register({"file_name": file_name, "content_type": PDF, "size": 10})
+    assert status == 201
+    conditions = json.loads(base64.b64decode(body["upload"]["fields"]["policy"]))["conditions"]
+    key = read_item(aws[1], body["document_id"])["object_key"]
+    assert {"key": key} in conditions and body["upload"]["fields"]["key"] == key
+    assert not any(isinstance(c, list) and c[0] == "starts-with" for c in conditions)
+
+
+def test_the_deleting_client_is_not_shown_to_other_callers(aws):
+    _, dynamodb = aws
+    _, created, _ = register()
+    document_id = created["document_id"]
+    status, _, _ = call(
+        api_event("DELETE", f"/documents/{document_id}", level="admin", client_id="admin-secret-7")
+    )
+    assert status == 200
+    for event in (
+        api_event("GET", f"/documents/{document_id}", level="read-only", client_id="reader"),
+        api_event("GET", "/documents", level="read-only", client_id="reader", query={"status": "DELETED"}),
+    ):
+        status, body, _ = call(event)
+        assert status == 200 and "admin-secret-7" not in json.dumps(body)
+    assert read_item(dynamodb, document_id)["deleted_by"] == "admin-secret-7"  # kept for the audit
+
+
+@pytest.mark.parametrize(
+    "path_suffix", ['"', "?download=1", "#frag", "%22", "<x>", "\\"]
+)
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_an_item_path_the_router_cannot_route_is_a_400_not_a_405(aws, method, path_suffix):
+    path = f"/documents/{'a' * 32}{path_suffix}"
+    status, body, headers = call(api_event(method, path, level="admin"))
+    assert status == 400 and body["error"]["code"] == "invalid_document_id"
+    assert "Allow" not in headers

@@ -165,3 +165,35 @@ def test_unknown_or_malformed_handler_names_are_refused(name, message):
         with pytest.raises(ValueError) as error:
             helper(name)
         assert message in str(error.value)
+
+
+# ---- hostile input (issue 14) -------------------------------------------------------------------
+
+
+def _strict(text):
+    def refuse(name):
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 5000 + "]" * 5000,
+        '{"a": ' + "[" * 5000 + "]" * 5000 + "}",
+        '{"n": ' + "9" * 5000 + "}",
+        '{"s": "\ud800"}',
+        '{"s": "\\ud800"}',
+        '{"x": NaN}',
+        '{"x": Infinity}',
+        '{"x": -Infinity}',
+        '{"x": 1e400}',
+        '{"x": [-1E999]}',
+    ],
+)
+@pytest.mark.parametrize("make_event", [rest_event, http_event])
+def test_bodies_that_cannot_be_echoed_as_strict_json_are_a_400(make_event, body):
+    response = index.handler(make_event(body), LambdaContext())
+    assert response["statusCode"] == 400
+    assert set(_strict(response["body"])) == {"error"}

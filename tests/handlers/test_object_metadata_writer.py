@@ -191,3 +191,33 @@ def test_messages_from_moto_s3_notifications_are_decoded(aws):
     record["s3"]["object"].update(sequencer="0062E99A88DC407460", versionId=version)
     assert _invoke(*bodies) == [False, False]
     assert set(_items(table, BUCKET, key)) == {f"VERSION#{version}", LATEST_SK}
+
+
+# ---- hostile input (issue 14) -------------------------------------------------------------------
+
+
+def test_a_stale_event_whose_sequencer_ends_in_a_newline_never_overwrites_latest(aws):
+    s3, table = aws
+    key = "ingest/report.txt"
+    version, etag = _put(s3, key)
+    assert _invoke(eventbridge_event(key, sequencer="2", version_id=version, etag=etag)) == [False]
+    stale = eventbridge_event(key, sequencer="1\n", version_id="older-version", etag=etag)
+    assert _invoke(stale) == [True]  # malformed: reported, so it ends in the dead-letter queue
+    items = _items(table, BUCKET, key)
+    assert set(items) == {LATEST_SK, f"VERSION#{version}"}
+    assert items[LATEST_SK]["version_id"] == version
+
+
+@pytest.mark.parametrize("raw_key", ["ingest/%ZZ", "ingest/100%", "ingest/a%4", "ingest/%C3"])
+@pytest.mark.parametrize("shape", ["eventbridge", "notification"])
+def test_a_key_with_a_broken_escape_is_reported_as_malformed_and_writes_nothing(aws, raw_key, shape):
+    _, table = aws
+    if shape == "eventbridge":
+        body = eventbridge_event("placeholder", sequencer="1A")
+        body["detail"]["object"]["key"] = raw_key
+    else:
+        record = notification_record("placeholder", sequencer="1A")
+        record["s3"]["object"]["key"] = raw_key
+        body = notification(record)
+    assert _invoke(body) == [True]
+    assert table.scan()["Items"] == []

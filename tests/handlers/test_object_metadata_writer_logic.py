@@ -23,7 +23,6 @@ from serverless_patterns.handlers.object_metadata_writer.logic import (
     SEQUENCER_WIDTH,
     VERSION_CONDITION,
     MalformedMessage,
-    batch_records,
     decode_key,
     latest_put,
     normalise_sequencer,
@@ -138,7 +137,10 @@ def test_a_deeply_nested_body_is_refused_not_a_crash():
         ("%FF%FE", "is not URL-encoded UTF-8"),
         ("%ED%A0%80", "is not URL-encoded UTF-8"),  # an encoded surrogate is not UTF-8
         ("a" * (MAX_KEY_BYTES + 1), f"must decode to 1-{MAX_KEY_BYTES} bytes"),
-        ("\ud800", "bytes of UTF-8"),
+        ("\ud800", "is not URL-encoded UTF-8"),  # a lone surrogate
+        ("%ZZ", "starts no escape"),
+        ("100%", "starts no escape"),
+        ("a%4", "starts no escape"),
     ],
 )
 def test_bad_keys_are_refused(raw, reason):
@@ -212,6 +214,11 @@ def test_the_content_type_is_kept_only_for_the_events_own_version(version_id, ev
 
 
 def test_batch_records_keeps_only_reportable_records():
+    from serverless_patterns.handlers.object_metadata_writer.batches import SQS, reportable_records
+
+    def batch_records(event):
+        return reportable_records(event, SQS)
+
     good = {"messageId": "m1", "body": "{}"}
     assert batch_records({"Records": [good, {"body": "{}"}, "x", {"messageId": ""}]}) == ([good], 3)
     assert batch_records({"Records": "nope"}) == ([], 0)

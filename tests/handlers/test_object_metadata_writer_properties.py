@@ -1,4 +1,5 @@
-"""object_metadata_writer properties on moto: no body crashes it; order and duplicates do not matter."""
+"""object_metadata_writer properties on moto: no body crashes it; order and duplicates do not matter;
+a whole batch fails exactly its malformed messages and records exactly the objects its events name."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import os
 import boto3
 import pytest
 from boto3.dynamodb.conditions import Key
-from hypothesis import HealthCheck, given, settings
+from hostile_events import HANDLER_EVENTS, odd_text
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 from s3_object_events import (
@@ -100,7 +102,7 @@ def table():
     index.store.cache_clear()
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(parent=HANDLER_EVENTS, max_examples=2 * HANDLER_EVENTS.max_examples)
 @given(st.lists(bodies, min_size=1, max_size=5))
 def test_no_message_body_crashes_the_handler(table, batch):
     records = [sqs_record(body, message_id=f"m{i}") for i, body in enumerate(batch)]
@@ -114,7 +116,7 @@ def test_no_message_body_crashes_the_handler(table, batch):
 versions = st.lists(st.integers(min_value=1, max_value=2**64), min_size=1, max_size=5, unique=True).map(sorted)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@HANDLER_EVENTS
 @given(versions, st.data())
 def test_duplicates_and_order_do_not_change_the_result(table, sequencers, data):
     key = f"same key {next(_keys)}"
@@ -136,3 +138,67 @@ def test_duplicates_and_order_do_not_change_the_result(table, sequencers, data):
     assert by_sk[LATEST_SK]["sequencer"] == normalise_sequencer(f"{newest:X}")
     for number in sequencers:
         assert by_sk[f"VERSION#v{number}"]["size"] == number % 1000
+
+
+# Messages that can never be recorded: the writer reports them, so they reach the dead-letter queue.
+MALFORMED = {
+    "sequencer-with-newline": lambda key: eventbridge_event(key, sequencer="1A\n"),
+    "sequencer-not-hex": lambda key: eventbridge_event(key, sequencer="0x1A"),
+    "broken-escape": lambda key: _with_raw_key(eventbridge_event(key, sequencer="1A"), "ingest/%ZZ"),
+    "trailing-percent": lambda key: _with_raw_key(notification(notification_record(key, sequencer="1A")), "ingest/100%"),
+    "short-escape": lambda key: _with_raw_key(notification(notification_record(key, sequencer="1A")), "ingest/a%4"),
+    "other-bucket": lambda key: eventbridge_event(key, sequencer="1A", bucket="someone-elses"),
+    "not-json": lambda key: "{",
+}
+
+
+def _with_raw_key(body, raw_key):
+    if "detail" in body:
+        body["detail"]["object"]["key"] = raw_key
+    else:
+        body["Records"][0]["s3"]["object"]["key"] = raw_key
+    return body
+
+
+messages = st.tuples(
+    st.sampled_from(["eventbridge", "notification", *MALFORMED]),
+    odd_text.filter(lambda text: text.strip() != ""),
+    st.booleans(),  # has a messageId
+)
+
+
+@HANDLER_EVENTS
+@given(st.lists(messages, min_size=1, max_size=5))
+def test_a_batch_fails_exactly_its_malformed_messages_and_records_exactly_its_objects(table, batch):
+    s3 = boto3.client("s3", region_name=REGION)
+    records, expected_failures, recorded, keys = [], set(), set(), []
+    for number, (kind, name, has_id) in enumerate(batch):
+        key = f"p{next(_keys)}/{name}"
+        try:
+            key.encode("utf-8")
+        except UnicodeEncodeError:
+            key = f"p{next(_keys)}/x"
+        keys.append(key)
+        version = s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")["VersionId"]
+        if kind == "eventbridge":
+            body = eventbridge_event(key, sequencer="1A", version_id=version)
+        elif kind == "notification":
+            body = notification(notification_record(key, sequencer="1A", version_id=version))
+        else:
+            body = MALFORMED[kind](key)
+        record = sqs_record(body, message_id=f"m{number}")
+        if not has_id:
+            del record["messageId"]
+        elif kind in MALFORMED:
+            expected_failures.add(f"m{number}")
+        else:
+            recorded.add(key)
+        records.append(record)
+    response = index.handler(sqs_event(*records), LambdaContext())
+    assert {f["itemIdentifier"] for f in response["batchItemFailures"]} == expected_failures
+    for key in recorded:
+        latest = table.get_item(Key={"pk": object_pk(BUCKET, key), "sk": LATEST_SK})["Item"]
+        assert latest["key"] == key
+        assert s3.head_object(Bucket=BUCKET, Key=latest["key"], VersionId=latest["version_id"])
+    for key in set(keys) - recorded:  # nothing is written for a message that is not recorded
+        assert table.query(KeyConditionExpression=Key("pk").eq(object_pk(BUCKET, key)))["Items"] == []

@@ -198,3 +198,32 @@ def test_any_body_gets_a_json_answer_and_a_result_only_when_processed(aws, body)
         assert answer["resultKey"].endswith(f"/{context.aws_request_id}.json")
     else:
         assert set(answer) == {"error"} and set(answer["error"]) == {"code", "message"}
+
+
+# ---- hostile input (issue 14) --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['{"id": "known-1", "x": 1e400}', '{"id": "known-1", "x": -1e400}', '{"id": "known-1", "x": {"y": [1E999]}}'],
+)
+def test_numbers_out_of_float_range_are_a_400_not_a_crash(aws, body):
+    table, s3 = aws
+    table.put_item(Item={"id": "known-1", "value": 1})
+    before = _results(s3, "known-1")
+    status, answer, _ = _answer(rest_event(body))
+    assert (status, answer["error"]["code"]) == (400, "invalid_json")
+    assert _results(s3, "known-1") == before
+
+
+@pytest.mark.parametrize("record_id", [".", ".."])
+def test_dot_ids_make_one_plain_key_segment_and_url(aws, record_id):
+    table, s3 = aws
+    table.put_item(Item={"id": record_id, "value": 1})
+    status, answer, _ = _answer(rest_event(json.dumps({"id": record_id})))
+    assert status == 201
+    segments = answer["resultKey"].split("/")
+    assert len(segments) == 3 and segments[0] == "results" and segments[1] not in (".", "..")
+    assert all(segment not in (".", "..") for segment in answer["resultUrl"].split("/"))
+    stored = json.loads(s3.get_object(Bucket=BUCKET, Key=answer["resultKey"])["Body"].read())
+    assert stored["id"] == record_id

@@ -327,3 +327,28 @@ def test_values_are_never_logged(secrets, caplog):
 
 def test_the_entry_point_is_the_asset_handler():
     assert handler_entry("secret_rotation") == "secret_rotation.index.handler"
+
+
+# ---- steps out of order (issue 14) --------------------------------------------------------------
+
+
+def test_finish_before_create_is_refused_and_the_current_value_stays_readable(secrets):
+    client, arn = secrets
+    token = _start_rotation(client, arn)
+    with pytest.raises(RotationError, match="no value"):
+        _step("finishSecret", arn, token)
+    assert _current(client, arn)["SecretString"] == INITIAL
+
+
+def test_a_value_refused_by_the_test_step_is_never_made_current_by_finish(secrets):
+    client, arn = secrets
+    token = _start_rotation(client, arn)
+    client.put_secret_value(
+        SecretId=arn, ClientRequestToken=token, SecretString="short", VersionStages=["AWSPENDING"]
+    )
+    with pytest.raises(RotationError):
+        _step("testSecret", arn, token)
+    with pytest.raises(RotationError, match="generation rules") as raised:
+        _step("finishSecret", arn, token)
+    assert "short" not in str(raised.value)
+    assert _current(client, arn)["SecretString"] == INITIAL

@@ -6,6 +6,13 @@ Each handler lives in its own directory ``handlers/<name>/``: a Python package w
 ``serverless_patterns.handlers.<name>`` (in tests) and as the Lambda asset root, where the
 entry point is ``<name>.index.handler``.
 
+Rules several handlers must agree on (how S3 encodes keys in its events, which batch records can
+be reported) live once in ``handlers/_shared/``. A handler that uses them appends that directory
+to its package's ``__path__`` in its ``__init__.py`` (one line, no import of this module: the
+asset holds no ``handlers/__init__.py``), so ``from .s3_event_keys import decode_key``
+imports the one file, and :func:`handler_code` ships ``_shared/`` beside the handler's directory
+in its asset: the import resolves the same way in the package, in Lambda and in the emulator.
+
 Examples
 --------
 >>> from serverless_patterns.handlers import handler_code, handler_entry
@@ -16,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,7 +34,17 @@ if TYPE_CHECKING:  # aws_cdk is imported only when code is built: handlers and t
 #: The directory that holds one sub-directory per handler; the asset root of every handler.
 HANDLERS_DIR = Path(__file__).resolve().parent
 
+#: Code shared by several handlers (not a handler: it has no ``index.py``).
+SHARED_DIR = HANDLERS_DIR / "_shared"
+
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def uses_shared_code(name: str) -> bool:
+    """Whether handler ``name`` imports from ``_shared/`` (its package path includes it)."""
+    _require_handler(name)
+    package = importlib.import_module(f"{__name__}.{name}")
+    return str(SHARED_DIR) in [str(Path(p).resolve()) for p in getattr(package, "__path__", [])]
 
 
 def handler_names() -> list[str]:
@@ -39,8 +57,8 @@ def handler_code(name: str) -> lambda_.Code:
 
     Everything else under ``handlers/`` (other handlers, this ``__init__.py``, byte code) is
     excluded, so each function ships only its own code and adding a handler does not change the
-    asset hash of the others. No Docker bundling: the handlers need only the Lambda runtime's
-    boto3 and the Powertools layer.
+    asset hash of the others; a handler that uses ``_shared/`` gets that directory too. No Docker
+    bundling: the handlers need only the Lambda runtime's boto3 and the Powertools layer.
 
     Raises
     ------
@@ -55,7 +73,13 @@ def handler_code(name: str) -> lambda_.Code:
         str(HANDLERS_DIR),
         ignore_mode=IgnoreMode.GIT,
         # gitignore semantics: exclude everything, then re-include this handler's directory.
-        exclude=["/*", f"!/{name}/", "__pycache__/", "*.pyc"],
+        exclude=[
+            "/*",
+            f"!/{name}/",
+            *([f"!/{SHARED_DIR.name}/"] if uses_shared_code(name) else []),
+            "__pycache__/",
+            "*.pyc",
+        ],
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import importlib
+import itertools
 import json
 import os
 import sys
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 import boto3
 from botocore.config import Config as BotocoreConfig
@@ -248,6 +250,7 @@ class EmulatedStack:
             s3.put_bucket_notification_configuration(
                 Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
             )
+            _EVENTBRIDGE_BUCKETS.add(name)  # its events are sent as S3 sends them (see below)
         self.physical[logical_id] = {"Ref": name, "Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
 
     def _create_table(self, logical_id: str, props: Mapping[str, Any]) -> None:
@@ -726,3 +729,105 @@ def _observe_presigned_post(request: Any, **_: Any) -> None:
 
 
 BUILTIN_HANDLERS.extend([("before-parameter-build", _observe_api_call), ("before-sign.s3.PutObject", _observe_presigned_post)])
+
+
+# ---- S3 events to EventBridge, as S3 sends them -----------------------------------------------
+#
+# moto sends an event to EventBridge for every change in a bucket with EventBridge notifications,
+# but not in the shape S3 sends: the key is not URL-encoded, the ETag field is "eTag", and every
+# event carries the same sequencer. For the buckets of an emulated stack
+# the emulator sends :func:`s3_eventbridge_event` instead; other buckets keep moto's event.
+
+_EVENTBRIDGE_BUCKETS: set[str] = set()
+_last_sequencer = 0
+#: The ``reason`` S3 gives per API (Amazon S3 user guide, "EventBridge event message structure").
+_REASONS = {
+    "Put": "PutObject", "Post": "POST Object", "Copy": "CopyObject",
+    "CompleteMultipartUpload": "CompleteMultipartUpload", "Delete": "DeleteObject",
+    "DeleteMarkerCreated": "DeleteObject",
+}
+_request_ids = itertools.count(1)
+
+
+def s3_eventbridge_event(
+    bucket: str,
+    key: str,
+    *,
+    size: int,
+    etag: str,
+    version_id: str | None = None,
+    detail_type: str = "Object Created",
+    reason: str = "PutObject",
+    region: str = "us-east-1",
+    account: str = "123456789012",
+    sequencer: str | None = None,
+) -> dict[str, Any]:
+    """An S3 event as S3 sends it to EventBridge (Amazon S3 user guide, "EventBridge event
+    message structure").
+
+    The key is URL-encoded with ``+`` for a space, as in S3 event notifications (what
+    Powertools' ``S3EventBridgeNotificationEvent`` decodes); ``/`` is kept, as in the events S3
+    is seen to send (its documentation does not list the characters it leaves unescaped, so a
+    consumer must decode any valid escape); ``sequencer`` defaults to the next
+    value of a per-process counter, so later events of a key carry greater sequencers.
+    """
+    obj: dict[str, Any] = {"key": quote_plus(key, safe="/"), "size": size, "etag": etag.strip('"')}
+    if version_id and version_id != "null":
+        obj["version-id"] = version_id
+    obj["sequencer"] = sequencer or _next_sequencer()
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": "aws.s3",
+        "account": account,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": obj,
+            "request-id": f"EMULATED{next(_request_ids):08d}",
+            "requester": account,
+            "source-ip-address": "192.0.2.1",
+            "reason": reason,
+        },
+    }
+
+
+def _next_sequencer() -> str:
+    global _last_sequencer
+    _last_sequencer = max(_last_sequencer + 1, time.time_ns())
+    return f"{_last_sequencer:018X}"
+
+
+def _install_s3_eventbridge_hook() -> None:
+    from moto.s3 import notifications
+
+    moto_send = notifications._send_event_bridge_message
+    if getattr(moto_send, "_emulated", False):
+        return
+
+    def send(account_id: str, bucket: Any, event_name: str, key: Any) -> None:
+        if bucket.name not in _EVENTBRIDGE_BUCKETS:
+            moto_send(account_id, bucket, event_name, key)
+            return
+        from moto.events.models import events_backends
+
+        action = event_name.split(":")[-1]
+        event = s3_eventbridge_event(
+            bucket.name, key.name, size=key.size, etag=key.etag, version_id=key.version_id,
+            detail_type=notifications._detail_type(event_name), reason=_REASONS.get(action, action),
+            region=bucket.region_name, account=account_id,
+        )
+        event["time"] = time.time()  # moto's rules render it as ISO 8601 when they deliver
+        for bus in events_backends[account_id][bucket.region_name].event_buses.values():
+            for rule in bus.rules.values():
+                rule.send_to_targets(event, transform_input=False)
+
+    send._emulated = True  # type: ignore[attr-defined]
+    notifications._send_event_bridge_message = send
+
+
+_install_s3_eventbridge_hook()

@@ -29,6 +29,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from botocore.config import Config as BotoConfig
 
 from .aws import StatusTopic
+from .batches import DYNAMODB_STREAMS, reportable_records
 from .config import Config
 from .transitions import MalformedImage, transition_of
 
@@ -91,9 +92,11 @@ def record_handler(record: DynamoDBRecord) -> None:
     """Publish the record's transition, if it is one; raising marks the record failed."""
     change = record.dynamodb
     try:
-        transition = transition_of(
-            change.old_image if change else None, change.new_image if change else None
-        )
+        try:
+            old, new = (change.old_image, change.new_image) if change else (None, None)
+        except (TypeError, ValueError, KeyError, ArithmeticError, AttributeError):
+            raise MalformedImage("the record's images are not DynamoDB attribute values") from None
+        transition = transition_of(old, new)
     except MalformedImage as error:
         logger.error(
             "stream record dropped", extra={"event_id": record.event_id, "reason": str(error)}
@@ -110,8 +113,26 @@ def record_handler(record: DynamoDBRecord) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """DynamoDB Streams batch handler; answers ``{"batchItemFailures": [...]}``."""
+    """DynamoDB Streams batch handler; answers ``{"batchItemFailures": [...]}``.
+
+    Records without a ``dynamodb.SequenceNumber`` cannot be reported for a retry: they are logged
+    and dropped, and the others are processed.
+    """
     idempotency.register_lambda_context(context)
+    records, unusable = reportable_records(event, DYNAMODB_STREAMS)
+    if unusable or not isinstance(event, dict) or not isinstance(event.get("Records"), list):
+        logger.error(
+            "not a stream batch, or records without a sequence number",
+            extra={"unusable_records": unusable},
+        )
+        metrics.add_metric(
+            name="StreamRecordsDropped", unit=MetricUnit.Count, value=max(unusable, 1)
+        )
+    if not records:
+        return {"batchItemFailures": []}
     return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+        event={**event, "Records": records},
+        record_handler=record_handler,
+        processor=processor,
+        context=context,
     )

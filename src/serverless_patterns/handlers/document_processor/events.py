@@ -1,10 +1,12 @@
 """S3 object-created events as they arrive in SQS message bodies, in both shapes.
 
-- EventBridge events (``"detail-type": "Object Created"``): ``detail.object.key`` is the key
-  itself.
-- Classic S3 notifications (``{"Records": [...]}``): ``s3.object.key`` is URL-encoded, with
-  ``+`` for a space, and is decoded here. S3 also sends one ``s3:TestEvent`` message when the
-  notification is configured; it is skipped.
+- EventBridge events (``"detail-type": "Object Created"``): ``detail.object.key``.
+- Classic S3 notifications (``{"Records": [...]}``): ``s3.object.key``. S3 also sends one
+  ``s3:TestEvent`` message when the notification is configured; it is skipped.
+
+In both shapes S3 writes the key URL-encoded, with ``+`` for a space; it is decoded with the rule
+every handler shares (:func:`.s3_event_keys.decode_key`), and a key that does not decode is
+malformed.
 
 Anything else is reported as a malformed :class:`Skipped`, never raised: a message that cannot
 be parsed today will not parse on a retry either.
@@ -15,7 +17,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
+
+from .s3_event_keys import MalformedKey, decode_key
 
 
 @dataclass(frozen=True)
@@ -77,10 +80,9 @@ def _notification(record: Any) -> ObjectCreated | Skipped:
     if not name.startswith("ObjectCreated:"):
         return Skipped(f"{name[:64]!r} events are not processed")
     obj = _get(record, "s3", "object")
-    key = _get(obj, "key")
     return _object_created(
         _get(record, "s3", "bucket", "name"),
-        unquote_plus(key) if isinstance(key, str) else None,
+        _get(obj, "key"),
         obj,
         etag="eTag",
         version="versionId",
@@ -92,6 +94,10 @@ def _object_created(
 ) -> ObjectCreated | Skipped:
     if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
         return Skipped("the S3 event names no bucket or object key", malformed=True)
+    try:
+        key = decode_key(key)
+    except MalformedKey as error:
+        return Skipped(str(error), malformed=True)
     size = _get(obj, "size")
     return ObjectCreated(
         bucket=bucket,

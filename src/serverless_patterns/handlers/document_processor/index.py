@@ -24,6 +24,7 @@ from botocore.config import Config as BotoConfig
 from botocore.session import get_session
 
 from .aws import DocumentStore
+from .batches import SQS, reportable_records
 from .config import Config
 from .events import Skipped, parse_message
 from .states import utc_now
@@ -93,7 +94,23 @@ def record_handler(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """SQS batch handler; answers ``{"batchItemFailures": [...]}`` for the messages to retry."""
+    """SQS batch handler; answers ``{"batchItemFailures": [...]}`` for the messages to retry.
+
+    Records without a ``messageId`` cannot be reported for a retry: they are logged and dropped,
+    and the others are processed.
+    """
+    records, unusable = reportable_records(event, SQS)
+    if unusable or not isinstance(event, dict) or not isinstance(event.get("Records"), list):
+        logger.error(
+            "not an SQS batch, or records without a messageId",
+            extra={"unusable_records": unusable},
+        )
+        metrics.add_metric(name="EventsDropped", unit=MetricUnit.Count, value=max(unusable, 1))
+    if not records:
+        return {"batchItemFailures": []}
     return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+        event={**event, "Records": records},
+        record_handler=record_handler,
+        processor=processor,
+        context=context,
     )

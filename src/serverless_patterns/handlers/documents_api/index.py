@@ -130,6 +130,15 @@ def delete_document(document_id: str) -> Response:
 def no_route(_: Exception) -> Response:
     event = app.current_event
     allowed = allowed_methods(event.path)
+    if event.http_method in allowed and event.path.rstrip("/") != "/documents":
+        # A known route and method the router did not match: the id segment holds characters
+        # no route accepts (a quote, "?", "#"), so it is no document id.
+        return _json(
+            400,
+            error_body(
+                "invalid_document_id", "a document id is 32 lowercase hexadecimal characters"
+            ),
+        )
     if allowed:
         message = (
             f"{event.http_method} is not allowed on {event.path}; allowed: {', '.join(allowed)}"

@@ -53,10 +53,15 @@ def new_item(document_id: str, request: NewDocument, caller: Caller, now: str) -
 
 
 def deletion(item: dict[str, Any], caller: Caller, now: str) -> dict[str, Any]:
-    """The attributes that mark ``item`` deleted (the item itself stays, as the audit trail)."""
+    """The attributes that mark ``item`` deleted (the item itself stays, as the audit trail).
+
+    Who deleted it is kept in ``deleted_by``, which no caller sees: the public ``reason`` names
+    no client.
+    """
     return {
         "status": DELETED,
         "status_version": item["status_version"] + 1,
         "updated_at": now,
-        "reason": f"deleted through the API by client {caller.client_id}",
+        "reason": "deleted through the API",
+        "deleted_by": caller.client_id,
     }

@@ -20,6 +20,7 @@ MAX_LIMIT = 100
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 _LIMIT = re.compile(r"[0-9]{1,3}")
 _SEPARATORS = re.compile(r"[/\\]")
+_S3_FILENAME_VARIABLE = "${filename}"
 #: Control, format (e.g. right-to-left override), surrogate, private-use and unassigned
 #: characters, and the line/paragraph separators: none belongs in a file name.
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
@@ -58,7 +59,8 @@ def sanitise_file_name(raw: Any) -> str:
         For a non-string.
     ValueError
         For a ``..`` segment anywhere (path traversal), a control or invisible
-        formatting character, an empty name, or a name over 255 bytes in UTF-8.
+        formatting character, an empty name, a name over 255 bytes in UTF-8, or one holding
+        ``${filename}`` (S3 would substitute it, so the upload's key would not be the document's).
     """
     if not isinstance(raw, str):
         raise TypeError(f"file_name must be a string, not {type(raw).__name__}")
@@ -73,6 +75,11 @@ def sanitise_file_name(raw: Any) -> str:
     name = segments[-1].strip()
     if name in ("", "."):
         raise ValueError("file_name is empty once directories are stripped")
+    if _S3_FILENAME_VARIABLE in name.lower():
+        # In a POST upload S3 replaces ${filename} in the key with the uploader's local file name,
+        # and botocore turns a key ending in it into a "starts-with" policy: the stored key would
+        # never be the registered one.
+        raise ValueError("file_name must not contain '${filename}' (S3 substitutes it on upload)")
     size = len(name.encode("utf-8"))
     if size > MAX_FILE_NAME_BYTES:
         raise ValueError(f"file_name is {size} bytes in UTF-8; the limit is {MAX_FILE_NAME_BYTES}")

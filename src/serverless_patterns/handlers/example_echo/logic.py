@@ -8,10 +8,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from typing import Any
 
 #: Bodies larger than this are refused with a 413 (API Gateway itself allows up to 10 MB).
 MAX_BODY_BYTES = 64 * 1024
+#: Deepest nesting of arrays and objects echoed.
+MAX_DEPTH = 64
 
 
 class BadRequest(ValueError):
@@ -29,7 +32,8 @@ def parse_body(event: Any) -> dict[str, Any]:
     ------
     BadRequest
         When the event is not a proxy event, the body is missing, not valid base64 or UTF-8,
-        too large, not JSON, or not a JSON object.
+        too large, not strict JSON (``NaN``, ``Infinity`` and numbers beyond float range are
+        refused), nested deeper than :data:`MAX_DEPTH`, or not a JSON object.
     """
     if not isinstance(event, dict):
         raise BadRequest("the event must be an API Gateway proxy event (a JSON object)")
@@ -38,7 +42,10 @@ def parse_body(event: Any) -> dict[str, Any]:
         raise BadRequest("the request has no body; send a JSON object")
     if not isinstance(body, str):
         raise BadRequest("the request body must be a string")
-    raw = body.encode("utf-8")
+    try:
+        raw = body.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate such as "\ud800": no UTF-8 text holds one
+        raise BadRequest("the request body is not UTF-8 text") from None
     if event.get("isBase64Encoded") is True:
         try:
             raw = base64.b64decode(body, validate=True)
@@ -47,14 +54,54 @@ def parse_body(event: Any) -> dict[str, Any]:
     if len(raw) > MAX_BODY_BYTES:
         raise BadRequest(f"the request body is larger than {MAX_BODY_BYTES} bytes", status=413)
     try:
-        payload = json.loads(raw.decode("utf-8"))
+        payload = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float)
     except UnicodeDecodeError:
         raise BadRequest("the request body is not UTF-8 text") from None
     except json.JSONDecodeError as error:
         raise BadRequest(f"the request body is not valid JSON ({error.msg} at position {error.pos})") from None
+    except RecursionError:
+        raise BadRequest(f"the request body is nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as error:  # NaN, Infinity, 1e400, integers of more than 4300 digits
+        raise BadRequest(f"the request body is not valid JSON ({str(error)[:120]})") from None
     if not isinstance(payload, dict):
         raise BadRequest(f"the request body must be a JSON object, not {type(payload).__name__}")
+    _check_values(payload)
     return payload
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return number
+
+
+def _check_values(payload: dict[str, Any]) -> None:
+    """Refuse what cannot be echoed as strict JSON: deep nesting, lone surrogates (no recursion)."""
+    stack: list[tuple[Any, int]] = [(payload, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:  # an escaped lone surrogate, "\ud800"
+                raise BadRequest("the request body holds a string that is not valid Unicode") from None
+            continue
+        children = list(value.items()) if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        if depth > MAX_DEPTH:
+            raise BadRequest(f"the request body is nested deeper than {MAX_DEPTH} levels")
+        for child in children:
+            if isinstance(child, tuple):  # a (name, value) pair of an object
+                stack.append((child[0], depth))
+                stack.append((child[1], depth + 1))
+            else:
+                stack.append((child, depth + 1))
 
 
 def response(status: int, payload: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +109,7 @@ def response(status: int, payload: dict[str, Any]) -> dict[str, Any]:
     return {
         "statusCode": status,
         "headers": {"Content-Type": "application/json"},
-        "body": json.dumps(payload, separators=(",", ":"), sort_keys=True),
+        "body": json.dumps(payload, separators=(",", ":"), sort_keys=True, allow_nan=False),
     }
 
 

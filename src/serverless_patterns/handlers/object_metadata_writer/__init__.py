@@ -4,3 +4,7 @@ An SQS batch handler for S3 object-created events, delivered either by EventBrid
 ``Object Created`` event per message) or by S3 event notifications (``{"Records": [...]}``).
 ``logic`` parses and decides without AWS calls; ``store`` talks to S3 and DynamoDB.
 """
+
+from pathlib import Path
+
+__path__.append(str(Path(__file__).resolve().parent.parent / "_shared"))  # see serverless_patterns.handlers

@@ -28,7 +28,8 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.config import Config
 
-from .logic import MalformedMessage, batch_records, parse_message
+from .batches import SQS, reportable_records
+from .logic import MalformedMessage, parse_message
 from .store import MetadataStore, Outcome
 
 logger = Logger()
@@ -79,7 +80,7 @@ def record_handler(record: SQSRecord) -> None:
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: Any, context: Any) -> dict[str, Any]:
     """Process an SQS batch; the answer lists the messages to retry (``batchItemFailures``)."""
-    records, unusable = batch_records(event)
+    records, unusable = reportable_records(event, SQS)
     if unusable or not isinstance(event, dict) or not isinstance(event.get("Records"), list):
         logger.error("not an SQS batch, or records without a messageId", extra={"unusable_records": unusable})
     if not records:

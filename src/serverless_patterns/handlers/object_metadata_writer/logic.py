@@ -22,21 +22,22 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import unquote_plus
+
+from . import s3_event_keys
 
 #: Width of the zero-padded, upper-case sequencers stored in items.
 SEQUENCER_WIDTH = 64
 #: Sort key of the item that holds the newest version of an object.
 LATEST_SK = "LATEST"
 #: S3 keys are at most 1024 bytes of UTF-8.
-MAX_KEY_BYTES = 1024
+MAX_KEY_BYTES = s3_event_keys.MAX_KEY_BYTES
 
 #: A version item is written once; a duplicate delivery finds it and changes nothing.
 VERSION_CONDITION = "attribute_not_exists(pk)"
 #: The latest item is replaced only by a newer event of the same object.
 LATEST_CONDITION = "attribute_not_exists(pk) OR sequencer < :sequencer"
 
-_SEQUENCER = re.compile(r"^[0-9A-Fa-f]{1,64}$")
+_SEQUENCER = re.compile(r"[0-9A-Fa-f]{1,64}")  # fullmatch: "$" would let "1A\n" through
 _MAX_TEXT = 1024
 
 
@@ -83,22 +84,23 @@ def object_pk(bucket: str, key: str) -> str:
 
 def normalise_sequencer(value: str) -> str:
     """Pad an S3 sequencer to :data:`SEQUENCER_WIDTH` upper-case digits (comparable as strings)."""
-    if not isinstance(value, str) or not _SEQUENCER.match(value):
+    if not isinstance(value, str) or not _SEQUENCER.fullmatch(value):
         raise MalformedMessage(f"sequencer {value!r} is not 1-{SEQUENCER_WIDTH} hexadecimal digits")
     return value.upper().rjust(SEQUENCER_WIDTH, "0")
 
 
 def decode_key(raw: Any) -> str:
-    """The object key of an S3 event: URL-decoded (``+`` is a space), strict UTF-8, 1-1024 bytes."""
-    if not isinstance(raw, str) or not raw:
-        raise MalformedMessage(f"object key {raw!r} is not a non-empty string")
+    """The object key of an S3 event, by the rule every handler shares (:mod:`.s3_event_keys`).
+
+    Raises
+    ------
+    MalformedMessage
+        When the key is not a URL-encoded S3 key (a broken ``%`` escape, not UTF-8, too long).
+    """
     try:
-        key = unquote_plus(raw, errors="strict")
-    except UnicodeDecodeError:
-        raise MalformedMessage(f"object key {raw[:100]!r} is not URL-encoded UTF-8") from None
-    if not _is_utf8(key) or not key or len(key.encode("utf-8")) > MAX_KEY_BYTES:
-        raise MalformedMessage(f"object key {raw[:100]!r} must decode to 1-{MAX_KEY_BYTES} bytes of UTF-8")
-    return key
+        return s3_event_keys.decode_key(raw)
+    except s3_event_keys.MalformedKey as error:
+        raise MalformedMessage(str(error)) from None
 
 
 def parse_message(body: Any, *, expected_bucket: str | None = None) -> Message:
@@ -256,19 +258,6 @@ def latest_put(event: ObjectCreated, *, content_type: str | None, recorded_at: s
         "ConditionExpression": LATEST_CONDITION,
         "ExpressionAttributeValues": {":sequencer": event.sequencer},
     }
-
-
-def batch_records(event: Any) -> tuple[list[dict[str, Any]], int]:
-    """The SQS records of a Lambda event that can be processed and reported, and how many cannot.
-
-    A record without a string ``messageId`` cannot be reported as a failure; an event that is no
-    SQS event at all has no records.
-    """
-    records = event.get("Records") if isinstance(event, dict) else None
-    if not isinstance(records, list):
-        return [], 0
-    usable = [r for r in records if isinstance(r, dict) and isinstance(r.get("messageId"), str) and r["messageId"]]
-    return usable, len(records) - len(usable)
 
 
 # ---- field helpers ------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -60,7 +61,8 @@ def parse_request(event: Any) -> ProcessRequest:
     BadRequest
         405 for a method other than POST; 413 for a body over :data:`MAX_BODY_BYTES`; 400 when the
         event is not a proxy event, or the body is missing, not valid base64 or UTF-8, not JSON
-        (``NaN`` and ``Infinity`` included), not a JSON object, or lacks a valid ``id``.
+        (``NaN``, ``Infinity`` and numbers beyond float range included), not a JSON object, or
+        lacks a valid ``id``.
     """
     if not isinstance(event, dict):
         raise BadRequest(400, "invalid_event", "the event must be an API Gateway proxy event (a JSON object)")
@@ -69,7 +71,7 @@ def parse_request(event: Any) -> ProcessRequest:
         raise BadRequest(405, "method_not_allowed", f"{_show(method)} is not allowed; use POST", {"Allow": "POST"})
     raw = _body_bytes(event)
     try:
-        payload = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+        payload = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float)
     except UnicodeDecodeError:
         raise BadRequest(400, "invalid_encoding", "the request body is not UTF-8 text") from None
     except json.JSONDecodeError as error:
@@ -138,6 +140,14 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _finite_float(text: str) -> float:
+    """A JSON number with a fraction or exponent; ``1e400`` would become infinity, which no JSON holds."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return number
+
+
 # ---- DynamoDB records -----------------------------------------------------------------------------
 
 
@@ -192,13 +202,18 @@ def _base64(data: bytes | str) -> str:
 def result_key(prefix: str, record_id: str, invocation_id: str) -> str:
     """``<prefix><URL-encoded id>/<invocation id>.json``: one object per request.
 
-    The id is URL-encoded completely (``/`` included), so any id makes exactly one key segment.
+    The id is URL-encoded completely (``/`` included), so any id makes exactly one key segment;
+    an id of only dots (``.``, ``..``) has its dots encoded too (``%2E``), so no key or URL holds a
+    dot segment that a URL resolver would collapse.
     """
     if len(prefix.encode("utf-8")) > MAX_PREFIX_BYTES:
         raise ValueError(f"result prefix {prefix!r} is longer than {MAX_PREFIX_BYTES} bytes")
     if not _INVOCATION_ID.fullmatch(invocation_id):
         raise ValueError(f"invocation id {invocation_id!r} is not 1-64 letters, digits and '-'")
-    return f"{prefix}{quote(record_id, safe='')}/{invocation_id}.json"
+    segment = quote(record_id, safe="")
+    if not segment.strip("."):
+        segment = segment.replace(".", "%2E")
+    return f"{prefix}{segment}/{invocation_id}.json"
 
 
 def result_url(base_url: str | None, key: str) -> str | None:

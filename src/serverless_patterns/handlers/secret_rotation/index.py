@@ -3,7 +3,8 @@
 Secrets Manager invokes it four times per rotation. ``createSecret`` stores a freshly generated
 value as the pending version, ``setSecret`` has nothing to do (the value is used only by the
 secret's readers, no other system holds a copy), ``testSecret`` checks the pending value follows
-the generation rules, and ``finishSecret`` makes it current; the old value stays readable as
+the generation rules, and ``finishSecret`` checks it once more and makes it current (a step invoked
+out of order never makes a missing or refused value current); the old value stays readable as
 ``AWSPREVIOUS`` until the next rotation. Every step is idempotent: Secrets Manager retries.
 
 Unlike an API handler, this function reports failure by raising: that is how Secrets Manager
@@ -70,14 +71,24 @@ def handler(event: Any, context: Any) -> None:
     elif request.step == "setSecret":
         logger.info("nothing to set: no other system holds the value")
     elif request.step == "testSecret":
-        value = store.pending_value(request.token)
-        found = ["the pending version has no value"] if value is None else problems(value, rules)
-        if found:
-            raise RotationError(
-                "the pending value does not follow the generation rules: " + "; ".join(found)
-            )
+        _check_pending(store, request.token, rules)
         logger.info("pending value follows the generation rules")
     else:  # finishSecret
+        # Checked again: a step may be invoked out of order, or after testSecret failed; only a
+        # value that passes the test ever becomes current.
+        _check_pending(store, request.token, rules)
         previous = current_version(description)
         store.make_current(request.token, previous)
         logger.info("rotation finished", extra={"previous_version": previous})
+
+
+def _check_pending(store: SecretStore, token: str, rules: GenerationRules) -> None:
+    """Raise :class:`RotationError` unless version ``token`` has a value that follows ``rules``."""
+    value = store.pending_value(token)
+    if value is None:
+        raise RotationError("the pending version has no value yet: createSecret has not run")
+    found = problems(value, rules)
+    if found:
+        raise RotationError(
+            "the pending value does not follow the generation rules: " + "; ".join(found)
+        )
