@@ -199,18 +199,66 @@ def check_deployed(apps: list[App], session_for: Any, round_name: str, tally: Ta
                 print(f"      {problem}")
 
 
+#: How to ask the engine whether a retained resource still exists, for the types that hold data.
+_EXISTS = {
+    "AWS::S3::Bucket": ("s3", lambda client, physical: client.head_bucket(Bucket=physical)),
+    "AWS::DynamoDB::Table": ("dynamodb", lambda client, physical: client.describe_table(TableName=physical)),
+    "AWS::SQS::Queue": ("sqs", lambda client, physical: client.get_queue_attributes(QueueUrl=physical)),
+    "AWS::KMS::Key": ("kms", lambda client, physical: client.describe_key(KeyId=physical)),
+    "AWS::Logs::LogGroup": (
+        "logs",
+        lambda client, physical: next(
+            g for g in client.describe_log_groups(logGroupNamePrefix=physical)["logGroups"] if g["logGroupName"] == physical
+        ),
+    ),
+}
+
+
+def retained_resources(app: App, session_for: Any) -> list[tuple[str, str, str, str]]:
+    """(stack, logical id, type, physical id) of each deployed resource its template retains on delete."""
+    found = []
+    for stack_name, local in app.stacks.items():
+        cloudformation = session_for(app.regions[stack_name]).client("cloudformation")
+        for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name):
+            for summary in page["StackResourceSummaries"]:
+                resource = local.template["Resources"].get(summary["LogicalResourceId"], {})
+                if resource.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate", "RetainExceptOnUpdate"):
+                    found.append((stack_name, summary["LogicalResourceId"], summary["ResourceType"], summary["PhysicalResourceId"]))
+    return found
+
+
+def still_exists(resource_type: str, physical: str, client: Any) -> bool:
+    from botocore.exceptions import ClientError
+
+    try:
+        _EXISTS[resource_type][1](client, physical)
+    except (ClientError, StopIteration):
+        return False
+    return True
+
+
 def destroy(apps: list[App], env: dict[str, str], run_dir: Path, session_for: Any, tally: Tally) -> None:
+    """``cdk destroy`` each app; its stacks must be gone and the resources it retains must not."""
     for app in reversed(apps):
+        retained = retained_resources(app, session_for)
         log = run_dir / "logs" / f"destroy-{app.name}.log"
         status, seconds = cdk(["destroy", "--app", str(app.assembly), "--all", "--force"], env, log, run_dir)
         gone = [stack for stack in app.stacks if _stack_gone(session_for(app.regions[stack]).client("cloudformation"), stack)]
-        retained = sum(
-            1 for local in app.stacks.values() for r in local.template.get("Resources", {}).values()
-            if r.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate")
-        )
         ok = status == 0 and len(gone) == len(app.stacks)
-        if not tally.check(ok, f"cdk destroy {app.name}", f"{len(gone)}/{len(app.stacks)} stacks gone in {seconds:.1f} s; {retained} resources retained by policy"):
+        if not tally.check(ok, f"cdk destroy {app.name}", f"{len(gone)}/{len(app.stacks)} stacks gone in {seconds:.1f} s"):
             print(tail(log))
+        checkable = [r for r in retained if r[2] in _EXISTS]
+        lost = [
+            f"{stack} {logical_id} ({kind})" for stack, logical_id, kind, physical in checkable
+            if not still_exists(kind, physical, session_for(app.regions[stack]).client(_EXISTS[kind][0]))
+        ]
+        tally.check(
+            not lost, f"retained resources of {app.name} survive the delete",
+            f"{len(checkable) - len(lost)}/{len(checkable)} buckets, tables, queues, keys and log groups still exist "
+            f"({len(retained)} resources retained by policy)",
+        )
+        for line in lost:
+            print(f"      deleted although its DeletionPolicy retains it: {line}")
 
 
 def _stack_gone(cloudformation: Any, stack_name: str) -> bool:
@@ -330,7 +378,9 @@ def main(argv: list[str] | None = None) -> int:
                 print("\nDeleting every stack\n", flush=True)
                 destroy(apps, env, RUN_DIR, session_for, tally)
     finally:
-        if not args.keep_running:
+        if args.keep_running and engine.process is not None:
+            print(f"\nEngine left running on {engine.endpoint}: stop it with kill -- -{engine.process.pid}", flush=True)
+        else:
             engine.stop()
             print("\nEngine stopped.", flush=True)
     return finish(tally, started)
