@@ -11,8 +11,10 @@ Run through ``make deploy-local`` (docs/local_deployment.md). Steps:
    template was created and that every output resolved;
 4. run the flagship's document flow over HTTP against the deployed REST API (keys issued with
    ``serverless-patterns clients create``) and print the PROCESSED/REJECTED table;
-5. ``cdk destroy`` every stack, check that they are gone, deploy them again, check them again
-   and run the flow again (the retry/redeploy proof);
+5. ``cdk destroy`` every stack, check that they are gone and that what they retain survived,
+   check that no fixed physical name is held by a retained resource (AWS would refuse the next
+   create with AlreadyExists; the engine does not), deploy them again, check them again and run
+   the flow again (the retry/redeploy proof);
 6. stop the engine and print the wall time.
 
 Exits non-zero when any step fails. The last line is ``deploy-local: N passed, M failed``.
@@ -41,6 +43,7 @@ from serverless_patterns.local.engine import (
     LOCAL_CREDENTIALS,
     LocalEngine,
     check_stack,
+    fixed_names,
     free_port,
 )
 
@@ -205,6 +208,12 @@ _EXISTS = {
     "AWS::DynamoDB::Table": ("dynamodb", lambda client, physical: client.describe_table(TableName=physical)),
     "AWS::SQS::Queue": ("sqs", lambda client, physical: client.get_queue_attributes(QueueUrl=physical)),
     "AWS::KMS::Key": ("kms", lambda client, physical: client.describe_key(KeyId=physical)),
+    "AWS::SNS::Topic": (
+        "sns",
+        lambda client, physical: client.get_topic_attributes(TopicArn=physical),
+    ),
+    "AWS::Backup::BackupVault": ("backup", lambda client, physical: client.describe_backup_vault(BackupVaultName=physical)),
+    "AWS::SecretsManager::Secret": ("secretsmanager", lambda client, physical: client.describe_secret(SecretId=physical)),
     "AWS::Logs::LogGroup": (
         "logs",
         lambda client, physical: next(
@@ -254,11 +263,48 @@ def destroy(apps: list[App], env: dict[str, str], run_dir: Path, session_for: An
         ]
         tally.check(
             not lost, f"retained resources of {app.name} survive the delete",
-            f"{len(checkable) - len(lost)}/{len(checkable)} buckets, tables, queues, keys and log groups still exist "
+            f"{len(checkable) - len(lost)}/{len(checkable)} buckets, tables, queues, topics, keys, vaults, secrets and log groups still exist "
             f"({len(retained)} resources retained by policy)",
         )
         for line in lost:
             print(f"      deleted although its DeletionPolicy retains it: {line}")
+
+
+def name_collisions(apps: list[App], session_for: Any, tally: Tally) -> None:
+    """Before the redeploy: no fixed physical name may be held by a resource the delete retained.
+
+    CloudFormation fails such a create with AlreadyExists (and a retried create after a rollback
+    too, since Retain also applies then). MiniStack lets the new stack take the name over, so the
+    redeploy alone would not show it: this check asks the engine whether each name is taken.
+    """
+    for app in apps:
+        taken = []
+        for stack_name, local in app.stacks.items():
+            region = app.regions[stack_name]
+            for fixed in fixed_names(local.template, stack_name=stack_name, region=region, parameters=app.parameters[stack_name]):
+                service = _EXISTS[fixed.type][0]
+                client = session_for(region).client(service)
+                physical = _lookup_id(fixed.type, fixed.name, client, region)
+                if physical is not None and still_exists(fixed.type, physical, client):
+                    taken.append(f"{stack_name} {fixed.logical_id} ({fixed.type}) {fixed.name}")
+        tally.check(not taken, f"redeploy: no fixed name of {app.name} is held by a retained resource",
+                    f"{len(taken)} names AWS would refuse with AlreadyExists" if taken else "")
+        for line in taken:
+            print(f"      {line}")
+
+
+def _lookup_id(resource_type: str, name: str, client: Any, region: str) -> str | None:
+    """The id :data:`_EXISTS` checks for a resource of this name (queues by URL, topics by ARN)."""
+    from botocore.exceptions import ClientError
+
+    if resource_type == "AWS::SQS::Queue":
+        try:
+            return client.get_queue_url(QueueName=name)["QueueUrl"]
+        except ClientError:
+            return None
+    if resource_type == "AWS::SNS::Topic":
+        return f"arn:aws:sns:{region}:{LOCAL_ACCOUNT}:{name}"
+    return name
 
 
 def _stack_gone(cloudformation: Any, stack_name: str) -> bool:
@@ -377,6 +423,7 @@ def main(argv: list[str] | None = None) -> int:
             if round_name == "first deploy":
                 print("\nDeleting every stack\n", flush=True)
                 destroy(apps, env, RUN_DIR, session_for, tally)
+                name_collisions(apps, session_for, tally)
     finally:
         if args.keep_running and engine.process is not None:
             print(f"\nEngine left running on {engine.endpoint}: stop it with kill -- -{engine.process.pid}", flush=True)

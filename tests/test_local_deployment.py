@@ -269,3 +269,26 @@ def test_the_docs_list_exactly_the_types_left_out():
     documented = {line.split("`")[1] for line in rows}
     assert documented == UNSUPPORTED_TYPES
     assert len(rows) == len(UNSUPPORTED)
+
+
+def test_fixed_names_are_the_ones_known_before_the_stack_exists():
+    from serverless_patterns.local.engine import fixed_names
+
+    template = {
+        "Parameters": {"Prefix": {"Type": "String"}},
+        "Resources": {
+            "Literal": {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": "objects-dev"}},
+            "FromParameter": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::Join": ["-", [{"Ref": "Prefix"}, "q"]]}}},
+            "FromStackName": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": {"Fn::Sub": "/x/${AWS::StackName}"}}},
+            "PerInstance": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": {"Fn::Join": ["", [
+                "/x/", {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}]]}}},
+            "FromResource": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": {"Fn::Join": ["", [
+                "API-Gateway-Execution-Logs_", {"Ref": "Api"}, "/prod"]]}}},
+            "Generated": {"Type": "AWS::S3::Bucket"},
+            "OtherType": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "fixed"}},
+        },
+    }
+    found = fixed_names(template, stack_name="S", region="us-east-1", parameters={"Prefix": "local"})
+    assert {(f.logical_id, f.name) for f in found} == {
+        ("Literal", "objects-dev"), ("FromParameter", "local-q"), ("FromStackName", "/x/S"),
+    }

@@ -10,6 +10,7 @@ output present and resolved.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -233,3 +234,80 @@ def check_stack(cloudformation: Any, stack_name: str, template: Mapping[str, Any
             check.problems.append(f"output {name} = {value!r}, but {target} is {listed[target].get('PhysicalResourceId')!r}")
         check.outputs[name] = value
     return check
+
+
+# ---- fixed names ---------------------------------------------------------------------------
+
+#: The property that names a resource, for the types whose name must be free in the account
+#: (CloudFormation fails a create with AlreadyExists when a resource of that name exists).
+NAME_PROPERTIES = {
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::Backup::BackupVault": "BackupVaultName",
+    "AWS::SecretsManager::Secret": "Name",
+}
+
+
+@dataclass(frozen=True)
+class FixedName:
+    """A resource whose template fixes its physical name before the stack exists."""
+
+    logical_id: str
+    type: str
+    name: str
+
+
+def fixed_names(
+    template: Mapping[str, Any], *, stack_name: str, region: str, account: str = LOCAL_ACCOUNT,
+    parameters: Mapping[str, str] | None = None,
+) -> list[FixedName]:
+    """Resources of :data:`NAME_PROPERTIES` types whose name is known before deployment.
+
+    A name built only from literals, parameters and the pseudo parameters ``AWS::StackName``,
+    ``AWS::Region``, ``AWS::AccountId`` and ``AWS::Partition`` is the same for every deployment
+    of the stack, so a retained resource of the previous one blocks the next. A name that refers
+    to another resource or to ``AWS::StackId`` is unique per stack instance and is not listed.
+    """
+    values: dict[str, Any] = dict(_parameter_values(template, parameters or {}))
+    values.update({"AWS::StackName": stack_name, "AWS::Region": region, "AWS::AccountId": account, "AWS::Partition": "aws"})
+    found = []
+    for logical_id, resource in template.get("Resources", {}).items():
+        prop = NAME_PROPERTIES.get(resource.get("Type", ""))
+        if prop is None or prop not in (resource.get("Properties") or {}):
+            continue
+        name = _literal(resource["Properties"][prop], values)
+        if name is not None:
+            found.append(FixedName(logical_id, resource["Type"], name))
+    return found
+
+
+def _literal(node: Any, values: Mapping[str, Any]) -> str | None:
+    if isinstance(node, str):
+        return node
+    if isinstance(node, (int, float)):
+        return str(node)
+    if isinstance(node, dict) and len(node) == 1:
+        (key, argument), = node.items()
+        if key == "Ref":
+            value = values.get(argument)
+            return None if value is None else str(value)
+        if key == "Fn::Join" and isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], list):
+            parts = [_literal(part, values) for part in argument[1]]
+            return None if any(part is None for part in parts) else str(argument[0]).join(parts)  # type: ignore[arg-type]
+        if key == "Fn::Sub" and isinstance(argument, str):
+            missing = False
+
+            def replace(match: Any) -> str:
+                nonlocal missing
+                name = match.group(1)
+                if name not in values or "." in name:
+                    missing = True
+                    return ""
+                return str(values[name])
+
+            text = re.sub(r"\$\{([^}!]+)\}", replace, argument)
+            return None if missing else text
+    return None
