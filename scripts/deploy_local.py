@@ -231,7 +231,7 @@ def retained_resources(app: App, session_for: Any) -> list[tuple[str, str, str, 
         for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name):
             for summary in page["StackResourceSummaries"]:
                 resource = local.template["Resources"].get(summary["LogicalResourceId"], {})
-                if resource.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate", "RetainExceptOnUpdate"):
+                if resource.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate"):
                     found.append((stack_name, summary["LogicalResourceId"], summary["ResourceType"], summary["PhysicalResourceId"]))
     return found
 
