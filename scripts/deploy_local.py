@@ -47,16 +47,12 @@ from serverless_patterns.local.engine import (
     free_port,
 )
 
-#: Example apps, flagship first: (name, module with a ``build(app)`` function).
-EXAMPLES = [
-    ("document_pipeline", "examples.document_pipeline.app"),
-    ("quickstart", "examples.quickstart.app"),
-    ("audited_ingest", "examples.audited_ingest.app"),
-    ("data_processing_stack", "examples.data_processing_stack.app"),
-    ("prod_http_api", "examples.prod_http_api.app"),
-    ("secure_data_api", "examples.secure_data_api.app"),
-]
+#: Every example app (``examples/<name>/app.py`` with a ``build(app)`` function), flagship first.
 FLAGSHIP = "document_pipeline"
+EXAMPLES = sorted(
+    ((path.parent.name, f"examples.{path.parent.name}.app") for path in (ROOT / "examples").glob("*/app.py")),
+    key=lambda example: (example[0] != FLAGSHIP, example[0]),
+)
 DEFAULT_REGION = "us-east-1"
 #: Values for template parameters that have no default (what an operator passes to cdk deploy).
 PARAMETER_VALUES = {"ResourcePrefix": "local", "AlertEmail": "alerts@example.com"}
@@ -101,11 +97,12 @@ def synthesize(examples: list[tuple[str, str]], out: Path) -> list[App]:
     """Synthesize each app into ``out/synth/<name>``; prepare a copy in ``out/deploy/<name>``."""
     from aws_cdk import App as CdkApp
 
+    context = json.loads((ROOT / "cdk.json").read_text()).get("context", {})  # what `cdk synth` passes
     apps = []
     for name, module_name in examples:
         synth_dir, deploy_dir = out / "synth" / name, out / "deploy" / name
         module = importlib.import_module(module_name)
-        cdk_app = CdkApp(outdir=str(synth_dir))
+        cdk_app = CdkApp(outdir=str(synth_dir), context=context)
         module.build(cdk_app)
         cdk_app.synth()
         shutil.copytree(synth_dir, deploy_dir)
