@@ -45,13 +45,14 @@ class DeployedStack:
     session
         A boto3 session whose clients reach the engine (e.g. ``AWS_ENDPOINT_URL`` set).
     settle_seconds
-        :meth:`pump` returns once nothing moved for this long. Default: 3.
+        :meth:`pump` returns once nothing moved for this long (a cold start of a function that reads a
+        stream shows in no queue). Default: 6.
     timeout_seconds
         :meth:`pump` raises ``TimeoutError`` when things still move after this long. Default: 180.
     """
 
     def __init__(
-        self, stack_name: str, session: boto3.Session, *, settle_seconds: float = 3.0, timeout_seconds: float = 180.0
+        self, stack_name: str, session: boto3.Session, *, settle_seconds: float = 6.0, timeout_seconds: float = 180.0
     ) -> None:
         self.stack_name = stack_name
         self.session = session
