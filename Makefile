@@ -14,11 +14,12 @@ export NO_MKDOCS_2_WARNING := 1
 export PATH := $(NODE_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: help setup main test docs synth bench integ release release-dry-run clean
+.PHONY: help setup main test deploy-local docs synth bench integ release release-dry-run clean
 
 help:
 	@echo "make main   - synthesize the flagship app, check compliance, run the document flow locally"
 	@echo "make test   - run the test suite (installs everything first)"
+	@echo "make deploy-local - deploy every example app on a local CloudFormation engine, run the flow, redeploy"
 	@echo "make docs   - build the documentation site into site/"
 	@echo "make synth  - cdk synth through the pinned CLI"
 	@echo "make bench  - run the benchmarks"
@@ -43,6 +44,17 @@ main: setup
 test: setup
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
+# The local CloudFormation engine (MiniStack) pins its own botocore: it gets a virtualenv of its own.
+ENGINE_VENV := .venv-engine
+
+.stamps/engine: engine-requirements.txt
+	@test -x $(ENGINE_VENV)/bin/python || python3 -m venv $(ENGINE_VENV)
+	@$(ENGINE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r engine-requirements.txt
+	@mkdir -p .stamps && touch $@
+
+deploy-local: setup .stamps/engine
+	@$(PY) scripts/deploy_local.py
+
 docs: setup
 	@$(PY) -m mkdocs build --strict
 
@@ -66,4 +78,4 @@ release: setup
 	@$(PY) scripts/release.py
 
 clean:
-	rm -rf $(VENV) node_modules .stamps cdk.out site dist build
+	rm -rf $(VENV) $(ENGINE_VENV) node_modules .stamps cdk.out site dist build

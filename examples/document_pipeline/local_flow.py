@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import struct
+import uuid
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,46 +139,61 @@ def problems(result: FlowResult) -> list[str]:
 
 def run(template: dict[str, Any], assembly_dir: Path, *, region: str = "us-east-1", quiet: bool = True) -> FlowResult:
     """Run the whole flow on a fresh in-process moto; return what every step produced."""
-    result = FlowResult()
     with mock_aws():
         stack = EmulatedStack(template, assembly_dir, region=region, quiet=quiet).start()
         api = EmulatedRestApi(stack)
         authorizer = stack.function("api_key_authorizer.")
-        notifier = stack.function("document_notifier.")
-        api_handler = stack.function("documents_api.")
         keys = {
             level: create_client(
                 table=authorizer.environment["PERMISSIONS_TABLE"], client_id=f"{level}-client", level=level,
                 api_id=api.api_id, session=boto3.Session(region_name=region),
             ).api_key
-            for level in ("read-only", "read-write", "admin")
+            for level in LEVELS
         }
-        watch = _subscribe_capture_queue(stack, notifier.environment["STATUS_TOPIC_ARN"])
-        max_bytes = int(api_handler.environment["MAX_DOCUMENT_BYTES"])
+        return drive(stack, api, keys)
 
-        for sample in samples(max_bytes):
-            result.documents.append(_register_and_upload(api, keys["read-write"], sample))
-        stack.pump()
 
-        # At-least-once delivery: EventBridge delivers the first document's event again.
-        first = result.documents[0]
-        result.duplicate_redeliveries = _redeliver_object_created(stack, api_handler, first)
-        stack.pump()
+#: The permission levels the flow issues a client for (one key each).
+LEVELS = ("read-only", "read-write", "admin")
 
-        _access_checks(api, keys, result)
-        stack.pump()
-        for outcome in result.documents:
-            if outcome.document_id:
-                response = api.request("GET", f"/documents/{outcome.document_id}", api_key=keys["read-only"])
-                outcome.status = response.body.get("status")
-                outcome.detected_type = response.body.get("detected_type")
-                outcome.reason = response.body.get("reason")
-        result.notifications = _drain_notifications(stack, watch)
-        result.dead_letters = _dead_letter_count(stack)
+
+def drive(stack: Any, api: Any, keys: dict[str, str]) -> FlowResult:
+    """The flow itself, on any stack and API with the :class:`EmulatedStack` interface.
+
+    ``stack`` is an :class:`EmulatedStack` (moto, handlers in-process) or a
+    :class:`serverless_patterns.local.deployed.DeployedStack` (deployed on a local engine);
+    ``api`` answers ``request(method, path, api_key=..., body=..., query=...)``; ``keys`` maps
+    each of :data:`LEVELS` to an API key issued for it.
+    """
+    result = FlowResult()
+    notifier = stack.function("document_notifier.")
+    api_handler = stack.function("documents_api.")
+    watch = _subscribe_capture_queue(stack, notifier.environment["STATUS_TOPIC_ARN"])
+    max_bytes = int(api_handler.environment["MAX_DOCUMENT_BYTES"])
+
+    for sample in samples(max_bytes):
+        result.documents.append(_register_and_upload(api, keys["read-write"], sample))
+    stack.pump()
+
+    # At-least-once delivery: EventBridge delivers the first document's event again.
+    first = result.documents[0]
+    result.duplicate_redeliveries = _redeliver_object_created(stack, api_handler, first)
+    stack.pump()
+
+    _access_checks(api, keys, result)
+    stack.pump()
+    for outcome in result.documents:
+        if outcome.document_id:
+            response = api.request("GET", f"/documents/{outcome.document_id}", api_key=keys["read-only"])
+            outcome.status = response.body.get("status")
+            outcome.detected_type = response.body.get("detected_type")
+            outcome.reason = response.body.get("reason")
+    result.notifications = _drain_notifications(stack, watch)
+    result.dead_letters = _dead_letter_count(stack)
     return result
 
 
-def _register_and_upload(api: EmulatedRestApi, key: str, sample: Sample) -> DocumentOutcome:
+def _register_and_upload(api: Any, key: str, sample: Sample) -> DocumentOutcome:
     response = api.request(
         "POST", "/documents", api_key=key,
         body={"file_name": sample.file_name, "content_type": sample.declared_type, "size": sample.size},
@@ -196,7 +212,7 @@ def _register_and_upload(api: EmulatedRestApi, key: str, sample: Sample) -> Docu
     return outcome
 
 
-def _redeliver_object_created(stack: EmulatedStack, api_handler: Any, outcome: DocumentOutcome) -> int:
+def _redeliver_object_created(stack: Any, api_handler: Any, outcome: DocumentOutcome) -> int:
     s3 = stack.client("s3")
     bucket = api_handler.environment["DOCUMENTS_BUCKET"]
     key = next(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"documents/{outcome.document_id}/")["Contents"])
@@ -212,7 +228,7 @@ def _redeliver_object_created(stack: EmulatedStack, api_handler: Any, outcome: D
     return 1
 
 
-def _access_checks(api: EmulatedRestApi, keys: dict[str, str], result: FlowResult) -> None:
+def _access_checks(api: Any, keys: dict[str, str], result: FlowResult) -> None:
     deletable = result.by_name("notes.txt").document_id
     checks = [
         ("read-only", "POST", "/documents", {"file_name": "x.txt", "content_type": "text/plain", "size": 1}),
@@ -228,15 +244,17 @@ def _access_checks(api: EmulatedRestApi, keys: dict[str, str], result: FlowResul
         result.access_checks.append((level, method, path.replace(deletable or "", "{id}"), response.status))
 
 
-def _subscribe_capture_queue(stack: EmulatedStack, topic_arn: str) -> str:
+def _subscribe_capture_queue(stack: Any, topic_arn: str) -> str:
     sqs = stack.client("sqs")
-    url = sqs.create_queue(QueueName="status-watcher")["QueueUrl"]
+    url = sqs.create_queue(QueueName=f"status-watcher-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    if hasattr(stack, "watch_queue"):
+        stack.watch_queue(url)
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     stack.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
     return url
 
 
-def _drain_notifications(stack: EmulatedStack, url: str) -> list[dict[str, Any]]:
+def _drain_notifications(stack: Any, url: str) -> list[dict[str, Any]]:
     sqs = stack.client("sqs")
     notifications = []
     while True:
@@ -251,7 +269,7 @@ def _drain_notifications(stack: EmulatedStack, url: str) -> list[dict[str, Any]]
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
-def _dead_letter_count(stack: EmulatedStack) -> int:
+def _dead_letter_count(stack: Any) -> int:
     sqs = stack.client("sqs")
     total = 0
     for logical_id, physical in stack.physical.items():
