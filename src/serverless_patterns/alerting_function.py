@@ -107,6 +107,11 @@ NO_RESERVED_CONCURRENCY_REASON = (
     "accounts, 100 otherwise). Throttles are alarmed instead; set reserved_concurrent_executions to "
     "cap or guarantee capacity."
 )
+DEPLOY_TIME_RESERVED_CONCURRENCY_REASON = (
+    "Reserved concurrency is chosen at deploy time (a CloudFormation parameter or condition) and may be "
+    "none: a reservation fails to deploy when it would leave less than the minimum unreserved "
+    "concurrency (10 in new accounts, 100 otherwise). Throttles are alarmed either way."
+)
 DLQ_REASON = "This queue is the function's dead-letter queue; a dead-letter queue has no dead-letter queue of its own."
 ASYNC_FAILURES_TO_DLQ_REASON = (
     "Failed asynchronous invocations go to the function's dead-letter queue (DeadLetterConfig); an "
@@ -292,7 +297,9 @@ class AlertingFunction(Construct):
     reserved_concurrent_executions
         Reserve (and cap) concurrency for this function. Default: none, because a reservation fails
         to deploy in accounts whose unreserved concurrency would drop below the minimum; the
-        packs' LambdaConcurrency findings are acknowledged with that reason.
+        packs' LambdaConcurrency findings are acknowledged with that reason. A token (e.g.
+        ``Fn::If`` on a parameter, see the secure_data_api example) makes it a deploy-time choice,
+        acknowledged with :data:`DEPLOY_TIME_RESERVED_CONCURRENCY_REASON`.
     invocation
         How the function is invoked (:class:`Invocation`). ``ASYNCHRONOUS`` creates the dead-letter
         queue, its alarm and the ``EventInvokeConfig`` (retries, event age, ``on_failure``);
@@ -502,16 +509,15 @@ class AlertingFunction(Construct):
             reason = vpc_opt_out_reason or NO_VPC_REASON
             acknowledge_all(self.function, in_every_pack("LambdaInsideVPC"), reason)
             acknowledge(self.function, "CKV_AWS_117", reason)
-        if reserved is None:
+        if reserved is None or is_token(reserved):
+            reason = NO_RESERVED_CONCURRENCY_REASON if reserved is None else DEPLOY_TIME_RESERVED_CONCURRENCY_REASON
             acknowledge_all(
-                self.function,
-                in_every_pack("LambdaConcurrency", ("HIPAA.Security", "NIST.800.53.R5")),
-                NO_RESERVED_CONCURRENCY_REASON,
+                self.function, in_every_pack("LambdaConcurrency", ("HIPAA.Security", "NIST.800.53.R5")), reason
             )
-            acknowledge(self.function, "CKV_AWS_115", NO_RESERVED_CONCURRENCY_REASON)
+            acknowledge(self.function, "CKV_AWS_115", reason)
         if self.invocation is not Invocation.ASYNCHRONOUS:
             reason = no_async_path_reason(self.invocation, invoked_by)
-            acknowledge_all(self.function, in_every_pack("LambdaDLQ", ("Serverless", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")), reason)
+            acknowledge_all(self.function, in_every_pack("LambdaDLQ", ("Serverless", "HIPAA.Security", "NIST.800.53.R5")), reason)
             acknowledge(self.function, "CKV_AWS_116", reason)
         elif on_failure is None:
             acknowledge(
