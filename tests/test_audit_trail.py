@@ -523,4 +523,7 @@ def test_docs_snippet_synthesizes_clean():
     synth = synthesize(module.build)
     assert len(synth.resources("AWS::CloudWatch::Alarm")) == len(SECURITY_ALARMS)
     assert len(_trail(synth)["AdvancedEventSelectors"]) == 3
+    (policy,) = synth.resources("AWS::SNS::TopicPolicy").values()
+    principals = [s["Principal"] for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert principals == [{"Service": "cloudwatch.amazonaws.com"}]  # the documented way lets CloudWatch in
     assert_compliant(synth)
