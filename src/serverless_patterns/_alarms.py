@@ -98,7 +98,7 @@ def allow_cloudwatch_alarms(scope: Construct, topic: Any) -> bool:
     if missing:
         Annotations.of(scope).add_warning_v2(
             IMPORTED_ALARM_TOPIC_WARNING,
-            f"Alarms of {scope.node.path} notify the topic {sns_topic.node.path}, whose policies this app cannot "
+            f"Alarms of {scope.node.path} notify the topic {sns_topic.node.path}, whose policies this app cannot fully "
             f"change. For the notifications to arrive, {'; '.join(missing)}.",
         )
     return not missing
