@@ -14,11 +14,12 @@ export NO_MKDOCS_2_WARNING := 1
 export PATH := $(NODE_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: help setup main test docs synth bench release release-dry-run clean
+.PHONY: help setup main test matrix docs synth bench release release-dry-run clean
 
 help:
 	@echo "make main   - synthesize the flagship app, check compliance, run the document flow locally"
-	@echo "make test   - run the test suite (installs everything first)"
+	@echo "make test   - run the test suite (installs everything first), then the version matrix"
+	@echo "make matrix - the version matrix alone: other Pythons (wheel, synth, handler tests), aws-cdk-lib floor"
 	@echo "make docs   - build the documentation site into site/"
 	@echo "make synth  - cdk synth through the pinned CLI"
 	@echo "make bench  - run the benchmarks"
@@ -39,8 +40,15 @@ setup: .stamps/python .stamps/node
 main: setup
 	@$(PY) scripts/main_job.py
 
+# With PYTEST_ARGS (a selection) only pytest runs; the whole suite is followed by the matrix.
 test: setup
 	@$(PY) -m pytest $(PYTEST_ARGS)
+	@if [ -z "$(PYTEST_ARGS)" ]; then $(MAKE) --no-print-directory matrix; fi
+
+# noxfile.py: interpreters this machine lacks are reported as skipped, not failed.
+matrix: setup
+	@echo "version matrix: the full suite above ran on $$($(PY) -c 'import platform; print("CPython", platform.python_version())')"
+	@$(VENV)/bin/nox --no-error-on-missing-interpreters
 
 docs: setup
 	@$(PY) -m mkdocs build --strict
@@ -58,4 +66,4 @@ release: setup
 	@$(PY) scripts/release.py
 
 clean:
-	rm -rf $(VENV) node_modules .stamps cdk.out site dist build
+	rm -rf $(VENV) node_modules .stamps cdk.out site dist build .nox

@@ -159,3 +159,19 @@ def test_declared_dependency_floors_are_the_versions_under_test():
         assert version(package) == floors[package], f"{package}: installed {version(package)}, floor {floors[package]}"
     classifiers = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["classifiers"]
     assert f"Programming Language :: Python :: {sys.version_info.major}.{sys.version_info.minor}" in classifiers
+
+
+def test_classifiers_name_only_pythons_the_version_matrix_runs():
+    """Each Python classifier is an interpreter of noxfile.py's matrix, and requires-python agrees."""
+    import ast
+    import tomllib
+
+    matrix = next(node.value for node in ast.parse((ROOT / "noxfile.py").read_text()).body
+                  if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PYTHONS")
+    pythons = ast.literal_eval(matrix)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    named = [c.rsplit(" :: ", 1)[1] for c in project["classifiers"] if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)]
+    assert named, "no Python version classifiers"
+    assert set(named) <= set(pythons), f"classifiers name {named}, the matrix runs {pythons}"
+    assert project["requires-python"] == f">={min(named, key=lambda v: tuple(map(int, v.split('.'))))}"
+    assert f"{sys.version_info.major}.{sys.version_info.minor}" in named  # the full suite's interpreter
