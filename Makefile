@@ -23,7 +23,7 @@ help:
 	@echo "make docs   - build the documentation site into site/"
 	@echo "make synth  - cdk synth through the pinned CLI"
 	@echo "make bench  - run the benchmarks"
-	@echo "make release-dry-run / make release - build, twine check, (publish to PyPI)"
+	@echo "make release-dry-run / make release - build, check, publib-pypi dry run / publish to PyPI"
 
 setup: .stamps/python .stamps/node
 

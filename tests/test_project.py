@@ -121,13 +121,31 @@ for finding in report.findings:
 
 
 @pytest.mark.slow
-def test_release_dry_run_builds_and_checks_both_artifacts():
+def test_release_dry_run_builds_checks_and_goes_through_publib():
+    import serverless_patterns
+
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "release.py"), "--dry-run"], capture_output=True, text=True, check=False
     )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "release dry run OK" in result.stdout
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
     assert "PASSED" in result.stdout  # twine check --strict on both artifacts
+    wheel = f"serverless_patterns-{serverless_patterns.__version__}-py3-none-any.whl"
+    assert f"(would upload {wheel})" in output, output[-3000:]  # publib-pypi's own dry run
+    assert "SUCCESS (dry run)" in output
+    assert "release dry run OK" in result.stdout
+    built = sorted(p.name for p in (ROOT / "dist" / "python").iterdir())
+    assert built == sorted([wheel, f"serverless_patterns-{serverless_patterns.__version__}.tar.gz"])
+
+
+def test_release_refuses_before_building_without_changelog_section_or_credentials():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWINE_", "PYPI_", "PUBLIB_"))}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "release.py")], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "CHANGELOG.md needs a" in result.stdout or "set TWINE_USERNAME" in result.stdout, result.stdout
+    assert "publib-pypi" not in result.stdout  # nothing was built or handed to publib
 
 
 def test_every_export_resolves_and_the_package_imports_without_aws_cdk():
