@@ -70,6 +70,18 @@ def check_wheel_contents(wheel: Path) -> list[str]:
     source_handlers = {p.name for p in (ROOT / "src/serverless_patterns/handlers").glob("*/") if (p / "index.py").exists()}
     problems += [f"handler {name} missing from wheel" for name in sorted(source_handlers - handler_dirs)]
     problems += [f"stray file {n}" for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = next(archive.read(n).decode() for n in names if n.endswith(".dist-info/METADATA"))
+    problems += [f"long description: {p}" for p in long_description_problems(metadata.partition("\n\n")[2])]
+    return problems
+
+
+def long_description_problems(description: str) -> list[str]:
+    """What PyPI would render broken: relative links and images, Mermaid it cannot draw."""
+    problems = [f"relative link {target}" for target in re.findall(r"\]\(([^)\s]+)\)", description)
+                if not re.match(r"[a-z]+:|#", target)]
+    if "```mermaid" in description:
+        problems.append("a Mermaid block (PyPI shows it as code)")
     return problems
 
 

@@ -138,6 +138,31 @@ def test_release_dry_run_builds_checks_and_goes_through_publib():
     assert built == sorted([wheel, f"serverless_patterns-{serverless_patterns.__version__}.tar.gz"])
 
 
+def test_readme_opens_with_the_two_commands_and_its_first_app_synthesizes_clean(tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    first_screen = "\n".join(readme.splitlines()[:25])
+    block = re.search(r"```bash\n(.*?)```", first_screen, re.S)
+    assert block and block.group(1).startswith("make main") and "\nmake test" in block.group(1), first_screen
+    app = re.search(r"## A first app\n.*?```python\n(.*?)```", readme, re.S).group(1)
+    (tmp_path / "app.py").write_text(app)
+    env = {**os.environ, "JSII_NODE": str(NODE_BIN / "node"), "CDK_OUTDIR": str(tmp_path / "cdk.out")}
+    run = subprocess.run([sys.executable, "app.py"], cwd=tmp_path, capture_output=True, text=True, env=env, check=False)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]  # add_nag_packs: no open finding
+    assert list((tmp_path / "cdk.out").glob("*.template.json"))
+
+
+def test_pypi_long_description_has_only_absolute_links():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("release", ROOT / "scripts" / "release.py")
+    release = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(release)
+    assert release.long_description_problems("[a](docs/a.md) ![d](docs/d.svg) [b](https://x.org) [c](#c)") == [
+        "relative link docs/a.md", "relative link docs/d.svg"]
+    # The README itself has relative links (for GitHub); the build rewrites them (pyproject.toml).
+    assert release.long_description_problems((ROOT / "README.md").read_text())
+
+
 def test_release_refuses_before_building_without_changelog_section_or_credentials():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWINE_", "PYPI_", "PUBLIB_"))}
     result = subprocess.run(
