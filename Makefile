@@ -25,7 +25,7 @@ help:
 	@echo "make bench  - run the benchmarks"
 	@echo "make release-dry-run / make release - build, check, publib-pypi dry run / publish to PyPI"
 
-setup: .stamps/python .stamps/node
+setup: .stamps/python .stamps/node .stamps/graphviz
 
 .stamps/python: pyproject.toml constraints.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -35,6 +35,13 @@ setup: .stamps/python .stamps/node
 
 .stamps/node: package.json package-lock.json
 	@npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p .stamps && touch $@
+
+# Graphviz's dot lays out the architecture diagrams of the docs (scripts/diagram_svg.py).
+.stamps/graphviz:
+	@command -v dot >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && apt-get install -y -qq graphviz >/dev/null; \
+	  else echo "Graphviz is missing: apt-get install graphviz (or brew install graphviz)"; exit 1; fi; }
 	@mkdir -p .stamps && touch $@
 
 main: setup
