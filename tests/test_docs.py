@@ -157,3 +157,15 @@ def test_committed_diagrams_match_the_example_apps():
 def yaml_nav_pages() -> list[str]:
     text = (ROOT / "mkdocs.yml").read_text()
     return re.findall(r":\s+([a-z_]+\.md)$", text, re.M)
+
+
+def test_every_included_file_is_also_linked_for_readers_of_the_raw_markdown():
+    """On GitHub an include is a bare ``--8<--`` line: the page links the file it includes."""
+    unlinked = []
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        text = page.read_text()
+        for included in sorted(set(re.findall(r'--8<-- "([^":]+)(?::[a-z_]+)?"', text))):
+            url = f"https://github.com/serverless-patterns/serverless-patterns/blob/main/{included}"
+            if url not in text:
+                unlinked.append(f"{page.name}: {included}")
+    assert not unlinked, "\n".join(unlinked)
