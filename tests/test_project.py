@@ -124,13 +124,56 @@ print("idle cost priced:", estimate("cdk.out").idle_total > 0)
 
 
 @pytest.mark.slow
-def test_release_dry_run_builds_and_checks_both_artifacts():
+def test_release_dry_run_builds_checks_and_goes_through_publib():
+    import serverless_patterns
+
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "release.py"), "--dry-run"], capture_output=True, text=True, check=False
     )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "release dry run OK" in result.stdout
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
     assert "PASSED" in result.stdout  # twine check --strict on both artifacts
+    wheel = f"serverless_patterns-{serverless_patterns.__version__}-py3-none-any.whl"
+    assert f"(would upload {wheel})" in output, output[-3000:]  # publib-pypi's own dry run
+    assert "SUCCESS (dry run)" in output
+    assert "release dry run OK" in result.stdout
+    built = sorted(p.name for p in (ROOT / "dist" / "python").iterdir())
+    assert built == sorted([wheel, f"serverless_patterns-{serverless_patterns.__version__}.tar.gz"])
+
+
+def test_readme_opens_with_the_two_commands_and_its_first_app_synthesizes_clean(tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    first_screen = "\n".join(readme.splitlines()[:25])
+    block = re.search(r"```bash\n(.*?)```", first_screen, re.S)
+    assert block and block.group(1).startswith("make main") and "\nmake test" in block.group(1), first_screen
+    app = re.search(r"## A first app\n.*?```python\n(.*?)```", readme, re.S).group(1)
+    (tmp_path / "app.py").write_text(app)
+    env = {**os.environ, "JSII_NODE": str(NODE_BIN / "node"), "CDK_OUTDIR": str(tmp_path / "cdk.out")}
+    run = subprocess.run([sys.executable, "app.py"], cwd=tmp_path, capture_output=True, text=True, env=env, check=False)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]  # add_nag_packs: no open finding
+    assert list((tmp_path / "cdk.out").glob("*.template.json"))
+
+
+def test_pypi_long_description_has_only_absolute_links():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("release", ROOT / "scripts" / "release.py")
+    release = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(release)
+    assert release.long_description_problems("[a](docs/a.md) ![d](docs/d.svg) [b](https://x.org) [c](#c)") == [
+        "relative link docs/a.md", "relative link docs/d.svg"]
+    # The README itself has relative links (for GitHub); the build rewrites them (pyproject.toml).
+    assert release.long_description_problems((ROOT / "README.md").read_text())
+
+
+def test_release_refuses_before_building_without_changelog_section_or_credentials():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWINE_", "PYPI_", "PUBLIB_"))}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "release.py")], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "CHANGELOG.md needs a" in result.stdout or "set TWINE_USERNAME" in result.stdout, result.stdout
+    assert "publib-pypi" not in result.stdout  # nothing was built or handed to publib
 
 
 def test_every_export_resolves_and_the_package_imports_without_aws_cdk():
@@ -162,3 +205,19 @@ def test_declared_dependency_floors_are_the_versions_under_test():
         assert version(package) == floors[package], f"{package}: installed {version(package)}, floor {floors[package]}"
     classifiers = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["classifiers"]
     assert f"Programming Language :: Python :: {sys.version_info.major}.{sys.version_info.minor}" in classifiers
+
+
+def test_classifiers_name_only_pythons_the_version_matrix_runs():
+    """Each Python classifier is an interpreter of noxfile.py's matrix, and requires-python agrees."""
+    import ast
+    import tomllib
+
+    matrix = next(node.value for node in ast.parse((ROOT / "noxfile.py").read_text()).body
+                  if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PYTHONS")
+    pythons = ast.literal_eval(matrix)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    named = [c.rsplit(" :: ", 1)[1] for c in project["classifiers"] if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)]
+    assert named, "no Python version classifiers"
+    assert set(named) <= set(pythons), f"classifiers name {named}, the matrix runs {pythons}"
+    assert project["requires-python"] == f">={min(named, key=lambda v: tuple(map(int, v.split('.'))))}"
+    assert f"{sys.version_info.major}.{sys.version_info.minor}" in named  # the full suite's interpreter
