@@ -77,6 +77,26 @@ def print_compliance_table(rows: list[tuple[str, int, int, ComplianceReport]]) -
     print("open = unacknowledged findings (must be 0); ack = acknowledged with a reason (see docs)")
 
 
+def print_cost_table(out_root: Path, names: list[str]) -> None:
+    """Idle monthly cost and cost per 1,000 documents of every synthesized app (serverless-patterns cost)."""
+    from serverless_patterns.cost import PRICES_AS_OF, estimate
+
+    print(f"\nCost at us-east-1 list prices of {PRICES_AS_OF} (serverless-patterns cost <cdk.out> for every line)\n")
+    header = f"{'app':<22}{'idle/month':>11}{'year 3+':>10}{'per 1,000 docs':>16}  largest idle item"
+    print(header)
+    print("-" * len(header))
+    for name in names:
+        result = estimate(out_root / name)
+        year1, _, year3 = result.idle_by_year
+        per_doc = f"${result.per_1000_total:.4f}" if result.per_1000 else "-"
+        groups: dict[str, float] = {}
+        for line in result.idle:
+            groups[line.resource_type] = groups.get(line.resource_type, 0) + line.cost
+        largest = max(groups.items(), key=lambda item: item[1], default=("-", 0))
+        print(f"{name:<22}{f'${year1:.2f}':>11}{f'${year3:.2f}':>10}{per_doc:>16}  {largest[0]} ${largest[1]:.2f}")
+    print("per 1,000 documents: the document pipeline's flow, 1 MB each (see docs/cost.md); - = no such flow")
+
+
 def main() -> int:
     started = time.perf_counter()
     out_root = ROOT / "cdk.out" / "main-job"
@@ -91,6 +111,7 @@ def main() -> int:
             flagship_template = templates[0]
     print("\nCompliance summary (five cdk-nag packs, cfn-lint, checkov)\n")
     print_compliance_table(rows)
+    print_cost_table(out_root, [name for name, _ in EXAMPLES])
     if failures:
         print("\nUnacknowledged findings:")
         print("\n".join(f"  {line}" for line in failures))

@@ -85,6 +85,7 @@ def test_wheel_installs_into_a_fresh_venv_and_a_consumer_app_synthesizes_clean(t
     run = subprocess.run([str(python), "app.py"], cwd=app_dir, capture_output=True, text=True, env=env, check=False)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "open findings: 0" in run.stdout, run.stdout[-5000:]
+    assert "idle cost priced: True" in run.stdout, run.stdout[-3000:]
     assert str(ROOT / "src") not in run.stdout  # imported from the wheel, not the checkout
 
 
@@ -117,6 +118,8 @@ print("constructs:", len(sp.__all__))
 print("open findings:", len(report.findings))
 for finding in report.findings:
     print(finding)
+from serverless_patterns.cost import estimate  # the price table is package data
+print("idle cost priced:", estimate("cdk.out").idle_total > 0)
 """
 
 

@@ -4,6 +4,10 @@
 API key authorizer (see :mod:`serverless_patterns.clients`). AWS credentials and Region come from
 the usual AWS configuration (environment, ``~/.aws/config``), or ``--profile`` / ``--region``.
 
+``serverless-patterns cost PATH`` prices a synthesized app (a cloud assembly such as ``cdk.out``, or
+a template file) at us-east-1 list prices: idle monthly cost and cost per 1,000 documents (see
+:mod:`serverless_patterns.cost`). It reads JSON only: neither AWS credentials nor jsii are needed.
+
 Exit status: 0 on success, 1 on an operator or AWS error (one line on stderr, no traceback),
 2 on a usage error.
 """
@@ -34,6 +38,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    cost = commands.add_parser(
+        "cost", help="price a synthesized app: idle monthly cost and cost per 1,000 documents",
+        description="Price a cloud assembly directory (cdk.out) or a CloudFormation JSON template at the "
+        "dated us-east-1 list prices shipped with the package. Every line names the resource that causes it.",
+    )
+    cost.add_argument("path", help="cloud assembly directory (e.g. cdk.out) or template file")
+    cost.add_argument("--format", choices=("markdown", "text", "json"), default="markdown", help="output format (default: markdown)")
+    cost.add_argument("--compare", metavar="OLD", help="print the change from the assembly or template OLD to PATH instead")
+    cost.add_argument("--document-mb", type=_positive_float, default=1.0, help="document size in MB for the per-document table (default: 1)")
+    cost.add_argument(
+        "--profile", dest="usage_profile", default="document-pipeline", choices=("document-pipeline", "none"),
+        help="usage profile for the per-document table (default: document-pipeline; none: idle cost only)",
+    )
+
     clients = commands.add_parser("clients", help="manage the API keys of an API guarded by the API key authorizer")
     actions = clients.add_subparsers(dest="action", required=True, metavar="ACTION")
 
@@ -63,6 +81,34 @@ def _parser() -> argparse.ArgumentParser:
         help="delete the API Gateway key instead of disabling it (default: disable, which keeps it for audit)",
     )
     return parser
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+def _cost(args: argparse.Namespace) -> int:
+    from .cost import PROFILES, Assumptions, compare, estimate, render
+
+    profile = None if args.usage_profile == "none" else PROFILES[args.usage_profile]
+    assumptions = Assumptions(document_mb=args.document_mb)
+    try:
+        new = estimate(args.path, profile=profile, assumptions=assumptions)
+        if args.compare:
+            old = estimate(args.compare, profile=profile, assumptions=assumptions)
+            print(compare(old, new, args.format), end="")
+        else:
+            print(render(new, args.format), end="")
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _table(rows: list[list[str]]) -> str:
@@ -124,6 +170,8 @@ _ACTIONS = {"create": _create, "list": _list, "revoke": _revoke}
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "cost":
+        return _cost(args)
     try:
         import boto3
         from botocore.exceptions import BotoCoreError, ClientError
