@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.config import Config as BotoConfig
 
@@ -28,9 +28,10 @@ from .errors import ApiError, error_body
 from .request import GET_OBJECT, HEALTH, PUT_OBJECT, Request, parse_event, route
 from .responses import json_response
 from .store import ObjectStore, SecretValues
+from .tracing import xray_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = xray_tracer()
 
 
 @cache
