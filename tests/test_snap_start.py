@@ -6,8 +6,8 @@ import json
 
 import pytest
 from aws_cdk import Stack as CdkStack
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from harness import assert_compliant, synthesize
 
