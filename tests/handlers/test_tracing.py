@@ -17,6 +17,7 @@ import botocore.client
 import botocore.endpoint
 import pytest
 from aws_lambda_powertools import Tracer
+from aws_lambda_powertools.tracing import tracer as tracer_module
 from moto import mock_aws
 
 from serverless_patterns.handlers.document_processor import tracing
@@ -58,6 +59,7 @@ def traced(monkeypatch):
     monkeypatch.setenv("LAMBDA_TASK_ROOT", "/var/task")
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "fn")
     monkeypatch.delenv("POWERTOOLS_TRACE_DISABLED", raising=False)
+    monkeypatch.setattr(tracer_module, "is_cold_start", True)  # a fresh execution environment
     Tracer._reset_config()
     tracer = tracing.xray_tracer(service="documents")
     yield tracer
