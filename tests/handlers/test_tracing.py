@@ -203,3 +203,87 @@ def test_the_provider_imports_no_xray_sdk_and_no_asyncio():
     env = {"LAMBDA_TASK_ROOT": "/var/task", "AWS_LAMBDA_FUNCTION_NAME": "fn", "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# ---- the same invocation under the X-Ray SDK ----------------------------------------------------
+
+_CHILD = r"""
+import json, os, socket, sys
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.bind(("127.0.0.1", 0))
+sock.settimeout(0.5)
+os.environ["AWS_XRAY_DAEMON_ADDRESS"] = "127.0.0.1:%d" % sock.getsockname()[1]
+import boto3
+from moto import mock_aws
+if sys.argv[1] == "sdk":  # what Powertools' Tracer does with the X-Ray SDK, botocore patched only
+    from aws_lambda_powertools import Tracer
+    tracer = Tracer(service="documents", patch_modules=["botocore"])
+else:
+    from serverless_patterns.handlers.document_processor.tracing import xray_tracer
+    tracer = xray_tracer(service="documents")
+with mock_aws():
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="docs")
+
+    @tracer.capture_lambda_handler(capture_response=False)
+    def handler(event, context):
+        s3.put_object(Bucket="docs", Key="a.txt", Body=b"x")
+        try:
+            s3.get_object(Bucket="docs", Key="missing.txt")
+        except s3.exceptions.NoSuchKey:
+            pass
+
+    handler({}, None)
+documents = []
+while True:
+    try:
+        payload = sock.recv(65536)
+    except TimeoutError:
+        break
+    documents.append(json.loads(payload.partition(b"\n")[2]))
+print(json.dumps(documents))
+"""
+
+
+def _sent_under(mode: str) -> list[dict]:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "LAMBDA_TASK_ROOT": "/var/task",
+        "AWS_LAMBDA_FUNCTION_NAME": "fn",
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "_X_AMZN_TRACE_ID": f"Root={ROOT};Parent={PARENT};Sampled=1",
+    }
+    env.pop("POWERTOOLS_TRACE_DISABLED", None)
+    out = subprocess.run([sys.executable, "-c", _CHILD, mode], env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _shape(documents: list[dict]) -> list[tuple]:
+    """What a trace shows of each subsegment, with ids replaced by the name of the parent."""
+    names = {d["id"]: d["name"] for d in documents} | {PARENT: "Lambda's segment"}
+    return sorted(
+        (
+            d["name"], names.get(d["parent_id"]), d["trace_id"], d.get("namespace"),
+            (d.get("aws") or {}).get("operation"), (d.get("aws") or {}).get("region"),
+            (d.get("aws") or {}).get("bucket_name"), (d.get("aws") or {}).get("key"),
+            json.dumps(d.get("http"), sort_keys=True), bool(d.get("error")), bool(d.get("throttle")),
+            tuple(sorted((d.get("annotations") or {}).items())),
+            tuple(e["type"] for e in (d.get("cause") or {}).get("exceptions", [])),
+        )
+        for d in documents
+    )
+
+
+def test_the_provider_sends_what_the_xray_sdk_sends_for_the_same_invocation():
+    sdk, ours = _sent_under("sdk"), _sent_under("provider")
+    assert _shape(ours) == _shape(sdk)
+    # One deliberate difference: the SDK marks every exception a fault, also a 404 (an error).
+    def get_object(documents):
+        (call,) = [d for d in documents if (d.get("aws") or {}).get("operation") == "GetObject"]
+        return call
+
+    assert get_object(sdk).get("fault") is True and "fault" not in get_object(ours)

@@ -202,7 +202,7 @@ class XRayProvider(BaseProvider):
 
     @contextlib.contextmanager
     def in_subsegment(self, name: str | None = None, **kwargs: Any) -> Iterator[Subsegment]:
-        segment = self.begin(name or "subsegment", kwargs.get("namespace"))
+        segment = self.begin(name or "subsegment", kwargs.get("namespace", "local"))  # the SDK's default
         try:
             yield segment
         except BaseException as error:
