@@ -15,6 +15,13 @@ Each child process runs as the function runs in Lambda, with tracing on:
   daemon address of active tracing, ...) plus what the templates set (``POWERTOOLS_SERVICE_NAME``,
   ``POWERTOOLS_METRICS_NAMESPACE``; never ``POWERTOOLS_TRACE_DISABLED``).
 
+With ``awslambdaric`` installed (``pip install awslambdaric``: Lambda's own Runtime Interface
+Client, the bootstrap of the managed Python runtimes), each handler with a first event also runs
+under that client against a stand-in Runtime API on loopback: "RIC init" is the time from starting
+the process to its first ``/runtime/invocation/next`` (what Lambda reports as Init Duration:
+runtime start and handler import), "RIC 1st invocation" from handing it the event to its answer
+(the first invocation's Duration); the baseline there is a handler that imports boto3 and returns.
+
 Two figures per handler: the import alone (Lambda's Init Duration, less the runtime's own start)
 and import plus the first invocation (what the first request waits for: client creation, the
 service models botocore loads, the first AWS call, to a moto server on loopback; the trace header
@@ -35,9 +42,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import venv
-from importlib.metadata import distribution
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
 from common import ROOT, print_table, verdict
@@ -48,6 +57,9 @@ TARGET_RATIO = 1.3
 #: What the python3.1x runtime ships, and what the Powertools layer adds.
 RUNTIME_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six")
 LAYER_DISTRIBUTIONS = ("aws-lambda-powertools", "aws-xray-sdk", "wrapt", "typing_extensions")
+#: The runtime's bootstrap, when installed here (optional).
+RIC_DISTRIBUTIONS = ("awslambdaric", "simplejson", "snapshot-restore-py")
+BASELINE_HANDLER = "import boto3\n\n\ndef handler(event, context):\n    return {}\n"
 
 #: Variables Lambda sets in every execution environment of a function with active tracing.
 LAMBDA_ENV = {
@@ -125,11 +137,19 @@ def handler_packages(handlers_dir: Path = HANDLERS_DIR) -> list[str]:
     return sorted(p.name for p in handlers_dir.iterdir() if (p / "index.py").exists())
 
 
+def ric_installed() -> bool:
+    try:
+        distribution("awslambdaric")
+    except PackageNotFoundError:
+        return False
+    return True
+
+
 def lambda_site(target: Path) -> Path:
     """A virtual environment holding only the runtime's and the layer's distributions."""
     venv.create(target, with_pip=False, symlinks=True)
     site = next(target.glob("lib/python*/site-packages"))
-    for name in RUNTIME_DISTRIBUTIONS + LAYER_DISTRIBUTIONS:
+    for name in RUNTIME_DISTRIBUTIONS + LAYER_DISTRIBUTIONS + (RIC_DISTRIBUTIONS if ric_installed() else ()):
         dist = distribution(name)
         tops = {f.parts[0] for f in dist.files or () if not f.parts[0].endswith((".dist-info", ".egg-info", ".."))}
         for top in tops:
@@ -229,6 +249,78 @@ def first_events() -> dict[str, dict]:
     }
 
 
+def _emulate(command: list[str], env: dict[str, str], event: dict, check, timeout: float = 120) -> tuple[float, ...]:
+    """Run ``command`` (the Runtime Interface Client) against a stand-in Runtime API.
+
+    Returns the seconds from starting the process to its first ``/next`` (Init Duration), from
+    handing over ``event`` to the answer (the first invocation's Duration), and the CPU seconds the
+    process had used by its first ``/next``.
+    """
+    marks: dict[str, float] = {}
+    answer: dict[str, str] = {}
+    answered = threading.Event()
+
+    class RuntimeApi(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            return None
+
+        def do_GET(self) -> None:
+            if not self.path.endswith("/runtime/invocation/next") or "next" in marks:
+                answered.wait(timeout)  # a second /next: the benchmark is done with this process
+                self.send_response(500)
+                self.end_headers()
+                return
+            marks["next"] = time.perf_counter()
+            marks["init_cpu"] = _cpu_seconds(process.pid)
+            body = json.dumps(event).encode()
+            self.send_response(200)
+            headers = {
+                "Lambda-Runtime-Aws-Request-Id": "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+                "Lambda-Runtime-Deadline-Ms": str(int(time.time() * 1000) + 60_000),
+                "Lambda-Runtime-Invoked-Function-Arn": "arn:aws:lambda:us-east-1:123456789012:function:bench",
+                "Lambda-Runtime-Trace-Id": TRACE_HEADER,
+                "Content-Type": "application/json",
+                "Content-Length": str(len(body)),
+            }
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+            marks["sent"] = time.perf_counter()
+
+        def do_POST(self) -> None:
+            payload = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            marks["answer"] = time.perf_counter()
+            answer.update(path=self.path, payload=payload.decode())
+            self.send_response(202)
+            self.end_headers()
+            answered.set()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RuntimeApi)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = {**env, "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{server.server_address[1]}"}
+    started = time.perf_counter()
+    process: subprocess.Popen | None = None
+    process = subprocess.Popen(command, env=env, cwd=env["LAMBDA_TASK_ROOT"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        done = answered.wait(timeout)
+    finally:
+        process.kill()
+        _, stderr = process.communicate()
+        server.shutdown()
+        server.server_close()
+    if not done or not answer["path"].endswith("/response") or not check(json.loads(answer["payload"])):
+        raise RuntimeError(f"{' '.join(command)}: {answer or 'no answer'}\n{stderr.decode()[-1500:]}")
+    return marks["next"] - started, marks["answer"] - marks["sent"], marks["init_cpu"]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process so far (clock ticks of /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _run(command: list[str], env: dict[str, str], check=None) -> tuple[float, float]:
     """Wall and CPU seconds (user + system) of one child process; ``check`` judges its answer."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -256,6 +348,7 @@ def main(repeat: int = 9, handlers_dir: Path = HANDLERS_DIR) -> list[tuple]:
             topic_arn = _resources(endpoint)
             base_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **LAMBDA_ENV, **NAMESPACE}
             commands: dict[str, tuple[list[str], dict[str, str]]] = {}
+            emulated: dict[str, tuple] = {}
             for name in names:
                 root = task_root(scratch_dir / "task" / name, handlers_dir, name)
                 env = {**base_env, **FUNCTION_ENV.get(name, {"POWERTOOLS_SERVICE_NAME": name.replace("_", "-")}),
@@ -270,11 +363,26 @@ def main(repeat: int = 9, handlers_dir: Path = HANDLERS_DIR) -> list[tuple]:
                     event_file.write_text(json.dumps(events[name]))
                     invoke_env = {**env, "AWS_ENDPOINT_URL": endpoint, "_X_AMZN_TRACE_ID": TRACE_HEADER}
                     commands[f"invoke:{name}"] = ([python, "-c", INVOKE.format(module=name), str(event_file)], invoke_env)
+                    if ric_installed():
+                        ric_env = {key: value for key, value in invoke_env.items() if key != "_X_AMZN_TRACE_ID"}
+                        emulated[f"ric:{name}"] = ([python, "-m", "awslambdaric", f"{name}.index.handler"], ric_env,
+                                                   events[name], EXPECTED[name])
+            if emulated:
+                root = scratch_dir / "task" / "_baseline"
+                (root / "bench_boto3").mkdir(parents=True)
+                (root / "bench_boto3" / "__init__.py").write_text("")
+                (root / "bench_boto3" / "index.py").write_text(BASELINE_HANDLER)
+                env = {**base_env, "POWERTOOLS_SERVICE_NAME": "baseline", "LAMBDA_TASK_ROOT": str(root),
+                       "PYTHONPATH": str(root), "AWS_ENDPOINT_URL": endpoint}
+                emulated = {"ric:boto3": ([python, "-m", "awslambdaric", "bench_boto3.index.handler"], env, {},
+                                          lambda answer: answer == {}), **emulated}
             samples: dict[str, list[tuple[float, float]]] = {key: [] for key in commands}
             for _ in range(repeat):  # interleaved, so that load on the machine hits all alike
                 for key, (command, env) in commands.items():
                     check = EXPECTED.get(key.partition(":")[2]) if key.startswith("invoke:") else None
                     samples[key].append(_run(command, env, check))
+                for key, (command, env, event, check) in emulated.items():
+                    samples.setdefault(key, []).append(_emulate(command, env, event, check))
         finally:
             server.kill()
             server.wait()
@@ -283,13 +391,22 @@ def main(repeat: int = 9, handlers_dir: Path = HANDLERS_DIR) -> list[tuple]:
         return statistics.median(sample[index] for sample in samples[key])
 
     base_wall, base_cpu = median("boto3", 0), median("boto3", 1)
-    rows = [("import boto3 (baseline)", base_wall, base_cpu, 1.0, 1.0, "-", "-", "-")]
+    ric = "ric:boto3" in samples
+    base_init = median("ric:boto3", 2) if ric else None
+
+    def emulated_figures(key: str) -> tuple:
+        if key not in samples:
+            return ("-", "-", "-", "-")
+        return (median(key, 0), median(key, 2), median(key, 2) / base_init, median(key, 1))
+
+    rows = [("import boto3 (baseline)", base_wall, base_cpu, 1.0, 1.0, "-", "-", "-", *emulated_figures("ric:boto3"))]
     for name in names:
         wall, cpu = median(f"import:{name}", 0), median(f"import:{name}", 1)
         invoke = f"invoke:{name}" in samples
         rows.append((
             f"{name}.index", wall, cpu, wall / base_wall, cpu / base_cpu, verdict(cpu / base_cpu <= TARGET_RATIO),
             median(f"invoke:{name}", 0) if invoke else "-", median(f"invoke:{name}", 1) if invoke else "-",
+            *emulated_figures(f"ric:{name}"),
         ))
     load = os.getloadavg()
     print_table(
@@ -297,7 +414,8 @@ def main(repeat: int = 9, handlers_dir: Path = HANDLERS_DIR) -> list[tuple]:
         f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores "
         f"(target: import <= {TARGET_RATIO}x import boto3, CPU time)",
         ["module", "import wall s", "import CPU s", "ratio wall", "ratio CPU", "target",
-         "import + 1st invocation wall s", "import + 1st invocation CPU s"],
+         "import + 1st invocation wall s", "import + 1st invocation CPU s",
+         "RIC init wall s", "RIC init CPU s", "RIC init ratio CPU", "RIC 1st invocation wall s"],
         rows,
     )
     return rows
