@@ -95,6 +95,10 @@ DEAD_LETTER_RETENTION = Duration.days(14)
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 POWERTOOLS_LAYER_VERSION = 38
 _POWERTOOLS_PYTHON = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
+#: The runtimes of :data:`SUPPORTED_RUNTIMES` that Lambda SnapStart supports (Python 3.12 and later).
+SNAP_START_RUNTIMES = ("python3.12", "python3.13", "python3.14")
+#: The alias that event sources and API integrations invoke when SnapStart is on.
+SNAP_START_ALIAS = "live"
 
 NO_VPC_REASON = (
     "The function reaches only AWS service APIs, over TLS with IAM-signed requests, and no private "
@@ -338,6 +342,16 @@ class AlertingFunction(Construct):
     dashboard
         Create a CloudWatch dashboard of invocations, errors, throttles, duration, concurrency and
         dead-letter messages. Default: False.
+    snap_start
+        Lambda SnapStart (Python 3.12 and later): each deployment publishes a version, Lambda
+        snapshots its initialised environment, and new environments resume from the snapshot
+        instead of importing the handler again. The function gets an alias ``live`` on that
+        version (:attr:`alias`); its event sources and the API integrations of this library invoke
+        the alias (:attr:`invoke_target`), as SnapStart applies only to published versions. The
+        previous version is deleted on update, so one snapshot is cached at a time. Costs: the
+        snapshot cache per GB-second of memory while the version exists, and a restore charge
+        per GB on each resumed environment (both priced by ``serverless-patterns cost``).
+        Default: False.
     tags
         Tags for every resource the construct creates. Default: none.
 
@@ -380,6 +394,7 @@ class AlertingFunction(Construct):
         alert_topic: AlertTopic | sns.ITopic | None = None,
         alert_emails: Sequence[str] = (),
         dashboard: bool = False,
+        snap_start: bool = False,
         tags: Mapping[str, str] | None = None,
     ) -> None:
         check_prop_types("AlertingFunction", AlertingFunction.__init__, locals())
@@ -472,7 +487,13 @@ class AlertingFunction(Construct):
             vpc=vpc,
             vpc_subnets=subnets,
             security_groups=[self.security_group] if self.security_group else None,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
+            current_version_options=(
+                lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY) if snap_start else None
+            ),
         )
+        #: The alias on the published version when ``snap_start`` is on, else None.
+        self.alias: lambda_.Alias | None = _snap_start_alias(self, self.function) if snap_start else None
         self._acknowledge(
             vpc=vpc,
             vpc_opt_out_reason=vpc_opt_out_reason,
@@ -751,7 +772,7 @@ class AlertingFunction(Construct):
         mapping = lambda_.EventSourceMapping(
             self,
             source_id,
-            target=self.function,
+            target=self.invoke_target,
             event_source_arn=queue.queue_arn,
             batch_size=batch_size,
             max_batching_window=max_batching_window,
@@ -850,7 +871,7 @@ class AlertingFunction(Construct):
         mapping = lambda_.EventSourceMapping(
             self,
             source_id,
-            target=self.function,
+            target=self.invoke_target,
             event_source_arn=table.table_stream_arn,
             starting_position=starting_position,
             batch_size=batch_size,
@@ -929,6 +950,11 @@ class AlertingFunction(Construct):
         return self.function.grant_invoke(grantee)
 
     @property
+    def invoke_target(self) -> lambda_.IFunction:
+        """What callers should invoke: the SnapStart alias when ``snap_start`` is on, else the function."""
+        return self.alias or self.function
+
+    @property
     def function_name(self) -> str:
         return self.function.function_name
 
@@ -938,6 +964,17 @@ class AlertingFunction(Construct):
 
 
 # ---- helpers ----------------------------------------------------------------------------------
+
+
+def _snap_start_alias(scope: Construct, function: lambda_.Function) -> lambda_.Alias:
+    """The ``live`` alias on the version this deployment publishes (SnapStart snapshots it)."""
+    return lambda_.Alias(
+        scope,
+        "LiveAlias",
+        alias_name=SNAP_START_ALIAS,
+        version=function.current_version,
+        description="Invoked by event sources and API integrations: SnapStart applies to published versions only",
+    )
 
 
 def _grant_send(destination: sqs.IQueue | sns.ITopic, grantee: iam.IGrantable) -> str:
@@ -1078,6 +1115,7 @@ def _validate(
     alert_topic: AlertTopic | sns.ITopic | None,
     alert_emails: Sequence[str],
     dashboard: bool,
+    snap_start: bool,
     tags: Mapping[str, str] | None,
 ) -> None:
     name = "AlertingFunction"
@@ -1096,7 +1134,7 @@ def _validate(
     require_type(name, "vpc_subnets", vpc_subnets, ec2.SubnetSelection)
     require_type(name, "alarms", alarms, AlarmOptions)
     require_type(name, "alert_topic", alert_topic, (AlertTopic, sns.ITopic))
-    for prop, value in (("powertools", powertools), ("dashboard", dashboard)):
+    for prop, value in (("powertools", powertools), ("dashboard", dashboard), ("snap_start", snap_start)):
         require_type(name, prop, value, bool)
     for prop, value in (("environment", environment), ("secrets", secrets)):
         if value is not None and not isinstance(value, Mapping):
@@ -1184,6 +1222,12 @@ def _validate(
         "description",
         description,
         "must be at most 256 characters",
+    )
+    errors.check(
+        not snap_start or runtime_name in SNAP_START_RUNTIMES,
+        "snap_start",
+        snap_start,
+        f"Lambda SnapStart supports {', '.join(SNAP_START_RUNTIMES)} among the accepted runtimes, not {runtime_name}",
     )
     errors.check(
         not powertools or runtime_name in _POWERTOOLS_PYTHON,

@@ -407,7 +407,9 @@ def test_no_event_crashes_the_handler_or_gets_a_5xx(aws, event):
 
 def test_entry_point_imports_from_a_lambda_asset_root(tmp_path):
     # Lambda puts the asset root on sys.path and imports "data_api.index"; relative imports must work.
+    # The asset holds the handler's directory and the shared one (handler_code ships both).
     shutil.copytree(HANDLERS_DIR / "data_api", tmp_path / "data_api")
+    shutil.copytree(HANDLERS_DIR / "_shared", tmp_path / "_shared")
     module_name, _, function_name = handler_entry("data_api").rpartition(".")
     sys.path.insert(0, str(tmp_path))
     try:

@@ -214,7 +214,7 @@ def test_each_asset_ships_the_shared_code_its_handler_imports(tmp_path):
         files = {str(p.relative_to(asset)) for p in asset.rglob("*.py")}
         shipped[next(f.split("/")[0] for f in files if not f.startswith("_shared/"))] = (asset, files)
     shared = {f"_shared/{p.name}" for p in SHARED_DIR.glob("*.py")}
-    users = {"document_processor", "document_notifier", "object_metadata_writer"}
+    users = {"document_processor", "document_notifier", "documents_api", "object_metadata_writer"}
     assert {p for p in shipped if uses_shared_code(p)} == users
     for package in users:
         asset, files = shipped[package]

@@ -88,6 +88,9 @@ class Assumptions:
     trail_log_bytes_per_event: int = 1500  # CloudTrail events delivered to CloudWatch Logs
     flow_log_bytes_per_vpc_invocation: int = 500  # a few flow records per function run in a VPC
     item_kb: float = 1.0  # DynamoDB items of the flow are at most 1 KB: 1 WRU per write, 1 RRU per read
+    # New execution environments per invocation: each one of a SnapStart function is a restore.
+    # Lambda's documentation puts cold starts at typically under 1 % of invocations.
+    new_environments_per_invocation: float = 0.01
 
     def describe(self) -> list[str]:
         return [
@@ -246,6 +249,12 @@ def _price_step(function: _Function, step: Step, assumptions: Assumptions, usage
     usage.add(stack, lid, f"Lambda duration, {memory_mb:g} MB {architecture} x {step.duration_ms:g} ms", gb_seconds, "GB-seconds",
               f"lambda.gb_second_{'arm64' if architecture == 'arm64' else 'x86_64'}")
     notes.assume(f"{step.handler}*: {step.invocations:g} run(s) of {step.duration_ms:g} ms per document ({step.why})")
+    if (props.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions":
+        restores = invocations * assumptions.new_environments_per_invocation
+        usage.add(stack, lid, f"SnapStart restores, {memory_mb:g} MB each", restores * memory_mb / 1024, "GB restored",
+                  "lambda.snapstart_restore_gb")
+        notes.assume(f"{assumptions.new_environments_per_invocation:.0%} of invocations start a new execution "
+                     "environment: for a SnapStart function, a snapshot restore")
     log_group = next(iter(sorted(stack.refs((props.get("LoggingConfig") or {}).get("LogGroup")))), lid)
     usage.add(stack, log_group, "function logs ingested", invocations * assumptions.log_bytes_per_invocation / GB, "GB", "logs.ingest_gb")
     if (props.get("TracingConfig") or {}).get("Mode") == "Active" and step.own_trace:

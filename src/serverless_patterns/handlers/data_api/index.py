@@ -17,10 +17,10 @@ import uuid
 from functools import cache
 from typing import Any
 
-import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.config import Config as BotoConfig
+from botocore.session import get_session
 
 from . import operations
 from .config import Config
@@ -28,9 +28,10 @@ from .errors import ApiError, error_body
 from .request import GET_OBJECT, HEALTH, PUT_OBJECT, Request, parse_event, route
 from .responses import json_response
 from .store import ObjectStore, SecretValues
+from .tracing import xray_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = xray_tracer()
 
 
 @cache
@@ -39,10 +40,19 @@ def config() -> Config:
 
 
 @cache
+def botocore_session() -> Any:
+    """One botocore session for both clients, so its loader reads each data file once."""
+    return get_session()
+
+
+@cache
 def object_store() -> ObjectStore:
-    """The S3 client, made once per execution environment."""
+    """The S3 client, made once per execution environment.
+
+    Plain botocore: boto3 would add only import time (the handler uses no boto3 extension).
+    """
     settings = config()
-    s3 = boto3.client("s3", config=BotoConfig(retries={"mode": "standard"}))
+    s3 = botocore_session().create_client("s3", config=BotoConfig(retries={"mode": "standard"}))
     return ObjectStore(s3, bucket=settings.bucket, prefix=settings.key_prefix)
 
 
@@ -50,7 +60,9 @@ def object_store() -> ObjectStore:
 def secret_values() -> SecretValues:
     """The secret's values, cached in the execution environment for ``SECRET_CACHE_SECONDS``."""
     settings = config()
-    client = boto3.client("secretsmanager", config=BotoConfig(retries={"mode": "standard"}))
+    client = botocore_session().create_client(
+        "secretsmanager", config=BotoConfig(retries={"mode": "standard"})
+    )
     return SecretValues(
         client, secret_arn=settings.secret_arn, max_age=settings.secret_cache_seconds
     )

@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -31,6 +31,7 @@ from botocore.config import Config as BotoConfig
 from .aws import StatusTopic
 from .batches import DYNAMODB_STREAMS, reportable_records
 from .config import Config
+from .tracing import xray_tracer
 from .transitions import MalformedImage, transition_of
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "document-notifier"
@@ -39,7 +40,7 @@ NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ServerlessPattern
 IDEMPOTENCY_SECONDS = 48 * 3600
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = xray_tracer(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 processor = BatchProcessor(
     event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False

@@ -4,3 +4,7 @@ Documents never travel through the API: ``POST /documents`` returns a presigned 
 accepts exactly the declared object, and ``GET /documents/{id}`` returns a presigned download URL
 once the document processor has accepted it. Entry point: ``documents_api.index.handler``.
 """
+
+from pathlib import Path
+
+__path__.append(str(Path(__file__).resolve().parent.parent / "_shared"))  # see serverless_patterns.handlers

@@ -12,7 +12,7 @@ import uuid
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -25,6 +25,7 @@ from .config import Config
 from .errors import ApiError, error_body
 from .request import allowed_methods, caller_of, json_body, normalise_event, require_level
 from .states import utc_now
+from .tracing import xray_tracer
 from .validation import parse_document_id, parse_list_query, parse_new_document
 from .views import JSON_HEADERS, proxy_response, to_json
 
@@ -32,7 +33,7 @@ SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "documents-api"
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ServerlessPatterns/Documents"
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = xray_tracer(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 app = APIGatewayRestResolver()
 
