@@ -13,7 +13,7 @@ from constructs import Construct
 
 from serverless_patterns import AuditTrail, IsolatedNetwork
 from serverless_patterns.compliance import add_nag_packs
-from serverless_patterns.document_pipeline import DocumentPipeline
+from serverless_patterns.document_pipeline import VPC_INTERFACE_ENDPOINTS, DocumentPipeline
 from serverless_patterns.keyed_api import UsagePlanTier
 
 REGION = "us-east-1"
@@ -28,12 +28,14 @@ class Configuration:
     audit_trail: bool
     max_document_bytes: int
     quota_per_day: int
+    #: An AWS WAF web ACL in front of the API ($9 a month idle: ACL and 4 rules).
+    web_acl: bool
 
 
 CONFIGURATIONS = {
-    "dev": Configuration("dev", isolated_network=False, audit_trail=False, max_document_bytes=25 * 1024**2, quota_per_day=1_000),
-    "staging": Configuration("staging", isolated_network=True, audit_trail=False, max_document_bytes=100 * 1024**2, quota_per_day=10_000),
-    "prod": Configuration("prod", isolated_network=True, audit_trail=True, max_document_bytes=100 * 1024**2, quota_per_day=100_000),
+    "dev": Configuration("dev", isolated_network=False, audit_trail=False, max_document_bytes=25 * 1024**2, quota_per_day=1_000, web_acl=False),
+    "staging": Configuration("staging", isolated_network=True, audit_trail=False, max_document_bytes=100 * 1024**2, quota_per_day=10_000, web_acl=True),
+    "prod": Configuration("prod", isolated_network=True, audit_trail=True, max_document_bytes=100 * 1024**2, quota_per_day=100_000, web_acl=True),
 }
 
 
@@ -42,7 +44,8 @@ class DocumentProcessingStack(Stack):
 
     def __init__(self, scope: Construct, id: str, *, configuration: Configuration, **kwargs) -> None:
         super().__init__(scope, id, description=f"Document processing system ({configuration.name})", **kwargs)
-        network = IsolatedNetwork(self, "Network", interface_endpoints=["sqs", "sns", "kms", "logs", "xray"]) if configuration.isolated_network else None
+        # Interface endpoints only for what the handlers' code calls (S3 and DynamoDB: gateways).
+        network = IsolatedNetwork(self, "Network", interface_endpoints=VPC_INTERFACE_ENDPOINTS) if configuration.isolated_network else None
         trail = AuditTrail(self, "AuditTrail") if configuration.audit_trail else None
         quota = configuration.quota_per_day
         self.pipeline = DocumentPipeline(
@@ -57,6 +60,7 @@ class DocumentProcessingStack(Stack):
             authorizer_cache_ttl=Duration.minutes(5),
             network=network,
             audit_trail=trail,
+            web_acl=configuration.web_acl,
             tags={"Environment": configuration.name, "System": "document-processing"},
         )
         CfnOutput(self, "DocumentsBucketName", value=self.pipeline.documents.bucket_name)
