@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from aws_cdk import App, Duration, Stack
+from aws_cdk import App, Duration, Stack, aws_kms as kms
 
 from harness import assert_compliant, synthesize
 from serverless_patterns import AuditTrail, IsolatedNetwork
-from aws_cdk import aws_kms as kms
-
 from serverless_patterns.document_pipeline import NO_WEB_ACL_REASON, UPLOAD_REQUEST_SCHEMA, VPC_INTERFACE_ENDPOINTS, DocumentPipeline
 
 
