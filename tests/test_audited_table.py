@@ -668,6 +668,29 @@ def test_operation_metrics_refuse_more_than_an_alarm_can_read(operations):
         table.metric_system_errors(operations=operations)
 
 
+@pytest.mark.parametrize("operations", [[], list(dynamodb.Operation)])
+def test_alarm_operations_refuse_what_an_alarm_cannot_read(operations):
+    with pytest.raises(ValueError, match=r"alarm_operations=.*: must be 1-10 dynamodb.Operation values"):
+        AuditedTable(Stack(App(), "M"), "T", partition_key=PK, alarm_operations=operations)
+    with pytest.raises(TypeError, match=r"AuditedTable: alarm_operations\[\] must be Operation, got str"):
+        AuditedTable(Stack(App(), "M"), "T", partition_key=PK, alarm_operations=["GetItem"])
+
+
+def test_alarms_read_one_metric_per_given_operation():
+    stack = Stack(App(), "A")
+    operations = [dynamodb.Operation.GET_ITEM, dynamodb.Operation.PUT_ITEM]
+    table = AuditedTable(stack, "T", partition_key=PK, alarm_operations=operations)
+    for alarm in (table.throttled_requests_alarm, table.system_errors_alarm):
+        metrics = stack.resolve(alarm.node.default_child.metrics)
+        summed = {
+            {d["name"]: d["value"] for d in q["metricStat"]["metric"]["dimensions"]}["Operation"]
+            for q in metrics if "metricStat" in q
+        }
+        assert summed == {"GetItem", "PutItem"}
+        (expression,) = [q["expression"] for q in metrics if "expression" in q]
+        assert expression.count("FILL(") == 2
+
+
 # ---- audit: CloudTrail data events ------------------------------------------------------------
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from aws_cdk import App, Duration, Stack
+from aws_cdk import App, Duration, Stack, aws_kms as kms
 
 from harness import assert_compliant, synthesize
 from serverless_patterns import AuditTrail, IsolatedNetwork
-from serverless_patterns.document_pipeline import UPLOAD_REQUEST_SCHEMA, DocumentPipeline
+from serverless_patterns.document_pipeline import NO_WEB_ACL_REASON, UPLOAD_REQUEST_SCHEMA, VPC_INTERFACE_ENDPOINTS, DocumentPipeline
 
 
 def _default(stack):
@@ -17,11 +17,12 @@ def _default(stack):
 
 
 def _vpc(stack):
-    network = IsolatedNetwork(stack, "Network", interface_endpoints=["sqs", "sns", "kms", "logs", "xray", "execute-api"])
+    network = IsolatedNetwork(stack, "Network", interface_endpoints=[*VPC_INTERFACE_ENDPOINTS, "execute-api"])
     trail = AuditTrail(stack, "Trail")
     return DocumentPipeline(
         stack, "Docs", network=network, private_api=True, audit_trail=trail, alert_emails=["ops@example.com"],
         max_document_bytes=10 * 1024**3, cors_origins=["https://app.example.com"], tags={"Owner": "docs"},
+        web_acl=True, dashboard=True,
     )
 
 
@@ -141,11 +142,11 @@ def test_each_function_gets_only_what_its_handler_calls(default):
     assert not default.resources("AWS::IAM::Policy"), "no inline policies"
 
 
-def test_alarms_cover_the_whole_pipeline(default):
+def test_alarms_cover_the_whole_pipeline(default, vpc):
     descriptions = " ".join(a["Properties"].get("AlarmDescription", "") for a in default.resources("AWS::CloudWatch::Alarm").values())
     assert len(default.resources("AWS::CloudWatch::Alarm")) >= 12
     assert "5xx" in descriptions
-    assert default.resources("AWS::CloudWatch::Dashboard")
+    assert len(vpc.resources("AWS::CloudWatch::Alarm")) == len(default.resources("AWS::CloudWatch::Alarm"))
     topics = default.resources("AWS::SNS::Topic")
     assert all("KmsMasterKeyId" in t["Properties"] for t in topics.values())
 
@@ -206,3 +207,94 @@ def test_private_api_needs_an_execute_api_endpoint():
 def test_wrong_types():
     with pytest.raises(TypeError, match="DocumentPipeline: max_document_bytes must be int, got str"):
         DocumentPipeline(Stack(App(), "V"), "Bad", max_document_bytes="100")
+
+
+# ---- idle cost: keys per data domain, opt-in WAF and dashboard ----------------------------------
+
+
+def _key_of(synth, props):
+    key = (
+        props.get("KmsMasterKeyId")
+        or props.get("KmsKeyId")
+        or props.get("KmsKeyArn")
+        or props.get("SSESpecification", {}).get("KMSMasterKeyId")
+        or next((r["ServerSideEncryptionByDefault"].get("KMSMasterKeyID") for r in props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [])), None)
+    )
+    if key is None:
+        return None
+    return key["Fn::GetAtt"][0] if "Fn::GetAtt" in key else key["Ref"]
+
+
+def _keys_by_resource(synth):
+    return {
+        logical_id: key
+        for logical_id, resource in synth.template["Resources"].items()
+        if (key := _key_of(synth, resource.get("Properties", {}))) is not None
+    }
+
+
+def test_one_key_per_data_domain(default):
+    pipeline = default.extra["built"]
+    keys = _keys_by_resource(default)
+    stack = Stack.of(pipeline)
+
+    def key_id(key):
+        return stack.get_logical_id(key.node.default_child)
+
+    def ids(*constructs):
+        return {stack.get_logical_id(c.node.default_child) for c in constructs}
+
+    assert set(default.resources("AWS::KMS::Key")) == {key_id(pipeline.documents_key), key_id(pipeline.notifications_key),
+                                                         key_id(pipeline.operations_key), key_id(pipeline.api.permissions_table.encryption_key)}
+    domains = {
+        pipeline.documents_key: ids(pipeline.documents.bucket, pipeline.metadata.table, pipeline.upload_events.queue),
+        pipeline.notifications_key: ids(pipeline.status_topic.topic, pipeline.notification_ledger.table, pipeline.notification_failures.queue),
+        pipeline.operations_key: ids(pipeline.alert_topic.topic, pipeline.api_handler.function, pipeline.processor.function,
+                                     pipeline.notifier.function, pipeline.api.authorizer_function.function, pipeline.api.access_log_group),
+    }
+    for key, members in domains.items():
+        assert {m: keys[m] for m in members} == dict.fromkeys(members, key_id(key))
+    # Each key's users are named one by one: no key policy statement for a service lacks a condition.
+    for logical_id, resource in default.resources("AWS::KMS::Key").items():
+        for statement in resource["Properties"]["KeyPolicy"]["Statement"]:
+            if "Service" in statement["Principal"]:
+                assert statement.get("Condition"), (logical_id, statement)
+
+
+def test_one_key_for_the_whole_pipeline():
+    def build(stack):
+        key = kms.Key(stack, "PipelineKey", enable_key_rotation=True)
+        return DocumentPipeline(stack, "Docs", key=key)
+
+    synth = synthesize(build)
+    keys = set(synth.resources("AWS::KMS::Key"))
+    pipeline = synth.extra["built"]
+    permissions = Stack.of(pipeline).get_logical_id(pipeline.api.permissions_table.encryption_key.node.default_child)
+    (pipeline_key,) = keys - {permissions}
+    used = set(_keys_by_resource(synth).values())
+    assert used == {pipeline_key, permissions}
+    assert_compliant(synth)
+
+
+def test_web_acl_and_dashboard_are_opt_in(default, vpc):
+    assert not default.resources("AWS::WAFv2::WebACL") and not default.resources("AWS::CloudWatch::Dashboard")
+    assert default.extra["built"].dashboard is None and default.extra["built"].api.web_acl is None
+    waf_rules = {(f.rule, f.reason) for f in default.nag.acknowledged if "WAF" in f.rule or f.rule.endswith("APIG3")}
+    assert {reason for _, reason in waf_rules} == {NO_WEB_ACL_REASON} and len(waf_rules) == 3  # APIG3, NIST and PCI
+    assert not any("WAF" in f.rule or f.rule.endswith("APIG3") for f in vpc.nag.acknowledged)
+    assert len(vpc.resources("AWS::WAFv2::WebACL")) == 1 and len(vpc.resources("AWS::CloudWatch::Dashboard")) == 1
+    assert vpc.resources("AWS::WAFv2::WebACLAssociation")
+
+
+def test_a_network_without_the_endpoints_the_handlers_call_is_refused():
+    stack = Stack(App(), "V")
+    network = IsolatedNetwork(stack, "Net", interface_endpoints=["sqs"])
+    with pytest.raises(ValueError, match="network=.*without sns endpoints.*include them in interface_endpoints"):
+        DocumentPipeline(stack, "Bad", network=network)
+
+
+def test_key_must_be_a_key_of_this_app():
+    stack = Stack(App(), "V")
+    imported = kms.Key.from_key_arn(stack, "K", "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    with pytest.raises(TypeError, match="DocumentPipeline: key must be Key"):
+        DocumentPipeline(stack, "Bad", key=imported)

@@ -453,3 +453,87 @@ def test_the_functions_need_exactly_these_actions(runs):
             *kms_for_tables,
         },
     }
+
+
+# ---- what the recorded calls say about the network and the alarms ---------------------------
+
+#: Services with a (free) gateway endpoint in an IsolatedNetwork.
+GATEWAY_SERVICES = {"s3", "dynamodb"}
+
+
+@pytest.fixture(scope="module")
+def prod_template():
+    app = App(context={"env": "prod", "@aws-cdk/core:failSynthOnValidationErrors": False})
+    (stack,) = app_module.build(app)
+    return app.synth().get_stack_by_name(stack.stack_name).template
+
+
+def _interface_endpoint_services(template: dict[str, Any]) -> set[str]:
+    """Short service names (``sns``) of the template's interface endpoints."""
+    names = set()
+    for resource in template["Resources"].values():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::EC2::VPCEndpoint" and props.get("VpcEndpointType") == "Interface":
+            name = json.dumps(props["ServiceName"])  # com.amazonaws.<region>.<service>, maybe a Join
+            names.add(re.search(r"\.([a-z0-9-]+)\"\]?\]?\}?$", name).group(1))
+    return names
+
+
+def test_interface_endpoints_are_exactly_the_services_the_code_calls_without_a_gateway(runs, prod_template):
+    """The prod network's interface endpoints: what the handlers' own code calls (from inside the
+    VPC), less S3 and DynamoDB (gateway endpoints). Presigned requests are sent by the client, and
+    event-source polling, failure destinations, log shipping and environment decryption are made by
+    the Lambda service outside the function's network interface; traces go over UDP to the X-Ray
+    daemon Lambda runs beside the function. None of them needs an endpoint."""
+    from serverless_patterns.document_pipeline import VPC_INTERFACE_ENDPOINTS
+
+    called = {IAM_PREFIX.get(c.service, c.service) for run in runs for c in run.calls if c.origin == HANDLER}
+    assert {"s3", "dynamodb", "sns"} <= called  # the flow reached every handler's calls
+    assert set(VPC_INTERFACE_ENDPOINTS) == called - GATEWAY_SERVICES
+    assert _interface_endpoint_services(prod_template) == called - GATEWAY_SERVICES
+
+
+def _alarm_operations(template: dict[str, Any]) -> dict[str, dict[str, set[str]]]:
+    """Per table logical id and metric name: the ``Operation`` dimensions its math alarms sum."""
+    found: dict[str, dict[str, set[str]]] = {}
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::CloudWatch::Alarm":
+            continue
+        for query in resource["Properties"].get("Metrics", []):
+            metric = query.get("MetricStat", {}).get("Metric")
+            if not metric or metric.get("Namespace") != "AWS/DynamoDB":
+                continue
+            dimensions = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+            table = dimensions["TableName"]["Ref"]
+            found.setdefault(table, {}).setdefault(metric["MetricName"], set()).add(dimensions["Operation"])
+    return found
+
+
+def test_table_alarms_sum_exactly_the_operations_that_can_reach_the_table(runs, dev):
+    """Each table's throttling and system-error alarms read one metric per operation ($0.10 each):
+    every operation the flow calls is summed, and none that no function may call (it could never
+    have data). The permissions table is also written by the key-management client."""
+    template, _ = dev
+    alarms = _alarm_operations(template)
+    index = _physical_index(runs[0].stack)
+    called: dict[str, set[str]] = {}
+    for run in runs:
+        run_index = _physical_index(run.stack)
+        for c in run.calls:
+            if c.service == "dynamodb" and "TableName" in c.params:
+                called.setdefault(run_index[c.params["TableName"]], set()).add(c.operation)
+    granted: dict[str, set[str]] = {}
+    stream_actions = {"DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"}
+    for grant in _grants(runs):
+        table = index.get(grant.resource.split("/index/")[0])  # an index's operations count for its table
+        action = grant.action.split(":", 1)[1]
+        if table and grant.action.startswith("dynamodb:") and action not in stream_actions:
+            granted.setdefault(table, set()).add(action)
+    tables = {lid for lid, r in template["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"}
+    assert set(alarms) == tables and set(called) == tables
+    for table in tables:
+        assert set(alarms[table]) == {"ThrottledRequests", "SystemErrors"}, table
+        for operations in alarms[table].values():
+            assert called[table] <= operations, table
+            if "Permissions" not in table:
+                assert operations == granted[table], table

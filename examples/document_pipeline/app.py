@@ -18,7 +18,7 @@ from constructs import Construct
 from serverless_patterns import AuditTrail, IsolatedNetwork
 from serverless_patterns.compliance import add_nag_packs
 from serverless_patterns.conventions import alert_email_parameter
-from serverless_patterns.document_pipeline import DocumentPipeline
+from serverless_patterns.document_pipeline import VPC_INTERFACE_ENDPOINTS, DocumentPipeline
 from serverless_patterns.keyed_api import UsagePlanTier
 
 REGION = "us-east-1"
@@ -33,16 +33,18 @@ class Configuration:
     audit_trail: bool
     max_document_bytes: int
     quota_per_day: int
+    #: An AWS WAF web ACL in front of the API ($9 a month idle: ACL and 4 rules).
+    web_acl: bool
     #: Alarms must notify someone: a required ``AlertEmail`` parameter.
     alert_email_required: bool = False
 
 
 CONFIGURATIONS = {
-    "dev": Configuration("dev", isolated_network=False, audit_trail=False, max_document_bytes=25 * 1024**2, quota_per_day=1_000),
-    "staging": Configuration("staging", isolated_network=True, audit_trail=False, max_document_bytes=100 * 1024**2, quota_per_day=10_000),
+    "dev": Configuration("dev", isolated_network=False, audit_trail=False, max_document_bytes=25 * 1024**2, quota_per_day=1_000, web_acl=False),
+    "staging": Configuration("staging", isolated_network=True, audit_trail=False, max_document_bytes=100 * 1024**2, quota_per_day=10_000, web_acl=True),
     "prod": Configuration(
         "prod", isolated_network=True, audit_trail=True, max_document_bytes=100 * 1024**2, quota_per_day=100_000,
-        alert_email_required=True,
+        web_acl=True, alert_email_required=True,
     ),
 }
 
@@ -67,11 +69,12 @@ class DocumentProcessingStack(Stack):
         else:
             self.alert_email = None
             alert_emails = [alert_email] if alert_email else []
+        # Interface endpoints only for what the handlers' code calls (S3 and DynamoDB: gateways).
         network = (
             IsolatedNetwork(
                 self,
                 "Network",
-                interface_endpoints=["sqs", "sns", "kms", "logs", "xray"],
+                interface_endpoints=VPC_INTERFACE_ENDPOINTS,
                 availability_zones=availability_zones,
             )
             if configuration.isolated_network
@@ -92,6 +95,7 @@ class DocumentProcessingStack(Stack):
             network=network,
             audit_trail=trail,
             alert_emails=alert_emails,
+            web_acl=configuration.web_acl,
             tags={"Environment": configuration.name, "System": "document-processing"},
         )
         CfnOutput(self, "DocumentsBucketName", value=self.pipeline.documents.bucket_name)

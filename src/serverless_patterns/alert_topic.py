@@ -58,6 +58,10 @@ class AlertTopic(Construct):
         The sender name of the emails, at most 100 characters. Default: none (SNS's default).
     topic_name
         A physical name. Default: generated (fixed names collide between stacks).
+    encryption_key
+        A key of your own (shared with the data it alerts about, for example); the construct adds
+        the CloudWatch statement, scoped to the account, to its policy. Default: a new
+        customer-managed key.
     tags
         Tags for every resource the construct creates. Default: none.
 
@@ -75,13 +79,15 @@ class AlertTopic(Construct):
         emails: Sequence[str] = (),
         display_name: str | None = None,
         topic_name: str | None = None,
+        encryption_key: kms.Key | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> None:
         _validate(emails=emails, display_name=display_name, topic_name=topic_name, tags=tags)
+        require_type("AlertTopic", "encryption_key", encryption_key, kms.Key)
         super().__init__(scope, id)
         account = Stack.of(self).account
 
-        self.encryption_key: kms.Key = customer_managed_key(
+        self.encryption_key: kms.Key = encryption_key or customer_managed_key(
             self, "Key", description=f"Encrypts the alerts of {self.node.path}"
         )
         allow_service_to_use_key(

@@ -158,6 +158,11 @@ class AuditedTable(Construct):
         Whole minutes. Default: 5 minutes.
     alarm_evaluation_periods
         Consecutive periods over the threshold before the alarm fires. Default: 1.
+    alarm_operations
+        The operations both alarms sum, 1-10 ``dynamodb.Operation`` values. Each is one alarm
+        metric ($0.10 a month): give the operations the table's callers make, since an operation
+        nobody calls has no data and can never raise the alarm. Default:
+        :data:`DEFAULT_METRIC_OPERATIONS` (the 10 item operations).
     tags
         Tags for every resource the construct creates. Default: none (the construct's own
         ``serverless-patterns:construct`` tag is always added).
@@ -199,6 +204,7 @@ class AuditedTable(Construct):
         system_errors_alarm_threshold: float | None = 1,
         alarm_period: Duration | None = None,
         alarm_evaluation_periods: int = 1,
+        alarm_operations: Sequence[dynamodb.Operation] | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> None:
         check_prop_types("AuditedTable", AuditedTable.__init__, locals())
@@ -283,7 +289,7 @@ class AuditedTable(Construct):
             self.throttled_requests_alarm = threshold_alarm(
                 self,
                 "ThrottledRequestsAlarm",
-                metric=self.metric_throttled_requests(period=period),
+                metric=self.metric_throttled_requests(operations=alarm_operations, period=period),
                 threshold=throttled_requests_alarm_threshold,
                 evaluation_periods=alarm_evaluation_periods,
                 topic=alarm_topic,
@@ -293,7 +299,7 @@ class AuditedTable(Construct):
             self.system_errors_alarm = threshold_alarm(
                 self,
                 "SystemErrorsAlarm",
-                metric=self.metric_system_errors(period=period),
+                metric=self.metric_system_errors(operations=alarm_operations, period=period),
                 threshold=system_errors_alarm_threshold,
                 evaluation_periods=alarm_evaluation_periods,
                 topic=alarm_topic,
@@ -719,6 +725,7 @@ def _validate(
     system_errors_alarm_threshold: float | None,
     alarm_period: Duration | None,
     alarm_evaluation_periods: int,
+    alarm_operations: Sequence[dynamodb.Operation] | None,
     tags: Mapping[str, str] | None,
 ) -> None:
     if partition_key is None:
@@ -810,6 +817,17 @@ def _validate(
         contributor_insights_mode,
         "needs contributor_insights=True",
     )
+    if alarm_operations is not None:
+        operations = list(alarm_operations) if not isinstance(alarm_operations, str) else alarm_operations
+        errors.check(
+            isinstance(operations, list)
+            and 0 < len(operations) <= _MAX_ALARM_METRICS
+            and all(isinstance(o, dynamodb.Operation) for o in operations),
+            "alarm_operations",
+            operations,
+            f"must be 1-{_MAX_ALARM_METRICS} dynamodb.Operation values (a CloudWatch alarm reads at most "
+            f"{_MAX_ALARM_METRICS} metrics)",
+        )
     for prop, threshold in (
         ("throttled_requests_alarm_threshold", throttled_requests_alarm_threshold),
         ("system_errors_alarm_threshold", system_errors_alarm_threshold),

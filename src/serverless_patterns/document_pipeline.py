@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration, RemovalPolicy, aws_cloudwatch as cloudwatch, aws_dynamodb as dynamodb
-from aws_cdk import aws_events as events, aws_s3 as s3
+from aws_cdk import aws_events as events, aws_kms as kms, aws_s3 as s3
 from constructs import Construct
 
 from . import _actions
@@ -31,6 +31,31 @@ STATUS_INDEX = "by-status"
 #: Largest object S3 stores (5 TiB): documents never pass through API Gateway or Lambda payloads.
 S3_MAX_OBJECT_BYTES = 5 * 1024**4
 METRICS_NAMESPACE = "ServerlessPatterns/Documents"
+
+#: Interface endpoints the handlers need in an :class:`IsolatedNetwork`: the services their code
+#: calls that have no gateway endpoint (S3 and DynamoDB have). Only the notifier's SNS Publish.
+#: Lambda itself, outside the functions' network interfaces, ships logs, decrypts the environment,
+#: polls the queue and stream and sends to failure destinations; the X-Ray SDK sends segments over
+#: UDP to the daemon Lambda runs beside the function. ``tests/test_least_privilege.py`` derives
+#: this set from the recorded calls of the document flow.
+VPC_INTERFACE_ENDPOINTS = ("sns",)
+
+#: Operations the handlers call on each table, and so the operations its alarms sum.
+METADATA_OPERATIONS = (
+    dynamodb.Operation.GET_ITEM, dynamodb.Operation.PUT_ITEM, dynamodb.Operation.UPDATE_ITEM, dynamodb.Operation.QUERY,
+)
+#: Powertools Idempotency: conditional PutItem, GetItem after a conflict, UpdateItem, DeleteItem.
+NOTIFICATION_LEDGER_OPERATIONS = (
+    dynamodb.Operation.GET_ITEM, dynamodb.Operation.PUT_ITEM, dynamodb.Operation.UPDATE_ITEM, dynamodb.Operation.DELETE_ITEM,
+)
+
+#: The acknowledgement reason when ``web_acl=False``.
+NO_WEB_ACL_REASON = (
+    "web_acl=False (the default of DocumentPipeline, for development and low-traffic stages): a web "
+    "ACL costs $9 a month idle (ACL and 4 rules). Every method still requires an API key checked by "
+    "the authorizer against the permissions table, usage-plan quotas and throttling per key, "
+    "stage-wide throttling and request validation. Production sets web_acl=True (see docs/cost.md)."
+)
 
 #: JSON schema (draft 4, as API Gateway models use) of ``POST /documents``.
 UPLOAD_REQUEST_SCHEMA: Mapping[str, object] = {
@@ -93,6 +118,17 @@ class DocumentPipeline(Construct):
         Addresses subscribed to the shared alert topic. Default: none.
     processor_memory_size
         Memory of the processor in MB. Default: 512.
+    key
+        One customer-managed key for all the pipeline's data (bucket, tables, queues, topics,
+        functions, API logs; the API's permissions table keeps its own). Default: one key per data
+        domain: documents (bucket, metadata table, upload queue), notifications (status topic,
+        ledger, failed notifications), operations (alerts, functions' environments and logs, API
+        logs), and API permissions.
+    web_acl
+        Filter the API through an AWS WAF web ACL ($5 a month plus $1 per rule, idle).
+        Default: False (acknowledged with :data:`NO_WEB_ACL_REASON`); production sets True.
+    dashboard
+        A CloudWatch dashboard of the pipeline ($3 a month). Default: False.
     removal_policy
         For the bucket and tables. Default: ``RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE``.
     tags
@@ -117,6 +153,9 @@ class DocumentPipeline(Construct):
         audit_trail: AuditTrail | None = None,
         alert_emails: Sequence[str] = (),
         processor_memory_size: int = 512,
+        key: kms.Key | None = None,
+        web_acl: bool = False,
+        dashboard: bool = False,
         removal_policy: RemovalPolicy = STATEFUL_REMOVAL_POLICY,
         tags: Mapping[str, str] | None = None,
     ) -> None:
@@ -133,20 +172,32 @@ class DocumentPipeline(Construct):
             audit_trail=audit_trail,
             alert_emails=alert_emails,
             processor_memory_size=processor_memory_size,
+            key=key,
+            web_acl=web_acl,
+            dashboard=dashboard,
             removal_policy=removal_policy,
             tags=tags,
         )
         super().__init__(scope, id)
         self.network = network
-        self.alert_topic = AlertTopic(self, "Alerts", emails=alert_emails)
+        # One key per data domain; each grant names its principal and, for services, the source.
+        self.alert_topic = AlertTopic(self, "Alerts", emails=alert_emails, encryption_key=key)
+        #: Operations: alerts, the functions' environments, dead-letter queues and logs, API logs.
+        self.operations_key: kms.Key = self.alert_topic.encryption_key
+        self.status_topic = AlertTopic(self, "StatusTopic", encryption_key=key)
+        #: Notifications: status topic, notification ledger, failed notifications.
+        self.notifications_key: kms.Key = self.status_topic.encryption_key
 
         self.documents = SecureBucket(
             self,
             "Documents",
             event_bridge_enabled=True,
             cors=_upload_cors(cors_origins),
+            encryption_key=key,
             removal_policy=removal_policy,
         )
+        #: Documents: the bucket, the metadata table, the upload events.
+        self.documents_key: kms.Key = self.documents.encryption_key
         self.metadata = AuditedTable(
             self,
             "Metadata",
@@ -160,7 +211,9 @@ class DocumentPipeline(Construct):
                 )
             ],
             stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+            encryption_key=self.documents_key,
             alarm_topic=self.alert_topic.topic,
+            alarm_operations=METADATA_OPERATIONS,
             removal_policy=removal_policy,
         )
         self.notification_ledger = AuditedTable(
@@ -168,10 +221,11 @@ class DocumentPipeline(Construct):
             "NotificationLedger",
             partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
             time_to_live_attribute="expiration",
+            encryption_key=self.notifications_key,
             alarm_topic=self.alert_topic.topic,
+            alarm_operations=NOTIFICATION_LEDGER_OPERATIONS,
             removal_policy=removal_policy,
         )
-        self.status_topic = AlertTopic(self, "StatusTopic")
 
         common = {"network": network, "alert_topic": self.alert_topic}
         self.api_handler = self._function(
@@ -220,10 +274,13 @@ class DocumentPipeline(Construct):
             "UploadEvents",
             visibility_timeout=Duration.seconds(6 * 60),  # six times the processor's timeout
             max_receive_count=5,
+            encryption_key=self.documents_key,
             alarm_topic=self.alert_topic,
             oldest_message_age_alarm_threshold=Duration.minutes(15),
         )
-        self.notification_failures = SecureQueue(self, "NotificationFailures", alarm_topic=self.alert_topic)
+        self.notification_failures = SecureQueue(
+            self, "NotificationFailures", encryption_key=self.notifications_key, alarm_topic=self.alert_topic
+        )
         self.object_created_rule = events.Rule(
             self,
             "ObjectCreated",
@@ -260,6 +317,8 @@ class DocumentPipeline(Construct):
             authorizer_vpc_subnets=network.subnets if network else None,
             cloud_watch_role=cloud_watch_role,
             alert_topic=self.alert_topic,
+            encryption_key=self.operations_key,
+            web_acl_opt_out_reason=None if web_acl else NO_WEB_ACL_REASON,
         )
         if network is not None and self.api.authorizer_function.security_group is not None:
             network.allow_https_from(self.api.authorizer_function.security_group)
@@ -273,7 +332,7 @@ class DocumentPipeline(Construct):
             audit_trail.add_dynamodb_data_events([self.metadata, self.api.permissions_table])
 
         self.alarms = self._create_alarms()
-        self.dashboard = self._create_dashboard()
+        self.dashboard: cloudwatch.Dashboard | None = self._create_dashboard() if dashboard else None
         apply_tags(self, "DocumentPipeline", tags)
 
     # ---- building blocks ------------------------------------------------------------------
@@ -311,6 +370,7 @@ class DocumentPipeline(Construct):
             alert_topic=alert_topic,
             invocation=invocation,
             invoked_by=invoked_by,
+            encryption_key=self.operations_key,
         )
         if network is not None and function.security_group is not None:
             network.allow_https_from(function.security_group)
@@ -433,6 +493,9 @@ def _validate(
     audit_trail: AuditTrail | None,
     alert_emails: Sequence[str],
     processor_memory_size: int,
+    key: kms.Key | None,
+    web_acl: bool,
+    dashboard: bool,
     removal_policy: RemovalPolicy,
     tags: Mapping[str, str] | None,
 ) -> None:
@@ -444,6 +507,9 @@ def _validate(
     require_type(name, "private_api", private_api, bool)
     require_type(name, "audit_trail", audit_trail, AuditTrail)
     require_type(name, "processor_memory_size", processor_memory_size, int)
+    require_type(name, "key", key, kms.Key)
+    require_type(name, "web_acl", web_acl, bool)
+    require_type(name, "dashboard", dashboard, bool)
     require_type(name, "removal_policy", removal_policy, RemovalPolicy)
     validate_tags(name, tags)
     errors = PropErrors(name)
@@ -477,6 +543,14 @@ def _validate(
             "network",
             "IsolatedNetwork without an execute-api endpoint",
             "a private API needs interface_endpoints to include 'execute-api'",
+        )
+    if network is not None:
+        missing = [e for e in VPC_INTERFACE_ENDPOINTS if e not in network.interface_endpoints]
+        errors.check(
+            not missing,
+            "network",
+            f"IsolatedNetwork without {', '.join(missing)} endpoints",
+            f"the handlers call {', '.join(VPC_INTERFACE_ENDPOINTS)} from inside the VPC: include them in interface_endpoints",
         )
     errors.check_range("processor_memory_size", processor_memory_size, minimum=128, maximum=10240, unit="MB")
     for address in alert_emails:

@@ -77,6 +77,15 @@ IDENTITY_SOURCE = f"method.request.header.{API_KEY_HEADER}"
 MAX_ROUTE_PERMISSIONS_BYTES = 3072
 DEFAULT_CACHE_TTL = Duration.seconds(300)
 DEFAULT_WEB_ACL_RATE_LIMIT = 1000
+
+#: What calls the permissions table: the authorizer (GetItem) and :mod:`serverless_patterns.clients`
+#: (PutItem, UpdateItem, Scan). Its alarms sum these operations only: no other has data.
+PERMISSIONS_TABLE_OPERATIONS = (
+    dynamodb.Operation.GET_ITEM,
+    dynamodb.Operation.PUT_ITEM,
+    dynamodb.Operation.UPDATE_ITEM,
+    dynamodb.Operation.SCAN,
+)
 #: The only JSON Schema draft API Gateway models accept.
 JSON_SCHEMA_DRAFT_4 = "http://json-schema.org/draft-04/schema#"
 
@@ -248,6 +257,12 @@ class ApiWithKeyedUsagePlan(Construct):
     alert_emails
         Addresses subscribed to the topic the construct creates (not with ``alert_topic``).
         Default: none.
+    encryption_key
+        A key of your own for the access, execution and WAF logs and the authorizer function
+        (its environment, dead-letter queue and logs); its policy must let CloudWatch Logs use it
+        (:class:`AlertingFunction` adds that). The permissions table keeps a key of its own: who
+        may call the API is a separate domain. Default: a new key for the logs and one for the
+        authorizer.
     tags
         Tags for every resource the construct creates. Default: none.
 
@@ -287,6 +302,7 @@ class ApiWithKeyedUsagePlan(Construct):
         denied_alarm_period: Duration | None = None,
         alert_topic: AlertTopic | sns.ITopic | None = None,
         alert_emails: Sequence[str] = (),
+        encryption_key: kms.Key | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> None:
         authorizer_cache_ttl = DEFAULT_CACHE_TTL if authorizer_cache_ttl is None else authorizer_cache_ttl
@@ -302,7 +318,7 @@ class ApiWithKeyedUsagePlan(Construct):
         self.alert_topic: AlertTopic | sns.ITopic = alert_topic or AlertTopic(
             self, "AlertTopic", emails=alert_emails
         )
-        self.logs_key: kms.Key = customer_managed_key(
+        self.logs_key: kms.Key = encryption_key or customer_managed_key(
             self, "LogsKey", description=f"Encrypts the logs of {self.node.path}"
         )
         self.access_log_group: logs.LogGroup = encrypted_log_group(
@@ -319,6 +335,7 @@ class ApiWithKeyedUsagePlan(Construct):
             "Permissions",
             partition_key=dynamodb.Attribute(name=PARTITION_KEY, type=dynamodb.AttributeType.STRING),
             alarm_topic=_topic(self.alert_topic),
+            alarm_operations=PERMISSIONS_TABLE_OPERATIONS,
         )
         #: The ``service`` dimension of the authorizer's metrics, unique to this API.
         self.metrics_service = base_name[-64:]
@@ -340,6 +357,7 @@ class ApiWithKeyedUsagePlan(Construct):
             vpc_subnets=authorizer_vpc_subnets,
             invocation=Invocation.SYNCHRONOUS,
             invoked_by="API Gateway (REQUEST authorizer of this API)",
+            encryption_key=encryption_key,
         )
         # Routes are added after construction: the table is rendered when the stack synthesizes.
         self.authorizer_function.function.add_environment(
@@ -850,6 +868,7 @@ def _validate(
     denied_alarm_period: Duration,
     alert_topic: AlertTopic | sns.ITopic | None,
     alert_emails: Sequence[str],
+    encryption_key: kms.Key | None,
     tags: Mapping[str, str] | None,
 ) -> None:
     for prop, value, expected in (
@@ -868,6 +887,7 @@ def _validate(
         ("web_acl_arn", web_acl_arn, str),
         ("web_acl_opt_out_reason", web_acl_opt_out_reason, str),
         ("alert_topic", alert_topic, (AlertTopic, sns.ITopic)),
+        ("encryption_key", encryption_key, kms.Key),
         ("detailed_metrics", detailed_metrics, bool),
         ("private", private, bool),
         ("cloud_watch_role", cloud_watch_role, bool),
