@@ -37,7 +37,15 @@ def is_token(value: Any) -> bool:
         if _TOKEN_STRING_MARKER not in value:
             return False
     elif isinstance(value, Duration):
-        return value.is_unresolved()
+        # A Duration never changes: ask the kernel once per object (defaults are shared ones).
+        unresolved = getattr(value, "_serverless_patterns_unresolved", None)
+        if unresolved is None:
+            unresolved = value.is_unresolved()
+            try:
+                value._serverless_patterns_unresolved = unresolved
+            except AttributeError:
+                pass
+        return unresolved
     return Token.is_unresolved(value)
 
 
