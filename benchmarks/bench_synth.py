@@ -9,6 +9,7 @@ in a fresh app after a warm-up.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -45,14 +46,17 @@ def cold(repeat: int = 5) -> list[tuple]:
     for label, command in commands.items():
         output = subprocess.run(command, env=benchmark_env(), capture_output=True, text=True, check=True).stdout
         run = results[label]
-        rows.append((label, json.loads(output.strip().splitlines()[-1]), run.seconds, min(run.samples), run.peak_mb))
+        rows.append((label, json.loads(output.strip().splitlines()[-1]), run.seconds, min(run.samples),
+                     run.cpu_seconds, run.peak_mb))
     base, lib = (results[label] for label in apps)
     ratio = lib.seconds / base.seconds
-    rows.append(("ratio (library / hand-written)", "-", ratio, min(lib.samples) / min(base.samples), lib.peak_mb / base.peak_mb))
+    rows.append(("ratio (library / hand-written)", "-", ratio, min(lib.samples) / min(base.samples),
+                 lib.cpu_seconds / base.cpu_seconds, lib.peak_mb / base.peak_mb))
     print_table(
-        f"Cold synth of the dev configuration, {repeat} interleaved rounds of fresh processes "
-        f"(target: median time ratio <= {TARGET_RATIO:.2f}: {verdict(ratio <= TARGET_RATIO)})",
-        ["app", "resources", "median s", "best s", "peak MB (process tree)"],
+        f"Cold synth of the dev configuration, {repeat} interleaved rounds of fresh processes, load average "
+        f"{os.getloadavg()[0]:.1f} at the end (target: median time ratio <= {TARGET_RATIO:.2f}: "
+        f"{verdict(ratio <= TARGET_RATIO)})",
+        ["app", "resources", "median s", "best s", "median CPU s", "peak MB (process tree)"],
         rows,
     )
     return rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -33,11 +34,21 @@ def benchmark_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Run:
-    """Median wall time and the largest peak memory over repeated runs of one command."""
+    """Median wall time and the largest peak memory over repeated runs of one command.
+
+    ``cpu`` holds the CPU time (user + system) of each run's whole process tree: on a loaded
+    machine it varies far less than wall time, which includes waiting for a core.
+    """
 
     seconds: float
     peak_mb: float
     samples: tuple[float, ...]
+    cpu: tuple[float, ...] = ()
+
+    @property
+    def cpu_seconds(self) -> float:
+        """Median CPU time of the runs."""
+        return statistics.median(self.cpu)
 
 
 def run_interleaved(commands: Mapping[str, Sequence[str]], *, repeat: int = 5,
@@ -49,7 +60,7 @@ def run_interleaved(commands: Mapping[str, Sequence[str]], *, repeat: int = 5,
             samples[name].append(run_repeatedly(command, repeat=1, env=env))
     return {
         name: Run(statistics.median(r.seconds for r in runs), max(r.peak_mb for r in runs),
-                  tuple(r.seconds for r in runs))
+                  tuple(r.seconds for r in runs), tuple(c for r in runs for c in r.cpu))
         for name, runs in samples.items()
     }
 
@@ -60,8 +71,9 @@ def run_repeatedly(command: Sequence[str], *, repeat: int = 3, env: Mapping[str,
     Memory is the peak of the summed RSS of the whole process tree (for a CDK app: Python and
     the jsii Node process), sampled every 10 ms.
     """
-    samples, peaks = [], []
+    samples, peaks, cpu = [], [], []
     for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         process = subprocess.Popen(command, env=dict(env or benchmark_env()), stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True)
@@ -71,10 +83,12 @@ def run_repeatedly(command: Sequence[str], *, repeat: int = 3, env: Mapping[str,
             time.sleep(0.01)
         stdout, stderr = process.communicate()
         samples.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the child and what it waited for
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         if process.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} failed:\n{stdout[-2000:]}\n{stderr[-2000:]}")
         peaks.append(peak / 1024)
-    return Run(statistics.median(samples), max(peaks), tuple(samples))
+    return Run(statistics.median(samples), max(peaks), tuple(samples), tuple(cpu))
 
 
 def tree_rss_kib(root_pid: int) -> int:

@@ -269,7 +269,7 @@ def test_parameter_tokens_are_not_judged():
 # ---- topics that are not AlertTopics: one helper lets CloudWatch alarms in --------------------
 
 
-def _alarm(stack, id="Alarm"):
+def _plain_alarm(stack, id="Alarm"):
     return cloudwatch.Alarm(
         stack, id, metric=cloudwatch.Metric(namespace="N", metric_name="M"), threshold=1, evaluation_periods=1
     )
@@ -296,7 +296,7 @@ def test_a_topic_of_the_app_with_an_imported_key_gets_the_topic_allow_and_a_warn
     stack = Stack(App(), "Mixed")
     key = kms.Key.from_key_arn(stack, "Key", "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555")
     topic = sns.Topic(stack, "Topic", master_key=key, enforce_ssl=True)
-    assert allow_cloudwatch_alarms(_alarm(stack), topic) is False
+    assert allow_cloudwatch_alarms(_plain_alarm(stack), topic) is False
     template = Template.from_stack(stack).to_json()
     (policy,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::SNS::TopicPolicy"]
     allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
@@ -309,5 +309,5 @@ def test_a_topic_of_the_app_with_an_imported_key_gets_the_topic_allow_and_a_warn
 def test_an_unencrypted_topic_of_the_app_needs_only_the_topic_allow():
     stack = Stack(App(), "Plain")
     topic = sns.Topic(stack, "Topic")
-    assert allow_cloudwatch_alarms(_alarm(stack), topic) is True
+    assert allow_cloudwatch_alarms(_plain_alarm(stack), topic) is True
     assert not _warnings(stack)

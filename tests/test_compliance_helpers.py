@@ -62,3 +62,37 @@ def test_read_nag_report_separates_open_and_acknowledged(tmp_path):
 def test_missing_report_means_every_pack_passed(tmp_path):
     assert read_nag_report(tmp_path).clean
     assert ComplianceReport().clean
+
+
+def test_acknowledge_all_mixes_nag_rules_and_checkov_ids_on_one_construct():
+    from aws_cdk import CfnResource
+    from serverless_patterns.compliance import acknowledge_all
+
+    app = App()
+    stack = Stack(app, "S")
+    queue = sqs.Queue(stack, "Q")
+    acknowledge_all(queue, ["AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy", "CKV_AWS_27"], "a reason")
+    resource = queue.node.default_child
+    assert isinstance(resource, CfnResource)
+    assert resource.get_metadata("checkov") == {"skip": [{"id": "CKV_AWS_27", "comment": "a reason"}]}
+    acknowledged = [e.data for e in queue.node.metadata if e.type == "aws:cdk:acknowledged-rules"]
+    assert acknowledged == [{"AwsSolutions::AwsSolutions-SQS3": "a reason"},
+                            {"Serverless::Serverless-SQSRedrivePolicy": "a reason"}]
+
+
+@pytest.mark.parametrize("make", [
+    lambda s: True, lambda s: 0, lambda s: -7, lambda s: 2**60, lambda s: 1.5, lambda s: "plain",
+    lambda s: "${Token[ x ]}", lambda s: s.region, lambda s: f"a-{s.account}-b",
+    lambda s: __import__("aws_cdk").Token.as_number(s.region), lambda s: ["a"],
+    lambda s: __import__("aws_cdk").Fn.split(",", s.region),
+    lambda s: __import__("aws_cdk").Duration.seconds(3),
+    lambda s: __import__("aws_cdk").Duration.seconds(__import__("aws_cdk").Token.as_number(s.region)),
+])
+def test_is_token_answers_like_the_jsii_kernel(make):
+    from aws_cdk import Duration, Token
+    from serverless_patterns._validation import is_token
+
+    value = make(Stack(App(), "S"))
+    expected = value.is_unresolved() if isinstance(value, Duration) else Token.is_unresolved(value)
+    assert is_token(value) is expected
+    assert is_token(value) is expected  # a Duration's answer is cached: still the same

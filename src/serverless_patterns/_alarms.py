@@ -141,8 +141,24 @@ def threshold_alarm(
         acknowledge_all(alarm, in_every_pack("CloudWatchAlarmAction", ("HIPAA.Security", "NIST.800.53.R5")), NO_ALARM_TOPIC_REASON)
         return alarm
     allow_cloudwatch_alarms(scope, topic)
-    action = cw_actions.SnsAction(sns_topic)
+    action = _sns_action(sns_topic)
     alarm.add_alarm_action(action)
     if notify_on_recovery:
         alarm.add_ok_action(action)
     return alarm
+
+
+def _sns_action(topic: sns.ITopic) -> cw_actions.SnsAction:
+    """One ``SnsAction`` per topic, shared by all its alarms.
+
+    The action only names the topic's ARN when an alarm binds it, so sharing it writes the same
+    template; it saves a jsii object per alarm (each is a round trip to the Node kernel).
+    """
+    action = getattr(topic, "_serverless_patterns_alarm_action", None)
+    if action is None:
+        action = cw_actions.SnsAction(topic)
+        try:
+            topic._serverless_patterns_alarm_action = action
+        except AttributeError:  # a topic object that takes no attributes: no sharing
+            pass
+    return action

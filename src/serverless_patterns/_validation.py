@@ -14,11 +14,39 @@ from typing import Any
 from aws_cdk import Duration, Token
 
 
+#: Markers CDK puts in the string form of every token (``${Token[...]}``, ``#{Token[...]}``).
+_TOKEN_STRING_MARKER = "{Token["
+
+#: CDK encodes number tokens as doubles of magnitude about 1.9e289; every integer below this
+#: bound is a plain number.
+_LARGEST_PLAIN_INT = 2**53
+
+
 def is_token(value: Any) -> bool:
-    """Return True when ``value`` is (or contains) an unresolved CDK token."""
-    if isinstance(value, Duration):
-        return value.is_unresolved()
-    return value is not None and Token.is_unresolved(value)
+    """Return True when ``value`` is (or contains) an unresolved CDK token.
+
+    Plain ``bool``, ``int`` and ``str`` values are judged here without asking the jsii kernel
+    (a round trip to Node per call): a string token always contains ``{Token[``.
+    """
+    if value is None or isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        if abs(value) < _LARGEST_PLAIN_INT:
+            return False
+    elif isinstance(value, str):
+        if _TOKEN_STRING_MARKER not in value:
+            return False
+    elif isinstance(value, Duration):
+        # A Duration never changes: ask the kernel once per object (defaults are shared ones).
+        unresolved = getattr(value, "_serverless_patterns_unresolved", None)
+        if unresolved is None:
+            unresolved = value.is_unresolved()
+            try:
+                value._serverless_patterns_unresolved = unresolved
+            except AttributeError:
+                pass
+        return unresolved
+    return Token.is_unresolved(value)
 
 
 class PropErrors:

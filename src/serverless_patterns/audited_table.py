@@ -506,11 +506,13 @@ class AuditedTable(Construct):
 
     # ---- convenience ------------------------------------------------------------------------
 
-    @property
+    # The table's name and ARN are fixed tokens of the L2 table; read once (each read of an
+    # ``aws_cdk`` property is a round trip to the jsii kernel).
+    @functools.cached_property
     def table_name(self) -> str:
         return self.table.table_name
 
-    @property
+    @functools.cached_property
     def table_arn(self) -> str:
         return self.table.table_arn
 

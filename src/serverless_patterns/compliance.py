@@ -53,21 +53,31 @@ def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
     so the reason stays in the report; checkov ids become ``checkov:skip``
     metadata on the CloudFormation resource under ``scope``.
     """
-    if not reason or not reason.strip():
-        raise ValueError(f"acknowledge: a reason is required for {rule!r}")
-    if rule.startswith("CKV"):
-        _skip_checkov(scope, rule, reason)
-        return
-    pack = rule.split("-", 1)[0]
-    if pack not in NAG_PACKS:
-        raise ValueError(f"acknowledge: {rule!r} names no known pack ({', '.join(NAG_PACKS)})")
-    Validations.of(scope).acknowledge(Acknowledgment(id=f"{pack}::{rule}", reason=reason))
+    acknowledge_all(scope, [rule], reason)
 
 
 def acknowledge_all(scope: IConstruct, rules: Iterable[str], reason: str) -> None:
-    """Acknowledge several findings that share one reason (for example one rule in each pack)."""
+    """Acknowledge several findings that share one reason (for example one rule in each pack).
+
+    The cdk-nag acknowledgements go to the jsii kernel in one call (each call into ``aws_cdk`` is
+    a round trip to the Node process, which is most of what constructing costs).
+    """
+    rules = list(rules)
+    if not reason or not reason.strip():
+        raise ValueError(f"acknowledge: a reason is required for {', '.join(map(repr, rules))}")
+    acknowledgments = []
     for rule in rules:
-        acknowledge(scope, rule, reason)
+        if rule.startswith("CKV"):
+            continue
+        pack = rule.split("-", 1)[0]
+        if pack not in NAG_PACKS:
+            raise ValueError(f"acknowledge: {rule!r} names no known pack ({', '.join(NAG_PACKS)})")
+        acknowledgments.append(Acknowledgment(id=f"{pack}::{rule}", reason=reason))
+    if acknowledgments:
+        Validations.of(scope).acknowledge(*acknowledgments)
+    for rule in rules:
+        if rule.startswith("CKV"):
+            _skip_checkov(scope, rule, reason)
 
 
 def in_every_pack(rule: str, packs: Iterable[str] = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")) -> list[str]:

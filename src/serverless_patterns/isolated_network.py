@@ -20,17 +20,20 @@ DEFAULT_MAX_AZS = 2
 #: Interface endpoints created by default: what Lambda functions of this library call.
 DEFAULT_INTERFACE_ENDPOINTS = ("sqs", "sns", "kms", "logs", "xray")
 
-_INTERFACE_SERVICES: Mapping[str, ec2.InterfaceVpcEndpointAwsService] = {
-    "sqs": ec2.InterfaceVpcEndpointAwsService.SQS,
-    "sns": ec2.InterfaceVpcEndpointAwsService.SNS,
-    "kms": ec2.InterfaceVpcEndpointAwsService.KMS,
-    "logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
-    "monitoring": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
-    "xray": ec2.InterfaceVpcEndpointAwsService.XRAY,
-    "execute-api": ec2.InterfaceVpcEndpointAwsService.APIGATEWAY,
-    "secretsmanager": ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
-    "sts": ec2.InterfaceVpcEndpointAwsService.STS,
-    "events": ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE,
+#: Endpoint name -> attribute of ``ec2.InterfaceVpcEndpointAwsService``, looked up only when a
+#: network is built: reading one at import costs the jsii kernel about 0.1 s (it loads the
+#: class's service list), which apps without a network should not pay.
+_INTERFACE_SERVICES: Mapping[str, str] = {
+    "sqs": "SQS",
+    "sns": "SNS",
+    "kms": "KMS",
+    "logs": "CLOUDWATCH_LOGS",
+    "monitoring": "CLOUDWATCH_MONITORING",
+    "xray": "XRAY",
+    "execute-api": "APIGATEWAY",
+    "secretsmanager": "SECRETS_MANAGER",
+    "sts": "STS",
+    "events": "EVENTBRIDGE",
 }
 
 _AZ_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d[a-z](-[a-z]+-\d[a-z])?$")
@@ -119,7 +122,7 @@ class IsolatedNetwork(Construct):
         self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {
             name: self.vpc.add_interface_endpoint(
                 _endpoint_id(name),
-                service=_INTERFACE_SERVICES[name],
+                service=getattr(ec2.InterfaceVpcEndpointAwsService, _INTERFACE_SERVICES[name]),
                 private_dns_enabled=True,
                 security_groups=[self.endpoint_security_group],
                 open=False,

@@ -15,9 +15,10 @@ CONSTRUCT_TAG_KEY = "serverless-patterns:construct"
 
 def apply_tags(scope: Construct, construct_name: str, tags: Mapping[str, str] | None) -> None:
     """Tag everything under ``scope`` with the construct's name and the user's ``tags``."""
-    Tags.of(scope).add(CONSTRUCT_TAG_KEY, construct_name)
+    scope_tags = Tags.of(scope)
+    scope_tags.add(CONSTRUCT_TAG_KEY, construct_name)
     for key, value in (tags or {}).items():
-        Tags.of(scope).add(key, value)
+        scope_tags.add(key, value)
 
 
 def validate_tags(construct_name: str, tags: Mapping[str, str] | None) -> None:
