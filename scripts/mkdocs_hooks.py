@@ -9,12 +9,20 @@
   configuration and example app into ``build/compliance-results.json``; when that file exists
   the page shows it. Without it (a docs build on its own) the build checks every example app
   itself, so the page is never empty.
+- **Cost page** (``<!-- cost-figures -->`` in ``docs/cost.md``). The cost model
+  (``serverless_patterns.cost``) prices the templates synthesized above, and the flagship's dev
+  configuration, synthesized here too: idle month per app and configuration, per 1,000 documents,
+  the flagship's idle charges by resource type, at the dated price table.
+- **Least-privilege page** (``<!-- least-privilege-results -->`` in ``docs/least_privilege.md``),
+  from ``docs/least_privilege.json``: the record ``tests/test_least_privilege.py`` makes of the
+  flagship's recorded flow and fails on when the committed copy differs.
 
 ``SERVERLESS_PATTERNS_COMPLIANCE_RESULTS`` names another results file (tests use it).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -28,7 +36,13 @@ RESULTS = Path(os.environ.get("SERVERLESS_PATTERNS_COMPLIANCE_RESULTS", ROOT / "
 PLACEHOLDER = "<!-- compliance-results -->"
 TOOLS = ("AwsSolutions", "Serverless", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "cfn-lint", "checkov")
 
+COST_MARKER = "<!-- cost-figures -->"
+LEAST_PRIVILEGE_MARKER = "<!-- least-privilege-results -->"
+LEAST_PRIVILEGE = ROOT / "docs" / "least_privilege.json"
+FLAGSHIP = "document_pipeline"
+
 _checked: dict[str, tuple[dict, dict]] = {}  # example app -> (template, compliance result); once per build
+_costs: dict[str, list] = {}  # example app -> [(stack names, Estimate)] of what was synthesized above
 
 
 def _importable() -> None:
@@ -46,6 +60,8 @@ def _check_examples() -> dict[str, tuple[dict, dict]]:
     import main_job
     from synth_examples import example_apps
 
+    from serverless_patterns.cost import estimate, load_stacks
+
     with tempfile.TemporaryDirectory() as tmp:
         for name in example_apps():
             report, _, resources, templates = main_job.synthesize_example(name, f"examples.{name}.app", Path(tmp) / name)
@@ -56,6 +72,8 @@ def _check_examples() -> dict[str, tuple[dict, dict]]:
                 "acknowledged": [{"tool": a.tool, "rule": a.rule, "path": a.path, "reason": a.reason}
                                  for a in report.acknowledged],
             })
+            assembly = Path(tmp) / name
+            _costs[name] = [(", ".join(stack.name for stack in load_stacks(assembly)), estimate(assembly))]
     return _checked
 
 
@@ -76,15 +94,23 @@ def on_files(files, config):
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
-    if PLACEHOLDER not in markdown:
-        return markdown
+    if PLACEHOLDER in markdown:
+        markdown = markdown.replace(PLACEHOLDER, _compliance())
+    if COST_MARKER in markdown:
+        markdown = markdown.replace(COST_MARKER, render_cost(_cost_estimates()))
+    if LEAST_PRIVILEGE_MARKER in markdown:
+        markdown = markdown.replace(LEAST_PRIVILEGE_MARKER, render_least_privilege(json.loads(LEAST_PRIVILEGE.read_text())))
+    return markdown
+
+
+def _compliance() -> str:
     if RESULTS.exists():
         data = json.loads(RESULTS.read_text())
         source = f"Recorded by the test run of {data['generated']}"
     else:
         data = {"results": [result for _, result in _check_examples().values()]}
         source = f"Checked by this documentation build ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, example apps; `make test` records every construct configuration too)"
-    return markdown.replace(PLACEHOLDER, render(data, source))
+    return render(data, source)
 
 
 def render(data: dict, source: str) -> str:
@@ -107,4 +133,96 @@ def render(data: dict, source: str) -> str:
     lines.append("|---|---|---|")
     for (rule, reason), where in sorted(grouped.items()):
         lines.append(f"| `{rule}` | {reason.replace('|', '/')} | {', '.join(sorted(where))} |")
+    return "\n".join(lines)
+
+
+# ---- cost ---------------------------------------------------------------------------------------
+
+
+def _cost_estimates() -> list[tuple[str, str, object]]:
+    """(example app, stack names, Estimate) of every example app; the flagship's dev configuration
+    first (synthesized here: the examples above are synthesized in their default configuration)."""
+    _check_examples()
+    if not any(stacks.startswith("dev-") for stacks, _ in _costs[FLAGSHIP]):
+        from aws_cdk import App
+
+        from serverless_patterns.cost import estimate, load_stacks
+
+        app_module = importlib.import_module(f"examples.{FLAGSHIP}.app")
+        with tempfile.TemporaryDirectory() as tmp:
+            app = App(outdir=tmp, context={"env": "dev"})
+            app_module.build(app)
+            app.synth()
+            _costs[FLAGSHIP].insert(0, (", ".join(stack.name for stack in load_stacks(tmp)), estimate(tmp)))
+    return [(name, stacks, result) for name, estimates in _costs.items() for stacks, result in estimates]
+
+
+def render_cost(rows: list[tuple[str, str, object]]) -> str:
+    """The cost page's figures: every app and configuration, then the flagship's idle month by type."""
+    from serverless_patterns.cost.report import money, quantity
+
+    first = rows[0][2]
+    lines = [
+        (f"Priced by this documentation build from the synthesized example apps, at the {first.region} list prices "
+         f"of **{first.prices_as_of}** (USD a month, no free tier; per document: {first.document_mb:g} MB, "
+         "the flagship's flow):"), "",
+        "| example app | stack (configuration) | idle, year 1 | idle, year 3+ | per 1,000 documents | storage per month kept |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for name, stacks, result in rows:
+        year1, _, year3 = result.idle_by_year
+        flow = (money(result.per_1000_total, 4), money(result.storage_per_1000_total, 4)) if result.per_1000 else ("-", "-")
+        lines.append(f"| `{name}` | `{stacks}` | {money(year1)} | {money(year3)} | {flow[0]} | {flow[1]} |")
+    lines += ["", "- = the app has no document flow to price (the figure is for the flagship's flow only).", ""]
+    for name, stacks, result in rows:
+        if name != FLAGSHIP:
+            continue
+        lines += [f"**`{stacks}`, idle month by resource type**", "",
+                  "| resource type | resources | charged | year 1 | year 3+ |", "|---|---:|---|---:|---:|"]
+        by_type: dict[str, list] = defaultdict(list)
+        for line in result.idle:
+            by_type[line.resource_type].append(line)
+        for resource_type, type_lines in sorted(by_type.items(), key=lambda item: -sum(line.cost for line in item[1])):
+            charged: dict[str, float] = defaultdict(float)
+            for line in type_lines:
+                charged[line.unit] += line.quantity
+            year1 = sum(line.cost for line in type_lines)
+            year3 = sum((line.cost_by_year or (line.cost,) * 3)[2] for line in type_lines)
+            charges = ", ".join(f"{quantity(amount)} {unit}" for unit, amount in sorted(charged.items()))
+            lines.append(f"| `{resource_type}` | {len({line.logical_id for line in type_lines})} | {charges} | {money(year1)} | {money(year3)} |")
+        if result.per_1000:
+            largest = sorted(result.per_1000, key=lambda line: -line.cost)[:4]
+            lines += ["", "Largest per-document charges: " + "; ".join(
+                f"{line.item} (`{line.logical_id}`) {money(line.cost, 4)}" for line in largest) + " per 1,000 documents.", ""]
+    return "\n".join(lines)
+
+
+# ---- least privilege ----------------------------------------------------------------------------
+
+
+def render_least_privilege(data: dict) -> str:
+    """The least-privilege page's figures, from the record ``tests/test_least_privilege.py`` keeps current."""
+    lines = [
+        (f"Recorded from the `{data['configuration']}` configuration of the flagship by "
+         f"`tests/test_least_privilege.py` ({len(data['functions'])} functions); the test fails when this record "
+         "differs from what its run produces."), "",
+    ]
+    for function in data["functions"]:
+        held = function["grants"]
+        unused = [grant for grant in held if not grant["used"]]
+        lines += [
+            f"## `{function['handler']}`", "",
+            (f"Logical id `{function['logical_id']}`: {len(held)} permissions (action on resource), "
+             f"{len(held) - len(unused)} used by the recorded calls, {len(unused)} not exercised locally."), "",
+            "**Calls the recorded runs made with its role**", "",
+            "| made by | call |", "|---|---|",
+            *(f"| {call['origin']} | `{call['call']}` |" for call in function["calls"]), "",
+            "**Permissions it holds**", "",
+            "| action | resource | used |", "|---|---|---|",
+            *(f"| `{grant['action']}` | `{grant['resource']}` | {'yes' if grant['used'] else '**no**'} |" for grant in held), "",
+        ]
+        if unused:
+            lines += ["**Not exercised by any local run, and why each stays**", "",
+                      "| action | resource | reason |", "|---|---|---|",
+                      *(f"| `{grant['action']}` | `{grant['resource']}` | {grant['reason'].replace('|', '/')} |" for grant in unused), ""]
     return "\n".join(lines)

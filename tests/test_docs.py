@@ -97,7 +97,7 @@ def test_every_page_has_content_no_placeholder_and_no_empty_include(site):
         text = _article_text(html)
         name = path.parent.relative_to(site)
         assert len(text) > 400, f"{name}: only {len(text)} characters"
-        for marker in ("No results yet", "--8<--", "compliance-results", "TODO"):
+        for marker in ("No results yet", "--8<--", "compliance-results", "cost-figures", "least-privilege-results", "TODO"):
             assert marker not in text, f"{name}: {marker!r}"
         assert not re.search(r"<code>\s*</code>", html), f"{name}: an empty code block (an include that found nothing)"
         assert 'class="mermaid"' not in html, f"{name}: Mermaid needs a script from a CDN"
@@ -110,6 +110,43 @@ def test_security_page_is_checked_by_the_docs_build_itself(site):
         row = re.search(rf"<tr>\s*<td><code>examples/{app}</code></td>(.*?)</tr>", page, re.S)
         assert row, app
         assert "<strong>" not in row.group(1), f"{app} has unacknowledged findings"  # open counts are bold
+
+
+def _rows(html: str) -> list[list[str]]:
+    """Every table row of a page, as the text of its cells."""
+    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)]
+            for row in re.findall(r"<tr>(.*?)</tr>", html, re.DOTALL)]
+
+
+def test_cost_page_figures_are_priced_by_the_docs_build_for_every_example_app(site):
+    from serverless_patterns.cost import PRICES_AS_OF
+
+    page = (site / "cost" / "index.html").read_text()
+    assert "Priced by this documentation build" in page and PRICES_AS_OF in page
+    money = re.compile(r"\$\d[\d,]*\.\d{2,4}")
+    rows = {(row[0], row[1]): row for row in _rows(page) if len(row) == 6 and row[0] in EXAMPLE_APPS}
+    assert {app for app, _ in rows} == set(EXAMPLE_APPS)
+    for (app, stacks), row in rows.items():
+        assert money.fullmatch(row[2]) and money.fullmatch(row[3]), (app, row)  # idle year 1 and year 3+
+    flagship = {stacks.split("-")[0]: row for (app, stacks), row in rows.items() if app == "document_pipeline"}
+    assert {"dev", "prod"} <= set(flagship)
+    for configuration in ("dev", "prod"):
+        assert money.fullmatch(flagship[configuration][4]), flagship[configuration]  # per 1,000 documents
+    idle = {c: float(flagship[c][2].lstrip("$").replace(",", "")) for c in ("dev", "prod")}
+    assert 0 < idle["dev"] < idle["prod"], idle  # prod adds the VPC endpoints, the trail and the WAF
+    assert "AWS::KMS::Key" in page and "Largest per-document charges" in page
+
+
+def test_least_privilege_page_shows_each_flagship_function_from_the_committed_record(site):
+    page = (site / "least_privilege" / "index.html").read_text()
+    text = _article_text(page)
+    assert "Recorded from the dev configuration of the flagship" in text
+    for handler in ("api_key_authorizer", "documents_api", "document_processor", "document_notifier"):
+        assert re.search(rf'<h2 id="{handler}"', page), f"no section for {handler}"
+    rows = _rows(page)
+    assert any(row[:2] == ["presigned", "s3:PutObject"] for row in rows), "the recorded calls"
+    assert any(len(row) == 3 and row[0] == "logs:PutLogEvents" and "Lambda runtime" in row[2] for row in rows), "a reason"
+    assert sum(1 for row in rows if len(row) == 3 and row[2] == "yes") >= 20, "the used permissions"
 
 
 def test_each_diagram_is_a_self_contained_svg_embedded_in_its_page(site):

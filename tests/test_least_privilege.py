@@ -16,9 +16,11 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from unittest import mock
 from urllib.parse import quote_plus
@@ -101,6 +103,9 @@ WILDCARD_RESOURCE_ACTIONS = {
     "xray:PutTelemetryRecords": "X-Ray has no resource-level permissions.",
     "dynamodb:ListStreams": "ListStreams has no resource-level permissions.",
 }
+#: The record docs/least_privilege.md is built from; the last test keeps it current.
+RECORD = Path(__file__).resolve().parent.parent / "docs" / "least_privilege.json"
+UPDATE_RECORD = "SERVERLESS_PATTERNS_UPDATE_RECORDS"
 #: The one pattern allowed besides: object ARNs limited to a key prefix of one bucket.
 OBJECT_PATTERN = re.compile(r"arn:aws:s3:::[a-z0-9.-]+/[^*]+/\*")
 
@@ -537,3 +542,52 @@ def test_table_alarms_sum_exactly_the_operations_that_can_reach_the_table(runs, 
             assert called[table] <= operations, table
             if "Permissions" not in table:
                 assert operations == granted[table], table
+
+
+# ---- the record the docs page is built from -------------------------------------------------
+
+
+def _readable(value: Any) -> str:
+    """A policy resource as the template writes it, in short: ``Table.Arn/index/*``, ``Key.Arn``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "".join(_readable(item) for item in value)
+    if set(value) == {"Ref"}:
+        return value["Ref"] if not value["Ref"].startswith("AWS::") else "${" + value["Ref"] + "}"
+    if set(value) == {"Fn::GetAtt"}:
+        return ".".join(value["Fn::GetAtt"])
+    if set(value) == {"Fn::Join"}:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_readable(part) for part in parts)
+    return json.dumps(value, sort_keys=True)
+
+
+def least_privilege_record(runs: list[Observed]) -> dict[str, Any]:
+    """Per function: the calls the runs made with its role, every permission it holds, whether a
+    call used it, and the reason an unused one stays (docs/least_privilege.md shows this)."""
+    stack = runs[0].stack
+    grants = _grants(runs)
+    functions = []
+    for function_id in sorted(stack.functions, key=lambda f: _handler(stack, f)):
+        handler = _handler(stack, function_id)
+        calls = sorted({(c.origin, f"{c.service}:{c.operation}") for run in runs for c in run.calls if _handler(run.stack, c.function) == handler})
+        held = []
+        for grant in (g for g in grants if g.handler == handler):
+            entry = {"action": grant.action, "resource": _readable(json.loads(grant.label)), "kind": grant.kind, "used": grant.used}
+            if not grant.used:
+                entry["reason"] = NOT_EXERCISED.get((handler, grant.action, grant.kind)) or NOT_EXERCISED.get(("*", grant.action, grant.kind), "")
+            held.append(entry)
+        functions.append({"handler": handler, "logical_id": function_id, "calls": [{"origin": o, "call": c} for o, c in calls], "grants": held})
+    return {"configuration": "dev", "functions": functions}
+
+
+def test_the_committed_record_for_the_docs_is_what_the_runs_produce(runs):
+    produced = json.dumps(least_privilege_record(runs), indent=1, sort_keys=True) + "\n"
+    if os.environ.get(UPDATE_RECORD) == "1":
+        RECORD.write_text(produced)
+    committed = RECORD.read_text() if RECORD.exists() else ""
+    assert committed == produced, (
+        f"docs/{RECORD.name} differs from what this run produces (the docs page shows it); regenerate it with "
+        f"{UPDATE_RECORD}=1 make test PYTEST_ARGS=tests/test_least_privilege.py, and review the difference"
+    )
