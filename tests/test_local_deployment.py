@@ -292,3 +292,57 @@ def test_fixed_names_are_the_ones_known_before_the_stack_exists():
     assert {(f.logical_id, f.name) for f in found} == {
         ("Literal", "objects-dev"), ("FromParameter", "local-q"), ("FromStackName", "/x/S"),
     }
+
+
+# ---- run-time deviations of the engine -----------------------------------------------------
+
+
+def test_every_engine_deviation_names_a_sample_of_the_flow_and_changes_its_outcome():
+    from examples.document_pipeline import local_flow
+    from serverless_patterns.local.deploy import ENGINE_DEVIATIONS, expected_on_engine
+
+    on_engine = expected_on_engine(local_flow.EXPECTED_OUTCOMES)
+    for deviation in ENGINE_DEVIATIONS:
+        for name, outcome in deviation.outcomes.items():
+            assert local_flow.EXPECTED_OUTCOMES[name] != outcome, f"{name}: the deviation changes nothing"
+            assert on_engine[name] == outcome
+    untouched = {n for n in local_flow.EXPECTED_OUTCOMES} - {n for d in ENGINE_DEVIATIONS for n in d.outcomes}
+    assert untouched and all(on_engine[n] == local_flow.EXPECTED_OUTCOMES[n] for n in untouched)
+
+
+def test_a_deviation_naming_no_sample_is_refused(monkeypatch):
+    from serverless_patterns.local import deploy
+
+    monkeypatch.setattr(deploy, "ENGINE_DEVIATIONS", (deploy.EngineDeviation("x", {"no-such.pdf": (201, None, None)}),))
+    with pytest.raises(ValueError, match="no-such.pdf"):
+        deploy.expected_on_engine({"a.pdf": (201, "application/pdf", "PROCESSED")})
+
+
+def _flow_result(outcomes, notifications):
+    from examples.document_pipeline import local_flow
+
+    result = local_flow.FlowResult()
+    for index, (name, (status, detected, final)) in enumerate(outcomes.items()):
+        result.documents.append(local_flow.DocumentOutcome(
+            file_name=name, declared_type="x", http_status=status,
+            document_id=f"d{index}" if status == 201 else None, detected_type=detected, status=final,
+        ))
+    result.notifications = [{"document_id": f"n{i}", "status": "S"} for i in range(notifications)]
+    result.access_checks = [(*key, status) for key, status in local_flow.EXPECTED_ACCESS.items()]
+    return result
+
+
+def test_the_engine_run_is_judged_by_the_deviated_outcomes_and_fails_once_the_engine_is_fixed():
+    from examples.document_pipeline import local_flow
+    from serverless_patterns.local.deploy import expected_on_engine
+
+    on_engine = expected_on_engine(local_flow.EXPECTED_OUTCOMES)
+    registered = sum(1 for status, _, _ in on_engine.values() if status == 201)
+    never_uploaded = sum(1 for _, _, final in on_engine.values() if final == "AWAITING_UPLOAD")
+    # one notification per registration, one per processed/rejected upload, one deletion
+    engine_run = _flow_result(on_engine, 2 * registered - never_uploaded + 1)
+    assert local_flow.problems(engine_run, on_engine) == []
+    assert local_flow.problems(engine_run) != []  # judged as on AWS, the engine's run is wrong
+    fixed_engine = _flow_result(local_flow.EXPECTED_OUTCOMES, 2 * registered + 1)
+    assert local_flow.problems(fixed_engine) == []
+    assert local_flow.problems(fixed_engine, on_engine) != []  # the stale deviation entry is reported
