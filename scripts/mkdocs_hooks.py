@@ -1,8 +1,9 @@
 """mkdocs hooks: render the security page from the compliance results of the last test run.
 
-The test suite records every compliance check (five cdk-nag packs, cfn-lint, checkov) of every
-construct configuration and example app into ``build/compliance-results.json``; this hook turns
-that file into the tables of ``docs/security.md``, so the page shows what the tests measured.
+The test suite records every compliance check (five cdk-nag packs, the deploy preflight pack,
+cfn-lint, checkov) of every construct configuration and example app into
+``build/compliance-results.json``; this hook turns that file into the tables of
+``docs/security.md``, so the page shows what the tests measured.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent.parent / "build" / "compliance-results.json"
 PLACEHOLDER = "<!-- compliance-results -->"
-TOOLS = ("AwsSolutions", "Serverless", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "cfn-lint", "checkov")
+TOOLS = (
+    "AwsSolutions", "Serverless", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "DeployPreflight", "cfn-lint", "checkov",
+)
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ARG001 (mkdocs hook signature)

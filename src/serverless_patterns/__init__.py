@@ -17,6 +17,7 @@ _EXPORTS = {
     "AlarmOptions": "alerting_function",
     "ApiWithKeyedUsagePlan": "keyed_api",
     "DEFAULT_TIERS": "keyed_api",
+    "DeployPreflightChecks": "preflight",
     "DocumentPipeline": "document_pipeline",
     "SecureHttpApi": "secure_http_api",
     "SecureQueue": "secure_queue",
@@ -78,6 +79,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs
         resource_prefix_parameter,
     )
     from .document_pipeline import DocumentPipeline
+    from .preflight import DeployPreflightChecks
     from .isolated_network import IsolatedNetwork
     from .keyed_api import DEFAULT_TIERS, ApiWithKeyedUsagePlan, UsagePlanTier
     from .secure_http_api import SecureHttpApi
