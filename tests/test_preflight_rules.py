@@ -460,3 +460,13 @@ def test_cloudtrail_bucket_policy_and_ordering():
     trips("CloudTrailDeliveryPermissions", _trail(grants[:1]), _trail(grants), ["Trail"])
     unordered = check_template(_trail(grants, depends=False), rules=["CloudTrailDeliveryPermissions"])
     assert [(v.logical_id, v.location) for v in unordered] == [("Trail", "DependsOn")]
+
+
+def test_every_rule_is_documented_with_its_source():
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "preflight.md").read_text()
+    for rule in RULES.values():
+        row = next((line for line in page.splitlines() if line.startswith(f"| `{rule.id}` |")), None)
+        assert row is not None, f"{rule.id} is missing from docs/preflight.md"
+        assert rule.source in row and rule.severity in row
