@@ -470,3 +470,29 @@ def test_every_rule_is_documented_with_its_source():
         row = next((line for line in page.splitlines() if line.startswith(f"| `{rule.id}` |")), None)
         assert row is not None, f"{rule.id} is missing from docs/preflight.md"
         assert rule.source in row and rule.severity in row
+
+
+def test_log_group_key_condition_with_the_literal_region_matches_the_stack_region():
+    def policy(region: str) -> dict[str, Any]:
+        pattern = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":logs:{region}:", {"Ref": "AWS::AccountId"}, ":log-group:/app/*"]]}
+        return _encrypted_log_group(service_statement(f"logs.{region}.amazonaws.com", LOGS_ACTIONS,
+                                                      {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": pattern}}), name="/app/x")
+
+    assert ids(policy("us-east-1"), "LogGroupKeyDeniesLogs", region="us-east-1") == []
+    assert ids(policy("us-east-1"), "LogGroupKeyDeniesLogs") == []  # environment-agnostic: the Region is unknown
+    assert ids(policy("eu-west-1"), "LogGroupKeyDeniesLogs", region="us-east-1") == ["Key"]
+
+
+def test_a_name_built_from_a_generated_id_is_unique_per_attempt():
+    def template(api_props: dict[str, Any]) -> dict[str, Any]:
+        return {"Resources": {
+            "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": api_props},
+            "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "fixed-bucket"}},
+            "Execution": {"Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Retain", "Properties": {
+                "LogGroupName": {"Fn::Join": ["", ["API-Gateway-Execution-Logs_", {"Ref": "Api"}, "/prod"]]}}},
+            "ByBucket": {"Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Retain", "Properties": {
+                "LogGroupName": {"Fn::Sub": "/logs/${Bucket}"}}},
+        }}
+
+    # a REST API's id is generated on each create; the bucket's name is the same every time
+    assert ids(template({"Name": "api"}), "RetainWithFixedName") == ["ByBucket"]

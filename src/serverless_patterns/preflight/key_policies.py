@@ -8,7 +8,6 @@ policy cannot be changed.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -244,27 +243,33 @@ def topic_key(t: Template) -> Iterator[tuple[str, str, str]]:
 _ARN_PARTS = 6  # arn:partition:service:region:account:resource
 
 
+_TOKEN = re.compile(r"\$\{[^}]*\}")
+_MARK = "\x00"  # stands for an unresolved token (a pseudo parameter, a reference)
+
+
 def _glob(text: str) -> str:
-    """An IAM wildcard pattern (``*`` and ``?``) as a regular expression."""
-    return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text)
-
-
-def _segment_matches(value: str, pattern: str) -> bool:
-    return value == pattern or "${" in value or "${" in pattern or fnmatch.fnmatchcase(value, pattern)
+    """An IAM wildcard pattern (``*`` and ``?``) as a regular expression; tokens match anything."""
+    return "".join(".*" if c in "*" + _MARK else "." if c == "?" else re.escape(c) for c in text)
 
 
 def _arn_matches(arn: str, pattern: str) -> bool:
-    """Whether ``pattern`` (an ArnLike/ArnEquals value) can match ``arn``; pseudo parameters match anything."""
-    a, p = arn.split(":", _ARN_PARTS - 1), pattern.split(":", _ARN_PARTS - 1)
+    """Whether ``pattern`` (an ArnLike/ArnEquals value) can match ``arn``.
+
+    Unresolved tokens (``${AWS::Region}``, references) match anything on either side: a
+    pattern with the literal Region matches an ARN built from ``AWS::Region``.
+    """
+    a = _TOKEN.sub(_MARK, arn).split(":", _ARN_PARTS - 1)
+    p = _TOKEN.sub(_MARK, pattern).split(":", _ARN_PARTS - 1)
     if len(a) != _ARN_PARTS or len(p) != _ARN_PARTS:
-        return fnmatch.fnmatchcase(arn, pattern)
-    if not all(_segment_matches(x, y) for x, y in zip(a[:5], p[:5], strict=True)):
-        return False
-    resource, resource_pattern = a[5], p[5]
-    tokens = re.split(r"(\$\{[^}]*\})", resource_pattern)
-    regex = "".join(".*" if tok.startswith("${") else _glob(tok) for tok in tokens)
-    value = re.sub(r"\$\{[^}]*\}", "x", resource)
-    return re.fullmatch(regex, value) is not None or re.fullmatch(regex, resource) is not None
+        return re.fullmatch(_glob(p[0] if len(p) == 1 else ":".join(p)), ":".join(a)) is not None
+    for value, glob in zip(a, p, strict=True):
+        if _MARK in value:
+            value_regex = _glob(value)  # compare the literal parts only
+            if re.fullmatch(value_regex, glob.replace("*", "x").replace(_MARK, "x")) is None and _MARK not in glob:
+                return False
+        elif re.fullmatch(_glob(glob), value) is None:
+            return False
+    return True
 
 
 def _context_patterns(statement: dict[str, Any]) -> list[str] | None:
@@ -305,7 +310,7 @@ def log_group_key(t: Template) -> Iterator[tuple[str, str, str]]:
             yield key, f"encrypts log group {group} and does not allow logs.<region>.amazonaws.com {', '.join(missing)}", "Properties.KeyPolicy"
             continue
         name = props.get("LogGroupName")
-        arn = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:" + (
+        arn = f"arn:${{AWS::Partition}}:logs:{t.region or '${AWS::Region}'}:${{AWS::AccountId}}:log-group:" + (
             render(name) if name is not None else "<generated-name>"
         )
         for action in LOGS_KEY_ACTIONS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from ._registry import ERROR, WARNING, rule
 from ._template import Template, is_unique_per_stack_instance, render
@@ -35,13 +36,31 @@ NAME_PROPERTIES: dict[str, str] = {
 }
 
 
+def name_is_unique(t: Template, name: Any, seen: frozenset[str] = frozenset()) -> bool:
+    """Whether a physical name differs in every attempt to create the stack.
+
+    True when it is built from ``AWS::StackId`` or from a resource of the template whose own
+    physical id is generated (a ``Ref`` to a REST API gives its generated id, so
+    ``API-Gateway-Execution-Logs_${Api}/prod`` is new in each attempt). A literal, a parameter,
+    ``AWS::StackName`` or a reference to a fixed-named resource is the same every time.
+    """
+    if is_unique_per_stack_instance(name):
+        return True
+    for referenced in t.referenced(name) - seen:
+        prop = NAME_PROPERTIES.get(t.type_of(referenced) or "")
+        own_name = t.props(referenced).get(prop) if prop else None
+        if own_name is None or name_is_unique(t, own_name, seen | {referenced}):
+            return True
+    return False
+
+
 def _fixed_names(t: Template, deletion_policy: str) -> Iterator[tuple[str, str, str]]:
     for logical_id, resource in t.resources.items():
         prop = NAME_PROPERTIES.get(resource.get("Type", ""))
         if not prop or resource.get("DeletionPolicy") != deletion_policy:
             continue
         name = (resource.get("Properties") or {}).get(prop)
-        if name is None or is_unique_per_stack_instance(name):
+        if name is None or name_is_unique(t, name):
             continue
         yield logical_id, prop, render(name)
 
@@ -58,7 +77,7 @@ def retain_with_fixed_name(t: Template) -> Iterator[tuple[str, str, str]]:
     """CloudFormation keeps a ``Retain`` resource also when a failed create rolls the stack
     back ("DeletionPolicy attribute": only ``RetainExceptOnCreate`` deletes resources created
     by the failed operation). With a name that the next attempt reuses (a literal, a
-    parameter, ``AWS::StackName``; only ``AWS::StackId`` changes), every retry fails with
+    parameter, ``AWS::StackName``; ``AWS::StackId`` and generated ids change), every retry fails with
     AlreadyExists. ``UpdateReplacePolicy`` is not involved: a rollback applies only the
     deletion policy."""
     for logical_id, prop, name in _fixed_names(t, "Retain"):
