@@ -496,3 +496,61 @@ def test_a_name_built_from_a_generated_id_is_unique_per_attempt():
 
     # a REST API's id is generated on each create; the bucket's name is the same every time
     assert ids(template({"Name": "api"}), "RetainWithFixedName") == ["ByBucket"]
+
+
+@pytest.mark.parametrize("service", ["events", "s3", "sns"])
+def test_queue_policy_must_let_the_delivering_service_send(service):
+    bad = _encrypted_queue_target(service, service_statement(f"{service}.amazonaws.com", ["kms:*"]))
+    good = copy.deepcopy(bad)
+    good["Resources"]["QueuePolicy"] = {"Type": "AWS::SQS::QueuePolicy", "Properties": {
+        "Queues": [{"Ref": "Queue"}],
+        "PolicyDocument": {"Statement": [service_statement(f"{service}.amazonaws.com", ["sqs:SendMessage", "sqs:GetQueueUrl"])]}}}
+    trips("TargetPolicyDeniesDeliveringService", bad, good, ["Queue"])
+
+
+def test_topic_policy_must_let_eventbridge_publish():
+    bad = _encrypted_topic_target()
+    good = copy.deepcopy(bad)
+    good["Resources"]["TopicPolicy"] = {"Type": "AWS::SNS::TopicPolicy", "Properties": {
+        "Topics": [{"Ref": "Topic"}], "PolicyDocument": {"Statement": [service_statement("events.amazonaws.com", ["sns:Publish"])]}}}
+    trips("TargetPolicyDeniesDeliveringService", bad, good, ["Topic"])
+
+
+def test_fifo_queue_policy_admitting_a_standard_topic():
+    def template(topic_arn: str) -> dict[str, Any]:
+        return {"Resources": {
+            "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"FifoQueue": True}},
+            "Policy": {"Type": "AWS::SQS::QueuePolicy", "Properties": {"Queues": [{"Ref": "Queue"}], "PolicyDocument": {
+                "Statement": [service_statement("sns.amazonaws.com", ["sqs:SendMessage"], {"ArnEquals": {"aws:SourceArn": topic_arn}})]}}},
+        }}
+
+    trips("StandardTopicToFifoQueue", template("arn:aws:sns:us-east-1:123456789012:uploads"),
+          template("arn:aws:sns:us-east-1:123456789012:uploads.fifo"), ["Policy"])
+
+
+def test_alarm_topic_without_a_subscription_is_a_warning():
+    subscribed = _alarm_topic(None, None)
+    subscribed["Resources"]["Email"] = {"Type": "AWS::SNS::Subscription", "Properties": {
+        "Protocol": "email", "TopicArn": {"Ref": "Topic"}, "Endpoint": {"Ref": "AlertEmail"}}}
+    trips("AlarmTopicWithoutSubscription", _alarm_topic(None, None), subscribed, ["Topic"])
+    assert RULES["AlarmTopicWithoutSubscription"].severity == WARNING
+
+
+def _distribution(error_codes: list[int], list_bucket: bool) -> dict[str, Any]:
+    actions = ["s3:GetObject", "s3:ListBucket"] if list_bucket else ["s3:GetObject"]
+    return {"Resources": {
+        "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {}},
+        "BucketPolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": {
+            "Bucket": {"Ref": "Bucket"}, "PolicyDocument": {"Statement": [service_statement("cloudfront.amazonaws.com", actions)]}}},
+        "Oac": {"Type": "AWS::CloudFront::OriginAccessControl", "Properties": {}},
+        "Cdn": {"Type": "AWS::CloudFront::Distribution", "Properties": {"DistributionConfig": {
+            "Origins": [{"Id": "s3", "DomainName": {"Fn::GetAtt": ["Bucket", "RegionalDomainName"]},
+                         "OriginAccessControlId": {"Fn::GetAtt": ["Oac", "Id"]}, "S3OriginConfig": {"OriginAccessIdentity": ""}}],
+            "CustomErrorResponses": [{"ErrorCode": code, "ResponseCode": 404, "ResponsePagePath": "/404.html"} for code in error_codes],
+        }}},
+    }}
+
+
+def test_cloudfront_404_page_behind_oac_needs_list_bucket_or_a_403_mapping():
+    trips("CloudFront404ResponseNeverSent", _distribution([404], list_bucket=False), _distribution([404], list_bucket=True), ["Cdn"])
+    assert ids(_distribution([403, 404], list_bucket=False), "CloudFront404ResponseNeverSent") == []

@@ -22,7 +22,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from . import access_logs, api_gateway, functions, key_policies, messaging, naming  # noqa: F401 (register rules)
+from . import (  # noqa: F401 (importing a rule module registers its rules)
+    access_logs,
+    alarms_and_distributions,
+    api_gateway,
+    functions,
+    key_policies,
+    messaging,
+    naming,
+)
 from ._registry import ERROR, PLUGIN_NAME, RULES, WARNING, Rule, Violation
 from ._template import Template
 

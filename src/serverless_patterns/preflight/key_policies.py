@@ -319,3 +319,39 @@ def log_group_key(t: Template) -> Iterator[tuple[str, str, str]]:
                 yield (key, (f"lets CloudWatch Logs use it only for log groups matching its kms:EncryptionContext:aws:logs:arn "
                             f"condition, which log group {group} ({arn.rsplit(':', 1)[1]}) does not match"), "Properties.KeyPolicy")
                 break
+
+
+def _policies_of(t: Template, policy_type: str, field: str, target: str) -> list[Any]:
+    return [
+        (resource.get("Properties") or {}).get("PolicyDocument")
+        for _, resource in t.of_type(policy_type)
+        if target in {t.target(x) for x in as_list((resource.get("Properties") or {}).get(field))}
+    ]
+
+
+@rule(
+    id="TargetPolicyDeniesDeliveringService",
+    severity=ERROR,
+    summary="A queue or topic receives from EventBridge, S3 or SNS, and its resource policy does not let that service send.",
+    fix="Allow the delivering service principal sqs:SendMessage in the queue policy (sns:Publish in the topic policy), "
+        "scoped with aws:SourceArn to the rule, bucket or topic.",
+    source="Amazon EventBridge User Guide: Using resource-based policies for Amazon EventBridge; Amazon S3 User Guide: "
+           "Granting permissions to publish event notification messages to a destination",
+)
+def target_policy(t: Template) -> Iterator[tuple[str, str, str]]:
+    """EventBridge, S3 and SNS deliver to SQS queues and SNS topics through the target's
+    resource policy ("Using resource-based policies for Amazon EventBridge"; S3 "Granting
+    permissions to publish event notification messages to a destination"). Without an
+    ``Allow`` for the service principal, every delivery is refused; an EventBridge rule then
+    counts FailedInvocations and S3 refuses the notification configuration."""
+    checks = [
+        (_queue_deliverers(t), "AWS::SQS::QueuePolicy", "Queues", "sqs:SendMessage"),
+        (_topic_publishers(t), "AWS::SNS::TopicPolicy", "Topics", "sns:Publish"),
+    ]
+    for deliverers, policy_type, field, action in checks:
+        for target, services in deliverers.items():
+            documents = _policies_of(t, policy_type, field, target)
+            for service, sources in sorted(services.items()):
+                if missing_actions(documents, service_principal(service), [action]):
+                    yield (target, (f"receives from {service}.amazonaws.com ({_names(sources)}) but no {policy_type} "
+                                   f"allows it {action}"), "Properties")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ._registry import ERROR, WARNING, rule
-from ._template import Template, as_list, render
+from ._template import Template, allowing_statements, as_list, render, service_principal
 
 #: Target types for which EventBridge uses the target's resource policy, not a role.
 _RESOURCE_POLICY_TARGETS = {"AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::Lambda::Function", "AWS::Logs::LogGroup"}
@@ -84,7 +84,9 @@ def event_target_fifo_without_group(t: Template) -> Iterator[tuple[str, str, str
 )
 def standard_topic_to_fifo_queue(t: Template) -> Iterator[tuple[str, str, str]]:
     """Only SNS FIFO topics can deliver to SQS FIFO queues; a standard topic cannot
-    subscribe one (SNS Developer Guide, FIFO topics)."""
+    subscribe one (SNS Developer Guide, FIFO topics). Also checked: a FIFO queue's policy
+    that admits ``sns.amazonaws.com`` from a standard topic (a FIFO topic's name ends in
+    ``.fifo``)."""
     for logical_id, topic_ref, protocol, endpoint in sns_subscriptions(t):
         if protocol != "sqs":
             continue
@@ -92,6 +94,31 @@ def standard_topic_to_fifo_queue(t: Template) -> Iterator[tuple[str, str, str]]:
         topic = t.target(topic_ref)
         if fifo and t.type_of(topic) == "AWS::SNS::Topic" and render(t.props(topic).get("FifoTopic")) != "true":
             yield logical_id, f"subscribes the FIFO queue {fifo} to the standard topic {topic}", "Properties"
+    # a queue policy that lets a standard topic send to a FIFO queue (a topic outside the template)
+    sns = service_principal("sns")
+    for logical_id, _ in t.of_type("AWS::SQS::QueuePolicy"):
+        props = t.props(logical_id)
+        fifo_queues = [q for q in (t.target(x) for x in as_list(props.get("Queues"))) if q and is_fifo_queue(t, {"Ref": q})]
+        if not fifo_queues:
+            continue
+        for statement in allowing_statements([props.get("PolicyDocument")], sns, "sqs:SendMessage"):
+            for topic_arn in _source_arns(statement):
+                topic = t.target(topic_arn)
+                standard = (render(t.props(topic).get("FifoTopic")) != "true" if t.type_of(topic) == "AWS::SNS::Topic"
+                            else not render(topic_arn).endswith((".fifo", "*")))
+                if standard:
+                    yield (logical_id, (f"lets the standard topic {topic or render(topic_arn)} send to the FIFO queue "
+                                       f"{', '.join(fifo_queues)}"), "Properties.PolicyDocument")
+
+
+def _source_arns(statement: dict[str, Any]) -> list[Any]:
+    values: list[Any] = []
+    for block in (statement.get("Condition") or {}).values():
+        if isinstance(block, dict):
+            for key, value in block.items():
+                if key.lower() == "aws:sourcearn":
+                    values += as_list(value)
+    return values
 
 
 @rule(
