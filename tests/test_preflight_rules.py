@@ -554,3 +554,26 @@ def _distribution(error_codes: list[int], list_bucket: bool) -> dict[str, Any]:
 def test_cloudfront_404_page_behind_oac_needs_list_bucket_or_a_403_mapping():
     trips("CloudFront404ResponseNeverSent", _distribution([404], list_bucket=False), _distribution([404], list_bucket=True), ["Cdn"])
     assert ids(_distribution([403, 404], list_bucket=False), "CloudFront404ResponseNeverSent") == []
+
+
+def _sqs_mapping(visibility: int | None, timeout: int | None) -> dict[str, Any]:
+    template = _function(**({"Timeout": timeout} if timeout is not None else {}))
+    template["Resources"]["Queue"] = {"Type": "AWS::SQS::Queue", "Properties": {} if visibility is None else {"VisibilityTimeout": visibility}}
+    template["Resources"]["Mapping"] = {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {
+        "FunctionName": {"Ref": "Fn"}, "EventSourceArn": {"Fn::GetAtt": ["Queue", "Arn"]}}}
+    return template
+
+
+def test_sqs_visibility_timeout_must_cover_the_function_timeout():
+    trips("SqsVisibilityTimeoutBelowFunctionTimeout", _sqs_mapping(None, 60), _sqs_mapping(360, 60), ["Mapping"])
+    assert ids(_sqs_mapping(None, None), "SqsVisibilityTimeoutBelowFunctionTimeout") == []  # 30 s vs 3 s defaults
+
+
+def test_an_eventbridge_rule_has_at_most_five_targets():
+    many = _event_rule({"Id": "T0", "Arn": {"Fn::GetAtt": ["StandardDlq", "Arn"]}}, fifo=False)
+    many["Resources"]["Rule"]["Properties"]["Targets"] = [
+        {"Id": f"T{i}", "Arn": {"Fn::GetAtt": ["StandardDlq", "Arn"]}} for i in range(6)
+    ]
+    few = copy.deepcopy(many)
+    few["Resources"]["Rule"]["Properties"]["Targets"] = few["Resources"]["Rule"]["Properties"]["Targets"][:5]
+    trips("EventRuleTooManyTargets", many, few, ["Rule"])

@@ -152,3 +152,34 @@ def environment_too_large(t: Template) -> Iterator[tuple[str, str, str]]:
         if size > ENVIRONMENT_LIMIT_BYTES:
             yield logical_id, f"has at least {size} bytes of environment variables (limit {ENVIRONMENT_LIMIT_BYTES})", "Properties.Environment"
 
+
+
+#: CloudFormation defaults when the property is not set.
+DEFAULT_VISIBILITY_TIMEOUT = 30
+DEFAULT_FUNCTION_TIMEOUT = 3
+
+
+@rule(
+    id="SqsVisibilityTimeoutBelowFunctionTimeout",
+    severity=ERROR,
+    summary="An SQS event source mapping's queue has a visibility timeout shorter than the function's timeout.",
+    fix="Set the queue's visibility timeout to at least six times the function timeout (plus the batching window).",
+    source="AWS Lambda Developer Guide: Using Lambda with Amazon SQS (queue visibility timeout)",
+)
+def sqs_visibility_below_timeout(t: Template) -> Iterator[tuple[str, str, str]]:
+    """Lambda refuses to create an SQS event source mapping when the queue's visibility
+    timeout is shorter than the function's timeout ("Queue visibility timeout: 30 seconds is
+    less than Function timeout"); the Lambda Developer Guide ("Using Lambda with Amazon SQS")
+    recommends at least six times the function timeout."""
+    aliases = _function_aliases(t)
+    for logical_id, _ in t.of_type("AWS::Lambda::EventSourceMapping"):
+        props = t.props(logical_id)
+        queue = t.target(props.get("EventSourceArn"))
+        function = _function(t, props.get("FunctionName"), aliases)
+        if t.type_of(queue) != "AWS::SQS::Queue" or function is None:
+            continue
+        visibility = t.props(queue).get("VisibilityTimeout", DEFAULT_VISIBILITY_TIMEOUT)
+        timeout = t.props(function).get("Timeout", DEFAULT_FUNCTION_TIMEOUT)
+        if isinstance(visibility, int) and isinstance(timeout, int) and visibility < timeout:
+            yield (logical_id, (f"reads {queue} (visibility timeout {visibility} s) into {function} (timeout {timeout} s): "
+                               "Lambda refuses the mapping"), "Properties.EventSourceArn")

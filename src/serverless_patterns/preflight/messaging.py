@@ -142,3 +142,23 @@ def event_target_role_on_resource_policy_target(t: Template) -> Iterator[tuple[s
             destination is None and any(marker in arn for marker in _RESOURCE_POLICY_ARN_MARKERS)
         ):
             yield rule_id, f"target {target.get('Id', index)!r} ({destination or arn}) sets a RoleArn", f"Properties.Targets[{index}].RoleArn"
+
+
+#: EventBridge quota: targets per rule (not adjustable).
+MAX_TARGETS_PER_RULE = 5
+
+
+@rule(
+    id="EventRuleTooManyTargets",
+    severity=ERROR,
+    summary="An EventBridge rule has more than five targets.",
+    fix="Split the targets over several rules with the same event pattern, or fan out through one SNS topic.",
+    source="Amazon EventBridge User Guide: Amazon EventBridge quotas (targets per rule)",
+)
+def event_rule_too_many_targets(t: Template) -> Iterator[tuple[str, str, str]]:
+    """A rule can have at most five targets ("Amazon EventBridge quotas"); PutTargets
+    refuses more and the rule's CREATE fails."""
+    for logical_id, _ in t.of_type("AWS::Events::Rule"):
+        targets = as_list(t.props(logical_id).get("Targets"))
+        if len(targets) > MAX_TARGETS_PER_RULE:
+            yield logical_id, f"has {len(targets)} targets (limit {MAX_TARGETS_PER_RULE})", "Properties.Targets"
