@@ -168,3 +168,28 @@ def test_harness_counts_preflight_findings_only_when_enforced(api_without_role, 
             assert_compliant(gate)
     finally:
         COMPLIANCE_RESULTS[:] = [r for r in COMPLIANCE_RESULTS if "test_harness_counts_preflight" not in r["test"]]
+
+
+def test_each_stack_is_checked_with_its_own_region():
+    from aws_cdk import Environment
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_kms as kms
+
+    def encrypted_group(stack: Stack, principal_region: str) -> None:
+        key = kms.Key(stack, "Key", enable_key_rotation=True)
+        key.add_to_resource_policy(iam.PolicyStatement(
+            principals=[iam.ServicePrincipal(f"logs.{principal_region}.amazonaws.com")],
+            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            resources=["*"],
+        ))
+        logs.LogGroup(stack, "Group", encryption_key=key, removal_policy=RemovalPolicy.DESTROY)
+
+    outdir = tempfile.mkdtemp(prefix="sp-preflight-")
+    app = App(outdir=outdir, context=dict(COLLECT_FINDINGS_CONTEXT))
+    encrypted_group(Stack(app, "Right", env=Environment(account="123456789012", region="eu-west-1")), "eu-west-1")
+    encrypted_group(Stack(app, "Wrong", env=Environment(account="123456789012", region="eu-west-1")), "us-east-1")
+    Validations.of(app).add_plugins(DeployPreflightChecks(rules=["LogGroupKeyDeniesLogs"]))
+    app.synth()
+    (plugin,) = [p for p in json.loads((Path(outdir) / "validation-report.json").read_text())["pluginReports"]
+                 if p["pluginName"] == "DeployPreflight"]
+    assert paths(plugin["violations"]) == {("LogGroupKeyDeniesLogs", "Wrong/Key/Resource")}
