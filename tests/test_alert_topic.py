@@ -70,7 +70,7 @@ def test_topic_is_encrypted_with_its_own_rotating_customer_managed_key(default):
     assert topic["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
     key = default.template["Resources"][key_id]
     assert key["Properties"]["EnableKeyRotation"] is True
-    assert key["DeletionPolicy"] == "Retain"
+    assert key["DeletionPolicy"] == "RetainExceptOnCreate"
 
 
 def test_topic_signs_messages_with_sha256(default):

@@ -229,7 +229,7 @@ def test_log_group_is_encrypted_retained_for_30_days_and_used_by_the_function(de
     key_id = _id(default, "AWS::KMS::Key", "EchoKey")
     assert log_group["Properties"]["RetentionInDays"] == 30
     assert log_group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
-    assert log_group["DeletionPolicy"] == "Retain"
+    assert log_group["DeletionPolicy"] == "RetainExceptOnCreate"
     assert _function(default, "Echo")["LoggingConfig"] == {"LogGroup": {"Ref": _id(default, "AWS::Logs::LogGroup", "EchoLogGroup")}}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -14,6 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from deploy_readiness import STACK_INSTANCE_ID
 from harness import TEST_ENV, acknowledged_rules, assert_compliant, synthesize
 
 from serverless_patterns.audit_trail import MAX_SELECTOR_VALUES, SECURITY_ALARMS, AuditTrail
@@ -178,10 +180,13 @@ def test_cloudwatch_logs_copy_is_encrypted_retained_and_named_after_the_trail(de
     (group_id,) = default.resources("AWS::Logs::LogGroup")
     group = default.template["Resources"][group_id]
     assert trail["CloudWatchLogsLogGroupArn"] == {"Fn::GetAtt": [group_id, "Arn"]}
-    assert group["Properties"]["LogGroupName"] == f"/aws/cloudtrail/{trail['TrailName']}"
+    # Kept when the stack is deleted: the name ends in the stack instance's id.
+    assert group["Properties"]["LogGroupName"] == {
+        "Fn::Join": ["", [f"/aws/cloudtrail/{trail['TrailName']}-", STACK_INSTANCE_ID]]
+    }
     assert group["Properties"]["RetentionInDays"] == 365
     assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [_trail_key_id(default), "Arn"]}
-    assert group["DeletionPolicy"] == "Retain"
+    assert group["DeletionPolicy"] == "RetainExceptOnCreate"
     (logs_use,) = [s for s in _key_statements(default, _trail_key_id(default)) if "logs." in str(s.get("Principal"))]
     assert logs_use["Principal"] == {"Service": {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}}
     assert f"log-group:/aws/cloudtrail/{trail['TrailName']}" in str(logs_use["Condition"]["ArnEquals"])
@@ -204,7 +209,8 @@ def test_logs_role_is_scoped_to_the_trail_and_its_log_streams_in_a_managed_polic
             "",
             [
                 "arn:", partition, ":logs:", region, ":", account,
-                f":log-group:/aws/cloudtrail/{trail['TrailName']}:log-stream:", account, "_CloudTrail_*",
+                f":log-group:/aws/cloudtrail/{trail['TrailName']}-", STACK_INSTANCE_ID, ":log-stream:", account,
+                "_CloudTrail_*",
             ],
         ]
     }
@@ -396,13 +402,14 @@ def test_acknowledgements_are_the_expected_narrow_ones(default):
     assert iam5 == {
         (
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
-            f"/aws/cloudtrail/{_trail(default)['TrailName']}:log-stream:<AWS::AccountId>_CloudTrail_*]"
+            f"/aws/cloudtrail/{_trail(default)['TrailName']}-{json.dumps(STACK_INSTANCE_ID, separators=(',', ':'))}"
+            ":log-stream:<AWS::AccountId>_CloudTrail_*]"
         )
     }
     assert rules - iam5 <= {
         "AwsSolutions-S1", "CKV_AWS_18", "CKV_AWS_144",
         *(f"{p}-{r}" for p in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
-          for r in ("S3BucketLoggingEnabled", "S3BucketReplicationEnabled")),
+          for r in ("S3BucketLoggingEnabled", "S3BucketReplicationEnabled", "S3DefaultEncryptionKMS")),
     }
     trail_rules = {r for p, rs in acknowledged_rules(default).items() if "Audit/Resource" in p for r in rs}
     assert not trail_rules, "nothing on the trail itself is acknowledged"
@@ -474,7 +481,9 @@ def test_parameter_tokens_are_not_judged():
 
     synth = synthesize(build)
     assert _trail(synth)["TrailName"] == {"Ref": "TrailName"}
-    assert synth.only("AWS::Logs::LogGroup")["LogGroupName"] == {"Fn::Join": ["", ["/aws/cloudtrail/", {"Ref": "TrailName"}]]}
+    assert synth.only("AWS::Logs::LogGroup")["LogGroupName"] == {
+        "Fn::Join": ["", ["/aws/cloudtrail/", {"Ref": "TrailName"}, "-", STACK_INSTANCE_ID]]
+    }
 
 
 # ---- documentation snippet ------------------------------------------------------------------

@@ -12,6 +12,7 @@ from aws_cdk import (
     App,
     CfnParameter,
     Duration,
+    Fn,
     RemovalPolicy,
     Stack,
     aws_backup as backup,
@@ -24,9 +25,10 @@ from aws_cdk import (
 from aws_cdk.assertions import Template
 from moto import mock_aws
 
+from deploy_readiness import STACK_INSTANCE_ID
 from harness import acknowledged_rules, assert_compliant, normalise_template, synthesize
 from serverless_patterns import _actions
-from serverless_patterns._defaults import allow_service_to_use_key
+from serverless_patterns._defaults import allow_service_to_use_key, stack_instance_id, unique_physical_name
 from serverless_patterns._roles import ManagedPolicyRole
 from serverless_patterns.audited_table import (
     DEFAULT_METRIC_OPERATIONS,
@@ -55,7 +57,11 @@ def _maximal(stack):
     )
     topic = sns.Topic(stack, "Alerts", master_key=topic_key, enforce_ssl=True)
     vault = backup.BackupVault(
-        stack, "Vault", encryption_key=key, removal_policy=RemovalPolicy.RETAIN
+        stack,
+        "Vault",
+        backup_vault_name=unique_physical_name(stack, "orders-vault", max_length=50),
+        encryption_key=key,
+        removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     )
     plan = backup.BackupPlan.daily35_day_retention(stack, "Plan", vault)
     table = AuditedTable(
@@ -113,7 +119,8 @@ def _parameters(stack):
         stack,
         "Requests",
         partition_key=dynamodb.Attribute(name="id", type=S),
-        table_name=name.value_as_string,
+        # A user-given name of a kept table: unique per stack instance, so a redeploy can reuse it.
+        table_name=Fn.join("-", [name.value_as_string, stack_instance_id(stack)]),
         billing_mode=dynamodb.BillingMode.PROVISIONED,
         read_capacity=read.value_as_number,
         write_capacity=write.value_as_number,
@@ -179,7 +186,7 @@ def test_default_encrypts_with_its_own_rotating_retained_customer_managed_key(de
     }
     key = default.template["Resources"][key_id]
     assert key["Properties"]["EnableKeyRotation"] is True
-    assert key["DeletionPolicy"] == "Retain"
+    assert key["DeletionPolicy"] == "RetainExceptOnCreate"
 
 
 def test_default_point_in_time_recovery_35_days_deletion_protection_and_retain(default):
@@ -189,7 +196,7 @@ def test_default_point_in_time_recovery_35_days_deletion_protection_and_retain(d
         "RecoveryPeriodInDays": 35,
     }
     assert table["Properties"]["DeletionProtectionEnabled"] is True
-    assert table["DeletionPolicy"] == "Retain"
+    assert table["DeletionPolicy"] == "RetainExceptOnCreate"
     assert table["UpdateReplacePolicy"] == "Retain"
 
 
@@ -479,7 +486,7 @@ def test_parameters_are_created_with_minimum_5_and_feed_table_and_auto_scaling(p
         "ReadCapacityUnits": {"Ref": "DynamoDbReadCapacity"},
         "WriteCapacityUnits": {"Ref": "DynamoDbWriteCapacity"},
     }
-    assert props["TableName"] == {"Ref": "TableName"}
+    assert props["TableName"] == {"Fn::Join": ["-", [{"Ref": "TableName"}, STACK_INSTANCE_ID]]}
     minimums = {
         t["Properties"]["ScalableDimension"]: (
             t["Properties"]["MinCapacity"],

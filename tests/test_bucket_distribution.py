@@ -9,6 +9,7 @@ from aws_cdk import App, CfnParameter, Duration, Environment, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_s3 as s3
+from deploy_readiness import STACK_INSTANCE_ID, ends_with_stack_instance_id, literal_start
 from harness import TEST_ENV, acknowledged_rules, assert_compliant, synthesize
 
 from serverless_patterns.bucket_distribution import (
@@ -355,11 +356,22 @@ def test_maximal_web_acl_with_managed_rules_rate_limit_and_encrypted_logs(maxima
     assert len({r["Priority"] for r in web_acl["Rules"]}) == len(web_acl["Rules"])
 
     group = maximal.only("AWS::Logs::LogGroup")
-    assert group["LogGroupName"].startswith("aws-waf-logs-")
+    assert literal_start(group["LogGroupName"]).startswith("aws-waf-logs-")
+    assert ends_with_stack_instance_id(group["LogGroupName"]), "unique per stack instance: the group outlives the stack"
     assert group["RetentionInDays"] == 365
     logs_key = _logical_id(maximal, "AWS::KMS::Key", "SiteLogsKey")
     assert group["KmsKeyId"] == {"Fn::GetAtt": [logs_key, "Arn"]}
-    group_arn = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":logs:us-east-1:123456789012:log-group:{group['LogGroupName']}"]]}
+    group_arn = {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                f":logs:us-east-1:123456789012:log-group:{literal_start(group['LogGroupName'])}",
+                STACK_INSTANCE_ID,
+            ],
+        ]
+    }
     logging = maximal.only("AWS::WAFv2::LoggingConfiguration")
     assert logging == {"LogDestinationConfigs": [group_arn], "ResourceArn": {"Fn::GetAtt": [web_acl_id, "Arn"]}}
     (use,) = _service_statements(_statements(maximal, "AWS::KMS::Key", logs_key), "logs.us-east-1.amazonaws.com")
@@ -423,7 +435,7 @@ def test_acknowledgements_are_the_expected_narrow_ones(configuration, request):
     log_sink = {
         "AwsSolutions-S1", "CKV_AWS_18", "CKV_AWS_144",
         *(f"{p}-{r}" for p in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
-          for r in ("S3BucketLoggingEnabled", "S3BucketReplicationEnabled")),
+          for r in ("S3BucketLoggingEnabled", "S3BucketReplicationEnabled", "S3DefaultEncryptionKMS")),
     }
     distribution = {"AwsSolutions-CFR1", "AwsSolutions-CFR2", "AwsSolutions-CFR3", "AwsSolutions-CFR4", "CKV_AWS_68", "CKV_AWS_86", "CKV_AWS_174"}
     distribution_paths = [p for p in acks if p.endswith("Site/Resource/Resource") or p.startswith("AWS::CloudFront::")]

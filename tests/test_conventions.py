@@ -32,6 +32,7 @@ from serverless_patterns.conventions import (
     environment_suffix,
     resource_name,
     resource_prefix_parameter,
+    stack_instance_id,
 )
 from serverless_patterns.handlers import handler_code, handler_entry
 from serverless_patterns.secure_bucket import SecureBucket
@@ -146,6 +147,27 @@ def test_a_parameter_part_makes_an_unjudged_join():
     prefix = resource_prefix_parameter(stack)
     name = resource_name(stack, "documents", prefix=prefix.value_as_string, suffix="prod", kind="s3_bucket")
     assert stack.resolve(name) == {"Fn::Join": ["-", [{"Ref": "ResourcePrefix"}, "documents-prod"]]}
+
+
+#: How CloudFormation gets the 12 hex digits of the stack instance's id (the last UUID group).
+STACK_INSTANCE_ID = {"Fn::Select": [4, {"Fn::Split": ["-", {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}]}]}
+
+
+def test_unique_per_stack_puts_the_stack_instance_id_before_the_suffix():
+    stack = _stack()
+    name = resource_name(stack, "objects", suffix="dev", kind="dynamodb_table", unique_per_stack=True)
+    assert stack.resolve(name) == {"Fn::Join": ["-", ["objects", STACK_INSTANCE_ID, "dev"]]}
+    assert stack.resolve(stack_instance_id(stack)) == STACK_INSTANCE_ID
+
+
+def test_unique_per_stack_counts_the_id_in_the_length():
+    stack = _stack()
+    # 50 + 1 + 12 = 63: the longest generic name; one more character is refused.
+    resource_name(stack, "a" * 50, unique_per_stack=True)
+    with pytest.raises(ValueError, match=r"name='a{51}-<stack-instance-id>': is 64 characters; generic names must have 3-63"):
+        resource_name(stack, "a" * 51, unique_per_stack=True)
+    with pytest.raises(TypeError, match="unique_per_stack"):
+        resource_name(stack, "orders", unique_per_stack="yes")
 
 
 def test_literal_parts_next_to_a_parameter_are_still_checked():
@@ -316,7 +338,9 @@ def snippet():
 
 def test_the_snippet_names_the_table_from_the_parameters_and_tags_everything(snippet):
     (table,) = snippet.resources("AWS::DynamoDB::Table").values()
-    assert table["Properties"]["TableName"] == {"Fn::Join": ["-", [{"Ref": "ResourcePrefix"}, "orders-dev"]]}
+    assert table["Properties"]["TableName"] == {
+        "Fn::Join": ["-", [{"Ref": "ResourcePrefix"}, "orders", STACK_INSTANCE_ID, "dev"]]
+    }
     (topic,) = snippet.resources("AWS::SNS::Topic").values()
     assert topic["Properties"]["TopicName"] == "audit-log-dev"
     assert set(snippet.template["Parameters"]) >= {"ResourcePrefix", "AlertEmail", "DynamoDbReadCapacity", "DynamoDbWriteCapacity"}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from aws_cdk import App, CfnElement
+from deploy_readiness import STACK_INSTANCE_ID, render_name
 from harness import Synthesized, acknowledged_rules, assert_compliant, synthesize_app
 from tag_coverage import missing_tags
 
@@ -74,7 +75,7 @@ def _lookup_ids(synth):
 
 def _names(synth):
     ids = _ids(synth)
-    return [
+    names = [
         _props(synth, ids["table"])["TableName"],
         _props(synth, ids["function"])["FunctionName"],
         _props(synth, ids["queue"])["QueueName"],
@@ -82,6 +83,7 @@ def _names(synth):
         _props(synth, ids["rule"])["Name"],
         _props(synth, ids["trail"])["TrailName"],
     ]
+    return [render_name(name) for name in names]
 
 
 def _as_list(value):
@@ -105,10 +107,11 @@ def test_the_stack_is_in_us_west_2(dev):
 def test_names_carry_the_dev_suffix_by_default(dev):
     assert dev.extra["built"].stack_name == "AuditedIngest-dev"
     assert _names(dev) == [
-        "audited-ingest-objects-dev",
+        # Table and queues are kept on delete: their names carry the stack instance's id.
+        "audited-ingest-objects-<stack-instance-id>-dev",
         "audited-ingest-metadata-writer-dev",
-        "audited-ingest-object-events-dev",
-        "audited-ingest-object-events-dev-dlq",
+        "audited-ingest-object-events-<stack-instance-id>-dev",
+        "audited-ingest-object-events-<stack-instance-id>-dev-dlq",
         "audited-ingest-object-created-dev",
         "audited-ingest-trail-dev",
     ]
@@ -153,7 +156,7 @@ def test_the_ingest_bucket_is_versioned_encrypted_and_private(dev):
         "RestrictPublicBuckets": True,
     }
     assert "BucketName" not in props  # bucket names are global: generated, never fixed
-    assert dev.template["Resources"][_ids(dev)["ingest"]]["DeletionPolicy"] == "Retain"
+    assert dev.template["Resources"][_ids(dev)["ingest"]]["DeletionPolicy"] == "RetainExceptOnCreate"
 
 
 def test_the_ingest_bucket_refuses_plain_http(dev):
@@ -381,12 +384,14 @@ def test_acknowledgements_are_the_libraries_known_ones(dev):
         # CloudTrail's log streams of this trail's log group, one per Region
         (
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:us-west-2:<AWS::AccountId>:log-group:"
-            "/aws/cloudtrail/audited-ingest-trail-dev:log-stream:<AWS::AccountId>_CloudTrail_*]"
+            f"/aws/cloudtrail/audited-ingest-trail-dev-{json.dumps(STACK_INSTANCE_ID, separators=(',', ':'))}"
+            ":log-stream:<AWS::AccountId>_CloudTrail_*]"
         ),
     }
     known = {
         *(f"{pack}-{rule}" for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321") for rule in (
             "S3BucketReplicationEnabled", "LambdaInsideVPC", "LambdaConcurrency", "DynamoDBInBackupPlan",
+            "S3DefaultEncryptionKMS",  # the SSE-S3 server-access-log sinks
         )),
         "AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy",
         "Serverless-LambdaAsyncFailureDestination", "Serverless-LambdaEventSourceMappingDestination",

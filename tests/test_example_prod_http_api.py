@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from aws_cdk import App, CfnElement
+from deploy_readiness import render_name
 from harness import Synthesized, acknowledged_rules, assert_compliant, synthesize_app
 
 
@@ -102,8 +103,9 @@ def test_every_fixed_name_starts_with_prod_and_generated_names_start_with_the_st
             fixed[logical_id] = resource["Properties"][prop]
     ids = _ids(default)
     # API Gateway's vended-log group must live under /aws/vendedlogs/; its own name carries the stack's.
-    access_logs = fixed.pop(ids["access_logs"])
-    assert re.fullmatch(r"/aws/vendedlogs/apigateway/ProdHttpApi-[0-9A-F]{8}/access", access_logs)
+    # Kept on delete, so its name ends in the stack instance's id.
+    access_logs = render_name(fixed.pop(ids["access_logs"]))
+    assert re.fullmatch(r"/aws/vendedlogs/apigateway/ProdHttpApi-[0-9A-F]{8}/access-<stack-instance-id>", access_logs)
     assert set(fixed) == {ids["function"], ids["topic"], ids["api"]}
     assert all(name.startswith("Prod-") for name in fixed.values())
     # Buckets keep generated names: S3 names are global and lowercase ("prodhttpapi-logbucket...").
@@ -204,7 +206,7 @@ def test_the_log_bucket_is_kms_encrypted_private_and_expires_objects(default):
     rules = {r["Id"]: r for r in props["LifecycleConfiguration"]["Rules"]}
     assert rules["expire-logs"] == {"Id": "expire-logs", "ExpirationInDays": 90, "Status": "Enabled"}
     assert rules["secure-defaults"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 7}
-    assert bucket["DeletionPolicy"] == "Retain"
+    assert bucket["DeletionPolicy"] == "RetainExceptOnCreate"
 
 
 # ---- alarms -------------------------------------------------------------------------------------
@@ -295,7 +297,7 @@ def test_acknowledgements_are_the_libraries_known_ones_and_the_public_route(defa
     }
     assert {rule for rule in acknowledged if not rule.startswith("AwsSolutions-IAM5")} == {
         *(f"{pack}-{rule}" for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
-          for rule in ("S3BucketReplicationEnabled", "LambdaInsideVPC")),
+          for rule in ("S3BucketReplicationEnabled", "LambdaInsideVPC", "S3DefaultEncryptionKMS")),
         "HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency",
         "AwsSolutions-APIG4",  # the public GET route, with PUBLIC_REASON
         "Serverless-SQSRedrivePolicy", "Serverless-LambdaAsyncFailureDestination",

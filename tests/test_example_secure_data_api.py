@@ -190,7 +190,7 @@ def test_the_data_bucket_is_versioned_encrypted_tls_only_and_expires_old_version
     ]
     assert {"Bool": {"aws:SecureTransport": "false"}} in denies
     assert "BucketName" not in props
-    assert synth.template["Resources"][ids["bucket"]]["DeletionPolicy"] == "Retain"
+    assert synth.template["Resources"][ids["bucket"]]["DeletionPolicy"] == "RetainExceptOnCreate"
 
 
 def test_the_function_reaches_objects_under_the_data_prefix_only(synth):
@@ -411,7 +411,7 @@ def test_acknowledgements_are_the_libraries_known_ones(synth):
         *(
             f"{pack}-{rule}"
             for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
-            for rule in ("S3BucketReplicationEnabled", "LambdaInsideVPC", "LambdaConcurrency")
+            for rule in ("S3BucketReplicationEnabled", "LambdaInsideVPC", "LambdaConcurrency", "S3DefaultEncryptionKMS")
         ),
         "Serverless-SQSRedrivePolicy",
         "Serverless-LambdaAsyncFailureDestination",

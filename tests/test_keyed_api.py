@@ -20,9 +20,9 @@ from serverless_patterns.alerting_function import AlertingFunction
 from serverless_patterns.handlers import handler_code, handler_entry
 from serverless_patterns.handlers.api_key_authorizer.decision import authorize
 from serverless_patterns.handlers.api_key_authorizer.keys import API_KEY_HEADER, api_key_digest
+from serverless_patterns.api_gateway_account import CLOUDWATCH_ROLE_REASON
 from serverless_patterns.keyed_api import (
     ACCESS_LOG_FIELDS,
-    CLOUDWATCH_ROLE_REASON,
     COGNITO_REASON,
     DEFAULT_TIERS,
     IDENTITY_SOURCE,
@@ -407,15 +407,18 @@ def test_execution_log_group_exists_encrypted_before_the_stage_logs(default):
     (api_id, _), (_, stage) = _one(default, "AWS::ApiGateway::RestApi"), _stage(default)
     assert group["Properties"]["LogGroupName"] == {"Fn::Join": ["", ["API-Gateway-Execution-Logs_", {"Ref": api_id}, "/prod"]]}
     assert group["Properties"]["RetentionInDays"] == 30
-    assert group["DeletionPolicy"] == "Retain"
+    assert group["DeletionPolicy"] == "RetainExceptOnCreate"
     assert group_id in stage["DependsOn"]
     logs_key_id = group["Properties"]["KmsKeyId"]["Fn::GetAtt"][0]
     key_policy = json.dumps(default.template["Resources"][logs_key_id]["Properties"]["KeyPolicy"])
     assert "API-Gateway-Execution-Logs_" in key_policy and "kms:EncryptionContext:aws:logs:arn" in key_policy
 
 
-def test_default_creates_no_account_role_and_no_aws_managed_policies(default):
-    assert not default.resources("AWS::ApiGateway::Account")
+def test_default_sets_the_account_role_before_the_stage_with_no_aws_managed_policies(default):
+    (account_id, _) = _one(default, "AWS::ApiGateway::Account")
+    assert account_id.startswith("ApiGatewayAccount")
+    _, stage = _stage(default)
+    assert account_id in stage["DependsOn"]
     for role in default.resources("AWS::IAM::Role").values():
         assert "aws:policy" not in json.dumps(role["Properties"].get("ManagedPolicyArns", []))
     assert not default.resources("AWS::IAM::Policy"), "no inline policies"
@@ -532,14 +535,27 @@ def test_maximal_request_parameters_and_schema(maximal):
     assert proxy["RequestParameters"] == {"method.request.path.proxy": True}
 
 
+def test_opting_out_of_the_account_role_leaves_no_account_role_and_no_dependency():
+    def build(stack):
+        api = ApiWithKeyedUsagePlan(stack, "Api", cloud_watch_role=False)
+        api.add_route("GET", "/documents", _function(stack), level="read-only")
+
+    synth = synthesize(build)
+    assert not synth.resources("AWS::ApiGateway::Account")
+    assert not [i for i in synth.resources("AWS::IAM::Role") if "CloudWatchRole" in i]
+    _, stage = _stage(synth)
+    assert not any(d.startswith("ApiGatewayAccount") for d in stage.get("DependsOn", []))
+    assert_compliant(synth)
+
+
 def test_maximal_cloudwatch_role_is_least_privilege_and_outlives_the_stack(maximal):
     (account_id, account) = _one(maximal, "AWS::ApiGateway::Account")
-    assert account["DeletionPolicy"] == "Retain"
+    assert account["DeletionPolicy"] == "RetainExceptOnCreate"
     (role_id, role) = _one(maximal, "AWS::IAM::Role", "CloudWatchRole")
     assert account["Properties"]["CloudWatchRoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
     assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "apigateway.amazonaws.com"}
     assert "aws:policy" not in json.dumps(role["Properties"]["ManagedPolicyArns"])
-    assert role["DeletionPolicy"] == "Retain"
+    assert role["DeletionPolicy"] == "RetainExceptOnCreate"
     (_, policy) = _one(maximal, "AWS::IAM::ManagedPolicy", "CloudWatchRole")
     (statement,) = _statements(policy)
     assert all(a.startswith("logs:") and "*" not in a for a in _actions_of(statement))

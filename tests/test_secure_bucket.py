@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from aws_cdk import CfnParameter, Duration, RemovalPolicy, aws_iam as iam, aws_kms as kms, aws_s3 as s3
+from aws_cdk import App, CfnParameter, Duration, RemovalPolicy, Stack, aws_iam as iam, aws_kms as kms, aws_s3 as s3
 from aws_cdk.assertions import Match
 
 from harness import acknowledged_rules, assert_compliant, synthesize
 from serverless_patterns import SecureBucket
+from serverless_patterns._defaults import SERVER_ACCESS_LOGS_SSE_S3_REASON
 from serverless_patterns._roles import ManagedPolicyRole
+from serverless_patterns.compliance import acknowledge_all, in_every_pack
 
 
 def _default(stack):
@@ -92,7 +96,7 @@ def test_default_denies_plain_http_and_tls_below_1_2_on_both_buckets(default):
 def test_default_versions_and_retains_both_buckets(default):
     for bucket in default.resources("AWS::S3::Bucket").values():
         assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
-        assert bucket["DeletionPolicy"] == "Retain"
+        assert bucket["DeletionPolicy"] == "RetainExceptOnCreate"
         assert bucket["UpdateReplacePolicy"] == "Retain"
 
 
@@ -200,15 +204,36 @@ def test_grants_are_explicit_actions_on_prefixed_objects_and_include_the_key(max
     assert list_statement["Condition"] == {"StringLike": {"s3:prefix": ["incoming/*"]}}
 
 
-def test_a_key_from_the_same_app_also_encrypts_the_log_bucket(maximal):
-    logical_id, _ = _data_bucket(maximal)
-    (log_bucket,) = [r for i, r in maximal.resources("AWS::S3::Bucket").items() if i != logical_id]
-    sse = log_bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
-    assert sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
-    maximal.assertions.has_resource_properties(
-        "AWS::KMS::Key",
-        {"KeyPolicy": {"Statement": Match.array_with([Match.object_like({"Principal": {"Service": "logging.s3.amazonaws.com"}})])}},
+@pytest.mark.parametrize("configuration", ["default", "maximal"])
+def test_the_log_bucket_is_sse_s3_because_s3_delivers_access_logs_into_no_other(configuration, request):
+    synth = request.getfixturevalue(configuration)
+    logical_id, _ = _data_bucket(synth)
+    (log_id, log_bucket) = [(i, r) for i, r in synth.resources("AWS::S3::Bucket").items() if i != logical_id][0]
+    (sse,) = log_bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert sse == {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+    assert "logging.s3.amazonaws.com" not in json.dumps(synth.resources("AWS::KMS::Key"))
+    acknowledged = acknowledged_rules(synth)
+    on_log_bucket = set().union(*(rules for path, rules in acknowledged.items() if "AccessLogs" in path))
+    assert {f"{p}-S3DefaultEncryptionKMS" for p in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")} <= on_log_bucket
+    reasons = {a.reason for a in synth.nag.acknowledged if "S3DefaultEncryptionKMS" in a.rule}
+    assert reasons == {SERVER_ACCESS_LOGS_SSE_S3_REASON}
+    # Only the log bucket: the data bucket keeps SSE-KMS and no acknowledgement.
+    assert not any(
+        "S3DefaultEncryptionKMS" in r
+        for path, rules in acknowledged.items()
+        if "AccessLogs" not in path
+        for r in rules
     )
+
+
+def test_a_kms_encrypted_log_bucket_of_yours_is_refused():
+    app = App()
+    stack = Stack(app, "S")
+    sink = s3.Bucket(stack, "Sink", encryption=s3.BucketEncryption.KMS)
+    with pytest.raises(ValueError, match=r"server_access_logs_bucket='S/Sink': is encrypted with aws:kms; S3 delivers"):
+        SecureBucket(stack, "Data", server_access_logs_bucket=sink)
+    with pytest.raises(ValueError, match="server_access_logs_bucket='S/Other/Resource'"):
+        SecureBucket(stack, "Data2", server_access_logs_bucket=SecureBucket(stack, "Other").bucket)
 
 
 def test_an_imported_key_leaves_the_log_bucket_on_sse_s3_with_an_acknowledgement():
@@ -245,7 +270,9 @@ def test_access_log_opt_out_records_the_reason_and_creates_no_log_bucket():
 
 def test_existing_log_bucket_is_used_and_no_second_one_is_created():
     def build(stack):
-        sink = SecureBucket(stack, "Sink")
+        # A sink of your own must be SSE-S3 too; the KMS rules are then yours to acknowledge.
+        sink = SecureBucket(stack, "Sink", encryption=s3.BucketEncryption.S3_MANAGED)
+        acknowledge_all(sink.bucket, in_every_pack("S3DefaultEncryptionKMS"), SERVER_ACCESS_LOGS_SSE_S3_REASON)
         SecureBucket(stack, "Data", server_access_logs_bucket=sink.bucket)
         return sink
 
@@ -297,6 +324,10 @@ def test_acknowledgements_are_the_expected_narrow_ones(default):
         "PCI.DSS.321-S3BucketReplicationEnabled",
         "CKV_AWS_18",
         "CKV_AWS_144",
+        # The log sink is SSE-S3: S3 delivers server access logs into no other (log bucket only).
+        "HIPAA.Security-S3DefaultEncryptionKMS",
+        "NIST.800.53.R5-S3DefaultEncryptionKMS",
+        "PCI.DSS.321-S3DefaultEncryptionKMS",
     }
     assert set().union(*acks.values()) <= allowed
     log_sink_rules = set().union(*(r for p, r in acks.items() if "AccessLogs" in p))

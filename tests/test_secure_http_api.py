@@ -11,6 +11,7 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_logs as logs
+from deploy_readiness import STACK_INSTANCE_ID, ends_with_stack_instance_id, literal_start
 from harness import acknowledged_rules, assert_compliant, synthesize
 
 from serverless_patterns.alerting_function import AlertingFunction
@@ -113,13 +114,15 @@ def test_default_stage_logs_json_with_http_api_variables_and_throttles(default):
 def test_access_log_group_is_encrypted_retained_and_named_for_vended_logs(default):
     (_, group) = _one(default, "AWS::Logs::LogGroup", "AccessLogs")
     props = group["Properties"]
-    assert props["LogGroupName"].startswith("/aws/vendedlogs/apigateway/Test-Api-")
+    assert literal_start(props["LogGroupName"]).startswith("/aws/vendedlogs/apigateway/Test-Api-")
+    assert ends_with_stack_instance_id(props["LogGroupName"]), "unique per stack instance: the group outlives the stack"
     assert props["RetentionInDays"] == 30
-    assert group["DeletionPolicy"] == "Retain"
+    assert group["DeletionPolicy"] == "RetainExceptOnCreate"
     key_id = props["KmsKeyId"]["Fn::GetAtt"][0]
     statements = default.template["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
     (logs_statement,) = [s for s in statements if "kms:EncryptionContext:aws:logs:arn" in json.dumps(s.get("Condition", {}))]
-    assert props["LogGroupName"] in json.dumps(logs_statement["Condition"])
+    condition = json.dumps(logs_statement["Condition"])
+    assert literal_start(props["LogGroupName"]) in condition and json.dumps(STACK_INSTANCE_ID) in condition
     assert default.template["Resources"][key_id]["Properties"]["EnableKeyRotation"] is True
 
 

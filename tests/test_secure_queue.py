@@ -12,8 +12,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
+from deploy_readiness import render_name
 from harness import acknowledged_rules, assert_compliant, synthesize
 
+from serverless_patterns._defaults import unique_physical_name
 from serverless_patterns._roles import ManagedPolicyRole
 from serverless_patterns.alert_topic import AlertTopic
 from serverless_patterns._alarms import NO_ALARM_TOPIC_REASON
@@ -44,7 +46,7 @@ def _maximal(stack):
         delivery_delay=Duration.seconds(30),
         fifo=True,
         content_based_deduplication=True,
-        queue_name="orders.fifo",
+        queue_name=unique_physical_name(stack, "orders", max_length=70, suffix=".fifo"),
         alarm_topic=alerts,
         dead_letter_messages_alarm_threshold=3,
         oldest_message_age_alarm_threshold=Duration.minutes(15),
@@ -132,7 +134,7 @@ def test_default_redrives_after_three_receives_to_a_longer_kept_dead_letter_queu
     assert props["ReceiveMessageWaitTimeSeconds"] == 20
     assert _props(default, dead_letters)["MessageRetentionPeriod"] == 14 * 86400
     for logical_id in (queue, dead_letters):
-        assert default.template["Resources"][logical_id]["DeletionPolicy"] == "Retain"
+        assert default.template["Resources"][logical_id]["DeletionPolicy"] == "RetainExceptOnCreate"
 
 
 def test_default_alarms_on_dead_letters_and_on_old_messages(default):
@@ -167,7 +169,11 @@ def test_default_has_no_names_no_senders_and_tags_every_resource(default):
 def test_maximal_fifo_queue_and_its_fifo_dead_letter_queue(maximal):
     queue, dead_letters = _queues(maximal)
     props, dlq = _props(maximal, queue), _props(maximal, dead_letters)
-    assert (props["QueueName"], dlq["QueueName"]) == ("orders.fifo", "orders-dlq.fifo")
+    # Kept on delete, so the test names them uniquely per stack instance.
+    assert (render_name(props["QueueName"]), render_name(dlq["QueueName"])) == (
+        "orders-<stack-instance-id>.fifo",
+        "orders-<stack-instance-id>-dlq.fifo",
+    )
     assert props["FifoQueue"] is dlq["FifoQueue"] is True
     assert props["ContentBasedDeduplication"] is True
     assert (props["VisibilityTimeout"], props["MessageRetentionPeriod"], props["DelaySeconds"]) == (300, 7 * 86400, 30)

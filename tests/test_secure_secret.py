@@ -128,8 +128,8 @@ def test_default_is_encrypted_with_a_rotating_customer_managed_key_and_retained(
     key_id = props["KmsKeyId"]["Fn::GetAtt"][0]
     assert key_id == _id(default, built.encryption_key)
     assert _props(default, key_id)["EnableKeyRotation"] is True
-    assert default.template["Resources"][secret_id]["DeletionPolicy"] == "Retain"
-    assert default.template["Resources"][key_id]["DeletionPolicy"] == "Retain"
+    assert default.template["Resources"][secret_id]["DeletionPolicy"] == "RetainExceptOnCreate"
+    assert default.template["Resources"][key_id]["DeletionPolicy"] == "RetainExceptOnCreate"
 
 
 # ---- rotation ---------------------------------------------------------------------------------

@@ -37,8 +37,10 @@ class AuditedIngestStack(Stack):
     ) -> None:
         super().__init__(scope, id, description=f"Audited ingest ({environment})", **kwargs)
 
-        def name(base: str, kind: str) -> str:
-            return resource_name(self, f"{SYSTEM}-{base}", suffix=environment, kind=kind)
+        def name(base: str, kind: str, *, unique_per_stack: bool = False) -> str:
+            return resource_name(
+                self, f"{SYSTEM}-{base}", suffix=environment, kind=kind, unique_per_stack=unique_per_stack
+            )
 
         self.alerts = AlertTopic(self, "Alerts", emails=alert_emails or [])
 
@@ -49,7 +51,9 @@ class AuditedIngestStack(Stack):
         self.table = AuditedTable(
             self,
             "ObjectsTable",
-            table_name=name("objects", "dynamodb_table"),
+            # Table and queue are kept when the stack is deleted: their names carry the stack
+            # instance's id, so that a redeployment after a delete does not collide with them.
+            table_name=name("objects", "dynamodb_table", unique_per_stack=True),
             partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -60,7 +64,7 @@ class AuditedIngestStack(Stack):
         self.queue = SecureQueue(
             self,
             "ObjectEvents",
-            queue_name=name("object-events", "sqs_queue"),
+            queue_name=name("object-events", "sqs_queue", unique_per_stack=True),
             visibility_timeout=Duration.seconds(6 * WRITER_TIMEOUT.to_seconds()),
             alarm_topic=self.alerts,
         )

@@ -61,7 +61,7 @@ PROCESS_REQUEST_SCHEMA = {
 class DataProcessingStack(Stack):
     """Keyed REST API, request processor, records table, results bucket and its distribution."""
 
-    def __init__(self, scope: Construct, id: str, *, api_gateway_logging_role: bool = False, **kwargs) -> None:
+    def __init__(self, scope: Construct, id: str, *, api_gateway_logging_role: bool = True, **kwargs) -> None:
         super().__init__(scope, id, description="Serverless data-processing stack (reference system 000)", **kwargs)
 
         # ---- parameters ------------------------------------------------------------------------
@@ -70,8 +70,8 @@ class DataProcessingStack(Stack):
         self.alert_email = alert_email_parameter(self)
         prefix = self.prefix.value_as_string
 
-        def name(base: str, kind: str) -> str:
-            return resource_name(self, base, prefix=prefix, kind=kind)
+        def name(base: str, kind: str, *, unique_per_stack: bool = False) -> str:
+            return resource_name(self, base, prefix=prefix, kind=kind, unique_per_stack=unique_per_stack)
 
         # ---- alerts: one topic for every alarm, the AlertEmail address subscribed ----------------
         self.alerts = AlertTopic(
@@ -86,7 +86,9 @@ class DataProcessingStack(Stack):
         self.table = AuditedTable(
             self,
             "Records",
-            table_name=name("records", "dynamodb_table"),
+            # Kept when the stack is deleted: the name carries the stack instance's id, so a
+            # redeployment after a delete does not collide with the kept table.
+            table_name=name("records", "dynamodb_table", unique_per_stack=True),
             partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PROVISIONED,
             read_capacity=self.read_capacity.value_as_number,
@@ -163,24 +165,26 @@ def build(app: App) -> list[Stack]:
     """Add the stack to ``app``.
 
     Context (all optional): ``stack_name`` (default ``DataProcessingStack``) and
-    ``api_gateway_logging_role=true`` (create API Gateway's account-wide logging role; once per
-    account and Region).
+    ``api_gateway_logging_role=false`` (do not set API Gateway's account-wide logging role, when
+    the account and Region already have one; default ``true``).
     """
     stack_name = app.node.try_get_context("stack_name") or STACK_NAME
     if not isinstance(stack_name, str) or not _STACK_NAME.fullmatch(stack_name):
         raise ValueError(
             f"context stack_name={stack_name!r}: must be 1-128 letters, digits and hyphens, starting with a letter"
         )
-    logging_role = _flag("api_gateway_logging_role", app.node.try_get_context("api_gateway_logging_role"))
+    logging_role = _flag("api_gateway_logging_role", app.node.try_get_context("api_gateway_logging_role"), default=True)
     stack = DataProcessingStack(app, stack_name, api_gateway_logging_role=logging_role, env=Environment(region=REGION))
     apply_required_tags(stack, TAGS)
     return [stack]
 
 
-def _flag(key: str, value: object) -> bool:
+def _flag(key: str, value: object, *, default: bool = False) -> bool:
     """A boolean context value: ``true``/``false`` from the command line, or a JSON boolean."""
-    if value is None or isinstance(value, bool):
-        return bool(value)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     raise ValueError(f"context {key}={value!r}: must be true or false")

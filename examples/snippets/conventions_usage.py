@@ -29,10 +29,14 @@ def build(stack: Stack) -> AuditedTable:
     AlertTopic(stack, "Alerts", emails=[email.value_as_string], topic_name=log_topic_name)
 
     # ... and a name with a parameter in it becomes {"Fn::Join": ["-", [{"Ref": "ResourcePrefix"}, ...]]}.
+    # The table outlives the stack: unique_per_stack adds the stack instance's id, so that deploying
+    # the stack again after a delete does not collide with the kept table.
     orders = AuditedTable(
         stack,
         "Orders",
-        table_name=resource_name(stack, "orders", prefix=prefix.value_as_string, suffix=environment, kind="dynamodb_table"),
+        table_name=resource_name(
+            stack, "orders", prefix=prefix.value_as_string, suffix=environment, kind="dynamodb_table", unique_per_stack=True
+        ),
         partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
         billing_mode=dynamodb.BillingMode.PROVISIONED,
         read_capacity=read.value_as_number,

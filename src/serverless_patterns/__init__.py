@@ -15,6 +15,7 @@ from .__about__ import __version__
 _EXPORTS = {
     "AccessLogDelivery": "bucket_distribution",
     "AlarmOptions": "alerting_function",
+    "ApiGatewayAccount": "api_gateway_account",
     "ApiWithKeyedUsagePlan": "keyed_api",
     "DEFAULT_TIERS": "keyed_api",
     "DeployPreflightChecks": "preflight",
@@ -27,6 +28,7 @@ _EXPORTS = {
     "environment_suffix": "conventions",
     "resource_name": "conventions",
     "resource_prefix_parameter": "conventions",
+    "stack_instance_id": "conventions",
     "UsagePlanTier": "keyed_api",
     "AlertTopic": "alert_topic",
     "AlertingFunction": "alerting_function",
@@ -68,6 +70,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs
         AlertingFunction,
         powertools_layer,
     )
+    from .api_gateway_account import ApiGatewayAccount
     from .audit_trail import AuditTrail
     from .audited_table import AuditedTable, capacity_parameters, dynamodb_data_event_selector
     from .bucket_distribution import AccessLogDelivery, BucketDistribution
@@ -77,6 +80,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs
         environment_suffix,
         resource_name,
         resource_prefix_parameter,
+        stack_instance_id,
     )
     from .document_pipeline import DocumentPipeline
     from .preflight import DeployPreflightChecks

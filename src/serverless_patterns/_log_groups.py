@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from . import _actions
+from ._defaults import STATEFUL_REMOVAL_POLICY
 
 
 def log_group_arn(scope: Construct, name: str) -> str:
@@ -21,13 +22,16 @@ def log_group_arn(scope: Construct, name: str) -> str:
 def encrypted_log_group(
     scope: Construct, id: str, *, name: str, key: kms.IKey, retention: logs.RetentionDays
 ) -> logs.LogGroup:
-    """A retained log group named ``name``, encrypted with ``key``.
+    """A log group named ``name``, encrypted with ``key``, kept on stack delete (not on a failed create).
 
-    The name is fixed so that the key policy can name exactly this log group in its encryption
-    context condition without a circular reference (the log group refers to the key).
+    The name is known before the log group exists so that the key policy can name exactly this
+    log group in its encryption context condition without a circular reference (the log group
+    refers to the key). Because the group outlives its stack, ``name`` must be unique per stack
+    instance: :func:`serverless_patterns._defaults.unique_physical_name`, or a name AWS derives
+    from a resource of this stack (API Gateway's execution log group holds the API's id).
     """
     group = logs.LogGroup(
-        scope, id, log_group_name=name, encryption_key=key, retention=retention, removal_policy=RemovalPolicy.RETAIN
+        scope, id, log_group_name=name, encryption_key=key, retention=retention, removal_policy=STATEFUL_REMOVAL_POLICY
     )
     key.add_to_resource_policy(
         iam.PolicyStatement(

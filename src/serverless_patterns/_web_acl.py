@@ -8,6 +8,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from ._defaults import unique_physical_name
 from ._log_groups import encrypted_log_group, log_group_arn
 
 #: (priority, name): AWS managed rule groups every public endpoint benefits from.
@@ -70,8 +71,11 @@ def managed_web_acl(
         visibility_config=_visibility(Names.unique_id(scope)[-128:]),
         rules=rules,
     )
-    # WAF requires log group names that start with "aws-waf-logs-".
-    group_name = f"aws-waf-logs-{Names.unique_resource_name(scope, max_length=400, separator='-')}"
+    # WAF requires log group names that start with "aws-waf-logs-"; unique per stack instance
+    # because the group outlives the stack.
+    group_name = unique_physical_name(
+        scope, f"aws-waf-logs-{Names.unique_resource_name(scope, max_length=400, separator='-')}", max_length=512
+    )
     log_group = encrypted_log_group(scope, "WebAclLogs", name=group_name, key=log_key, retention=log_retention)
     logging = wafv2.CfnLoggingConfiguration(
         scope, "WebAclLogging", resource_arn=web_acl.attr_arn, log_destination_configs=[log_group_arn(scope, group_name)]

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import jsii
-from aws_cdk import ArnFormat, Duration, Fn, RemovalPolicy, Stack, Token
+from aws_cdk import ArnFormat, Duration, Fn, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
@@ -21,7 +21,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import _actions
-from ._defaults import DEFAULT_LOG_RETENTION, customer_managed_key
+from ._defaults import DEFAULT_LOG_RETENTION, STATEFUL_REMOVAL_POLICY, customer_managed_key
 from ._prop_types import check_prop_types
 from ._roles import ManagedPolicyRole
 from ._validation import PropErrors, is_token, require_type
@@ -337,7 +337,7 @@ class AlertingFunction(Construct):
             "LogGroup",
             retention=log_retention,
             encryption_key=self.encryption_key,
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=STATEFUL_REMOVAL_POLICY,
         )
         self.role = ManagedPolicyRole(
             self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -17,7 +19,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from . import _actions
-from ._defaults import customer_managed_key
+from ._defaults import customer_managed_key, unique_physical_name
 from ._log_groups import encrypted_log_group, log_group_arn
 from ._roles import ManagedPolicyRole
 from ._validation import PropErrors, duration_in_days, is_token, require_type
@@ -197,7 +199,7 @@ class AuditTrail(Construct):
         log_prefix = f"{s3_key_prefix}/" if s3_key_prefix else ""
         self._allow_cloudtrail_to_write(log_prefix)
 
-        log_group_name = f"/aws/cloudtrail/{self.trail_name}"
+        log_group_name = unique_physical_name(self, f"/aws/cloudtrail/{self.trail_name}", max_length=512)
         self.log_group = encrypted_log_group(
             self, "LogGroup", name=log_group_name, key=self.encryption_key, retention=log_retention
         )
@@ -420,20 +422,22 @@ class AuditTrail(Construct):
 
 
 def _nag_string(stack: Stack, value: str) -> str:
-    """``value`` as cdk-nag writes it in finding ids (``<AWS::Partition>``, ``<Logical.Attr>``)."""
-    resolved = stack.resolve(value)
-    parts = resolved["Fn::Join"][1] if isinstance(resolved, dict) and "Fn::Join" in resolved else [resolved]
-    rendered = []
-    for part in parts:
-        if isinstance(part, str):
-            rendered.append(part)
-        elif "Ref" in part:
-            rendered.append(f"<{part['Ref']}>")
-        elif "Fn::GetAtt" in part:
-            rendered.append(f"<{'.'.join(part['Fn::GetAtt'])}>")
-        else:
-            raise ValueError(f"cannot render {part!r} as cdk-nag does")
-    return "".join(rendered)
+    """``value`` as cdk-nag writes it in finding ids (its ``flattenCfnReference``): ``<Ref>``,
+    ``<Logical.Attr>``, joins flattened, any other intrinsic as compact JSON."""
+
+    def visit(node: Any) -> str:
+        if isinstance(node, str):
+            return node.replace("${", "<").replace("}", ">")
+        if isinstance(node, dict) and "Fn::Join" in node:
+            delimiter, items = node["Fn::Join"]
+            return delimiter.join(visit(item) for item in items)
+        if isinstance(node, dict) and "Fn::GetAtt" in node:
+            return f"<{'.'.join(node['Fn::GetAtt'])}>"
+        if isinstance(node, dict) and "Ref" in node:
+            return f"<{node['Ref']}>"
+        return json.dumps(node, separators=(",", ":"))
+
+    return visit(stack.resolve(value))
 
 
 def _read_only_field(read_write_type: cloudtrail.ReadWriteType) -> list[dict[str, Any]]:

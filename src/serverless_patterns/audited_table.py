@@ -23,7 +23,7 @@ from aws_cdk import (
 from constructs import Construct
 
 from . import _actions
-from ._defaults import customer_managed_key
+from ._defaults import STATEFUL_REMOVAL_POLICY, customer_managed_key
 from ._prop_types import check_prop_types
 from ._validation import PropErrors, is_token, require_type
 from ._alarms import threshold_alarm
@@ -130,7 +130,8 @@ class AuditedTable(Construct):
     deletion_protection
         Default: True. ``False`` only together with ``removal_policy=RemovalPolicy.DESTROY``.
     removal_policy
-        Default: ``RemovalPolicy.RETAIN``. ``DESTROY`` (throwaway stacks only) requires
+        Default: ``RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE`` (kept on stack delete and
+        replacement, removed when a failed create rolls back). ``DESTROY`` (throwaway stacks only) requires
         ``deletion_protection=False``. ``SNAPSHOT`` is not supported by DynamoDB.
     table_name
         A physical name. Default: generated (a fixed name blocks replacement).
@@ -187,7 +188,7 @@ class AuditedTable(Construct):
         encryption_key: kms.IKey | None = None,
         point_in_time_recovery_period_days: int = 35,
         deletion_protection: bool = True,
-        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        removal_policy: RemovalPolicy = STATEFUL_REMOVAL_POLICY,
         table_name: str | None = None,
         table_class: dynamodb.TableClass | None = None,
         contributor_insights: bool = False,

@@ -6,7 +6,7 @@ import enum
 import re
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, Names, RemovalPolicy, Stack
+from aws_cdk import Duration, Names, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
@@ -18,7 +18,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from . import _actions
-from ._defaults import allow_service_to_use_key, customer_managed_key
+from ._defaults import STATEFUL_REMOVAL_POLICY, allow_service_to_use_key, customer_managed_key, log_bucket_encryption, unique_physical_name
 from ._log_groups import encrypted_log_group, log_group_arn
 from ._validation import PropErrors, duration_in_days, is_token, require_type
 from .compliance import acknowledge, acknowledge_all, in_every_pack
@@ -259,7 +259,8 @@ class BucketDistribution(Construct):
         log_bucket = s3.Bucket(
             self,
             "AccessLogs",
-            encryption=s3.BucketEncryption.KMS,
+            # CloudFront standard logging (legacy and v2) supports SSE-KMS (see _defaults).
+            encryption=log_bucket_encryption(server_access_logs=False),
             encryption_key=self.log_key,
             bucket_key_enabled=True,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
@@ -278,7 +279,7 @@ class BucketDistribution(Construct):
                     abort_incomplete_multipart_upload_after=Duration.days(1),
                 )
             ],
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=STATEFUL_REMOVAL_POLICY,
         )
         if legacy:
             # Documented for standard logging (legacy) into SSE-KMS buckets; the service passes no
@@ -376,8 +377,11 @@ class BucketDistribution(Construct):
             visibility_config=_visibility(Names.unique_id(self)[-128:]),
             rules=rules,
         )
-        # WAF requires log group names that start with "aws-waf-logs-".
-        group_name = f"aws-waf-logs-{Names.unique_resource_name(self, max_length=400, separator='-')}"
+        # WAF requires log group names that start with "aws-waf-logs-"; unique per stack instance
+        # because the group outlives the stack.
+        group_name = unique_physical_name(
+            self, f"aws-waf-logs-{Names.unique_resource_name(self, max_length=400, separator='-')}", max_length=512
+        )
         log_group = encrypted_log_group(
             self, "WebAclLogs", name=group_name, key=self.log_key, retention=logs.RetentionDays.ONE_YEAR
         )

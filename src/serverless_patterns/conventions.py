@@ -4,7 +4,8 @@
   context ``env`` and refuses anything else.
 - :func:`resource_name` joins a prefix, a base and a suffix into a physical name that the AWS
   service accepts (length, characters, lowercase for S3 buckets), or into an ``Fn::Join`` when a
-  part is a CloudFormation parameter.
+  part is a CloudFormation parameter; ``unique_per_stack=True`` adds :func:`stack_instance_id`
+  so that a retained resource's name never blocks the next instance of the stack.
 - :func:`resource_prefix_parameter` and :func:`alert_email_parameter` create constrained
   CloudFormation parameters, so a bad value fails before any resource is touched. Capacity
   parameters are :func:`serverless_patterns.audited_table.capacity_parameters`, re-exported here.
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from aws_cdk import CfnParameter, Fn, Stack, Tags
 from constructs import IConstruct
 
+from ._defaults import STACK_INSTANCE_ID_LENGTH, stack_instance_id
 from ._validation import PropErrors, is_token, require_type
 from .alert_topic import _EMAIL
 from .audited_table import capacity_parameters
@@ -157,6 +159,7 @@ def resource_name(
     suffix: str | None = None,
     kind: str = "generic",
     max_length: int | None = None,
+    unique_per_stack: bool = False,
 ) -> str:
     """A physical resource name ``<prefix>-<base>-<suffix>`` that the service accepts.
 
@@ -183,6 +186,11 @@ def resource_name(
     max_length
         A tighter limit than the service's, e.g. to leave room for a suffix a construct adds.
         Default: the service's limit.
+    unique_per_stack
+        Insert :func:`stack_instance_id` (12 hex digits of the stack's id) before the suffix:
+        ``<prefix>-<base>-<id>-<suffix>``. Use it for every resource the stack keeps when it is
+        deleted (tables, queues, log groups, buckets): a fixed name of a retained resource makes
+        the next deployment of the stack fail with AlreadyExists. Default: False.
 
     Raises
     ------
@@ -215,9 +223,14 @@ def resource_name(
         if isinstance(max_length, int):
             limit = min(max_length, rule.max_length)
 
+    require_type("resource_name", "unique_per_stack", unique_per_stack, bool)
     parts: list[str] = []
     literal = True
-    for prop, part in (("prefix", prefix), ("base", base), ("suffix", suffix)):
+    for prop, part in (("prefix", prefix), ("base", base), ("instance", None), ("suffix", suffix)):
+        if prop == "instance":
+            if unique_per_stack:
+                parts.append(stack_instance_id(scope))
+            continue
         if part is None and prop != "base":
             continue
         if is_token(part):
@@ -237,6 +250,17 @@ def resource_name(
         parts.append(value)
     errors.raise_if_any()
     if not literal:
+        return Fn.join(_SEPARATOR, parts)
+    if unique_per_stack:
+        # Every other part is literal: the length is known although the id is a token.
+        length = sum(len(p) for p in parts if not is_token(p)) + STACK_INSTANCE_ID_LENGTH + len(parts) - 1
+        errors.check(
+            rule.min_length <= length <= limit,
+            "name",
+            _SEPARATOR.join("<stack-instance-id>" if is_token(p) else p for p in parts),
+            f"is {length} characters; {kind} names must have {rule.min_length}-{limit}",
+        )
+        errors.raise_if_any()
         return Fn.join(_SEPARATOR, parts)
     result = _SEPARATOR.join(parts)
     errors.check(
@@ -400,4 +424,5 @@ __all__ = [
     "environment_suffix",
     "resource_name",
     "resource_prefix_parameter",
+    "stack_instance_id",
 ]

@@ -9,6 +9,7 @@ from aws_cdk import aws_events as events, aws_s3 as s3
 from constructs import Construct
 
 from . import _actions
+from ._defaults import STATEFUL_REMOVAL_POLICY
 from ._prop_types import check_prop_types
 from ._validation import PropErrors, is_token, require_type
 from .alert_topic import AlertTopic, check_email
@@ -81,6 +82,10 @@ class DocumentPipeline(Construct):
     private_api
         Make the API private, reachable only through ``network``'s execute-api endpoint.
         Default: False.
+    cloud_watch_role
+        Set API Gateway's account-wide CloudWatch role, which the API's logging needs (see
+        :class:`~serverless_patterns.ApiGatewayAccount`); ``False`` when the account and Region
+        already have one. Default: True.
     audit_trail
         Record S3 and DynamoDB data events of the pipeline in this trail (billed per event).
         Default: None.
@@ -89,7 +94,7 @@ class DocumentPipeline(Construct):
     processor_memory_size
         Memory of the processor in MB. Default: 512.
     removal_policy
-        For the bucket and tables. Default: ``RemovalPolicy.RETAIN``.
+        For the bucket and tables. Default: ``RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE``.
     tags
         Tags for every resource. Default: none.
     """
@@ -108,10 +113,11 @@ class DocumentPipeline(Construct):
         cors_origins: Sequence[str] = (),
         network: IsolatedNetwork | None = None,
         private_api: bool = False,
+        cloud_watch_role: bool = True,
         audit_trail: AuditTrail | None = None,
         alert_emails: Sequence[str] = (),
         processor_memory_size: int = 512,
-        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        removal_policy: RemovalPolicy = STATEFUL_REMOVAL_POLICY,
         tags: Mapping[str, str] | None = None,
     ) -> None:
         check_prop_types("DocumentPipeline", DocumentPipeline.__init__, locals())
@@ -246,6 +252,7 @@ class DocumentPipeline(Construct):
             vpc_endpoint=network.interface_endpoints["execute-api"] if (network and private_api) else None,
             authorizer_vpc=network.vpc if network else None,
             authorizer_vpc_subnets=network.subnets if network else None,
+            cloud_watch_role=cloud_watch_role,
             alert_topic=self.alert_topic,
         )
         if network is not None and self.api.authorizer_function.security_group is not None:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from aws_cdk import Names, Stack, aws_ec2 as ec2, aws_iam as iam, aws_logs as logs
 from constructs import Construct
 
-from ._defaults import DEFAULT_LOG_RETENTION, customer_managed_key
+from ._defaults import DEFAULT_LOG_RETENTION, customer_managed_key, unique_physical_name
 from ._log_groups import encrypted_log_group
 from ._roles import ManagedPolicyRole
 from ._validation import PropErrors, require_type
@@ -129,7 +129,9 @@ class IsolatedNetwork(Construct):
 
     def _create_flow_log(self, retention: logs.RetentionDays) -> ec2.FlowLog:
         key = customer_managed_key(self, "FlowLogKey", description=f"Encrypts VPC flow logs of {self.node.path}")
-        group_name = f"/vpc-flow-logs/{Stack.of(self).stack_name}/{Names.unique_id(self)}"
+        group_name = unique_physical_name(
+            self, f"/vpc-flow-logs/{Stack.of(self).stack_name}/{Names.unique_id(self)}", max_length=512
+        )
         group = encrypted_log_group(self, "FlowLogGroup", name=group_name, key=key, retention=retention)
         role = ManagedPolicyRole(
             self, "FlowLogRole", assumed_by=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com"),

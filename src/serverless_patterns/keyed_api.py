@@ -10,17 +10,13 @@ from typing import Any
 
 import jsii
 from aws_cdk import (
-    ArnFormat,
     CfnOutput,
     Duration,
     IResolveContext,
     IStringProducer,
     Lazy,
     Names,
-    RemovalPolicy,
-    Stack,
     Tags,
-    Token,
 )
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -43,12 +39,12 @@ from ._apis import (
     path_parameters,
     path_problem,
 )
-from ._defaults import DEFAULT_LOG_RETENTION, customer_managed_key
+from ._defaults import DEFAULT_LOG_RETENTION, customer_managed_key, unique_physical_name
 from ._log_groups import encrypted_log_group
-from ._roles import ManagedPolicyRole
 from ._validation import PropErrors, is_token, require_type
 from ._web_acl import managed_web_acl
 from .alert_topic import AlertTopic, check_email
+from .api_gateway_account import ApiGatewayAccount
 from .alerting_function import AlertingFunction
 from .audited_table import AuditedTable
 from ._alarms import threshold_alarm
@@ -136,14 +132,6 @@ NO_CLIENT_CERTIFICATE_REASON = (
     "is a Lambda proxy integration, invoked through IAM (lambda:InvokeFunction scoped to the API's "
     "method ARN), so a certificate would never be presented."
 )
-CLOUDWATCH_ROLE_REASON = (
-    "API Gateway writes the execution and access logs of every REST API of the account and Region "
-    "with the one role in its account settings, into log groups each API names itself; the role is "
-    "limited to log groups of this account and Region and to the log actions of "
-    "AmazonAPIGatewayPushToCloudWatchLogs."
-)
-
-
 @dataclass(frozen=True)
 class UsagePlanTier:
     """A usage plan for clients of one kind: a quota per day and a request rate.
@@ -242,10 +230,11 @@ class ApiWithKeyedUsagePlan(Construct):
         Associate no web ACL; the reason becomes the acknowledgement's reason. Default: None
         (a web ACL filters every request).
     cloud_watch_role
-        Create the account-wide role API Gateway logs to CloudWatch with (a customer-managed
-        policy) and set it in the account's API Gateway settings. Logging fails to deploy until
-        the account has such a role; leave this off when the account already has one (it is one
-        per account and Region). Default: False.
+        Set API Gateway's account-wide CloudWatch role (a customer-managed policy), which REST API
+        logging needs to deploy, with the stack's one :class:`ApiGatewayAccount`, and create the
+        stage after it. ``False`` when the account and Region already have the role (a platform
+        team set it up, or another stack does): the setting is one per account and Region and the
+        stack that sets it last wins. Default: True.
     denied_alarm_threshold
         Alarm when the authorizer denies at least this many requests in ``denied_alarm_period``
         (unknown, revoked or malformed keys, insufficient levels); ``None`` switches it off.
@@ -293,7 +282,7 @@ class ApiWithKeyedUsagePlan(Construct):
         web_acl_arn: str | None = None,
         web_acl_rate_limit: int = DEFAULT_WEB_ACL_RATE_LIMIT,
         web_acl_opt_out_reason: str | None = None,
-        cloud_watch_role: bool = False,
+        cloud_watch_role: bool = True,
         denied_alarm_threshold: float | None = 10,
         denied_alarm_period: Duration | None = None,
         alert_topic: AlertTopic | sns.ITopic | None = None,
@@ -319,7 +308,7 @@ class ApiWithKeyedUsagePlan(Construct):
         self.access_log_group: logs.LogGroup = encrypted_log_group(
             self,
             "AccessLogs",
-            name=f"/aws/apigateway/{base_name}/access",
+            name=unique_physical_name(self, f"/aws/apigateway/{base_name}/access", max_length=512),
             key=self.logs_key,
             retention=log_retention,
         )
@@ -396,7 +385,11 @@ class ApiWithKeyedUsagePlan(Construct):
         )
         # API Gateway creates the group itself, unencrypted and kept forever, if it logs first.
         self.stage.node.add_dependency(self.execution_log_group)
-        self.cloud_watch_role: iam.Role | None = self._create_cloud_watch_role() if cloud_watch_role else None
+        #: The stack's API Gateway account setting the stage waits for (None with ``cloud_watch_role=False``).
+        self.account: ApiGatewayAccount | None = None
+        if cloud_watch_role:
+            self.account = ApiGatewayAccount.of(self)
+            self.account.add_dependent(self.stage)
         self.request_validator = apigw.RequestValidator(
             self,
             "RequestValidator",
@@ -463,34 +456,6 @@ class ApiWithKeyedUsagePlan(Construct):
             security_groups=[security_group],
             open=False,
         )
-
-    def _create_cloud_watch_role(self) -> iam.Role:
-        role = ManagedPolicyRole(
-            self,
-            "CloudWatchRole",
-            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
-            description="Lets API Gateway write the logs of the REST APIs of this account and Region",
-        )
-        log_groups = Stack.of(self).format_arn(
-            service="logs", resource="log-group", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=_actions.CLOUDWATCH_LOGS_FOR_API_GATEWAY,
-                resources=[log_groups, f"{log_groups}:log-stream:*"],
-            )
-        )
-        # The account setting outlives this stack: other APIs keep logging with the role.
-        for resource in (role, role.policy):
-            resource.apply_removal_policy(RemovalPolicy.RETAIN)
-        account = apigw.CfnAccount(self, "Account", cloud_watch_role_arn=role.role_arn)
-        account.apply_removal_policy(RemovalPolicy.RETAIN)
-        account.node.add_dependency(role.policy)
-        self.stage.node.add_dependency(account)
-        pattern = _rendered_arn_pattern(Stack.of(self), "logs", "log-group:*")
-        for resource in (pattern, f"{pattern}:log-stream:*"):
-            acknowledge(role.policy, f"AwsSolutions-IAM5[Resource::{resource}]", CLOUDWATCH_ROLE_REASON)
-        return role
 
     def _usage_plan(self, tier: UsagePlanTier) -> apigw.UsagePlan:
         plan = self.api.add_usage_plan(
@@ -787,18 +752,6 @@ def _cors(origins: Sequence[str]) -> apigw.CorsOptions | None:
         allow_methods=apigw.Cors.ALL_METHODS,
         allow_headers=["Content-Type", API_KEY_HEADER],
         max_age=Duration.minutes(10),
-    )
-
-
-def _rendered_arn_pattern(stack: Stack, service: str, resource: str) -> str:
-    """An ARN as cdk-nag renders it in ``stack``: literals where the stack pins them, ``<AWS::...>`` otherwise."""
-
-    def part(value: str, pseudo: str) -> str:
-        return f"<AWS::{pseudo}>" if Token.is_unresolved(value) else value
-
-    return (
-        f"arn:{part(stack.partition, 'Partition')}:{service}:{part(stack.region, 'Region')}:"
-        f"{part(stack.account, 'AccountId')}:{resource}"
     )
 
 

@@ -9,7 +9,12 @@ from aws_cdk import Duration, RemovalPolicy, Stack, aws_iam as iam, aws_kms as k
 from constructs import Construct
 
 from . import _actions
-from ._defaults import allow_service_to_use_key, customer_managed_key
+from ._defaults import (
+    SERVER_ACCESS_LOGS_SSE_S3_REASON,
+    STATEFUL_REMOVAL_POLICY,
+    customer_managed_key,
+    log_bucket_encryption,
+)
 from ._prop_types import check_prop_types
 from ._validation import PropErrors, duration_in_days, is_token, require_type
 from .compliance import acknowledge, acknowledge_all, in_every_pack
@@ -51,7 +56,9 @@ class SecureBucket(Construct):
         Default retention, e.g. ``s3.ObjectLockRetention.governance(Duration.days(30))``.
         Default: none (objects are lockable, nothing is locked by default).
     server_access_logs_bucket
-        Where server access logs go. Default: a hardened log bucket created by this construct.
+        Where server access logs go; its default encryption must be SSE-S3 (S3 delivers no server
+        access logs into SSE-KMS buckets). Default: a hardened SSE-S3 log bucket created by this
+        construct.
     server_access_logs_prefix
         Key prefix for the logs. Default: ``"access-logs/"``.
     access_logs_opt_out_reason
@@ -68,8 +75,9 @@ class SecureBucket(Construct):
     lifecycle_rules
         Further lifecycle rules, added after the defaults. Default: none.
     removal_policy
-        Default: ``RemovalPolicy.RETAIN``. ``DESTROY`` is for throwaway stacks only; CloudFormation
-        refuses to delete a bucket that still holds objects.
+        Default: ``RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE``: kept when the stack is deleted,
+        removed when a failed create rolls back. ``DESTROY`` is for throwaway stacks only;
+        CloudFormation refuses to delete a bucket that still holds objects.
     event_bridge_enabled
         Send object events to Amazon EventBridge, set on the bucket resource itself (no helper
         Lambda). Default: False.
@@ -109,7 +117,7 @@ class SecureBucket(Construct):
         abort_incomplete_multipart_upload_after: Duration | None = None,
         transitions: Sequence[s3.Transition] = (),
         lifecycle_rules: Sequence[s3.LifecycleRule] = (),
-        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        removal_policy: RemovalPolicy = STATEFUL_REMOVAL_POLICY,
         event_bridge_enabled: bool = False,
         cors: Sequence[s3.CorsRule] = (),
         bucket_name: str | None = None,
@@ -185,13 +193,11 @@ class SecureBucket(Construct):
     # ---- the log bucket -------------------------------------------------------------------
 
     def _create_log_bucket(self, retention: Duration | None) -> s3.Bucket:
-        key = self.encryption_key if isinstance(self.encryption_key, kms.Key) else None
         log_bucket = s3.Bucket(
             self,
             "AccessLogs",
-            encryption=s3.BucketEncryption.KMS if key else s3.BucketEncryption.S3_MANAGED,
-            encryption_key=key,
-            bucket_key_enabled=bool(key),
+            # S3 delivers server access logs only into SSE-S3 buckets (see _defaults).
+            encryption=log_bucket_encryption(server_access_logs=True),
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             enforce_ssl=True,
@@ -205,27 +211,11 @@ class SecureBucket(Construct):
                     abort_incomplete_multipart_upload_after=Duration.days(1),
                 )
             ],
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=STATEFUL_REMOVAL_POLICY,
         )
-        if key is not None:
-            allow_service_to_use_key(
-                key,
-                "logging.s3.amazonaws.com",
-                actions=_actions.KMS_ENCRYPT,
-                source_account=Stack.of(self).account,
-            )
         acknowledge(log_bucket, "CKV_AWS_18", LOG_SINK_REASON)
         acknowledge_all(log_bucket, in_every_pack("S3BucketReplicationEnabled"), NO_REPLICATION_REASON)
-        if key is None:
-            # Only with a user-supplied key, whose policy this construct cannot extend.
-            acknowledge_all(
-                log_bucket,
-                in_every_pack("S3DefaultEncryptionKMS"),
-                "The data bucket uses a key this construct does not own, so the S3 log delivery "
-                "service cannot be granted use of it; the log sink uses SSE-S3. Pass "
-                "server_access_logs_bucket to choose its encryption.",
-            )
-            acknowledge(log_bucket, "CKV_AWS_145", "See S3DefaultEncryptionKMS acknowledgement.")
+        acknowledge_all(log_bucket, in_every_pack("S3DefaultEncryptionKMS"), SERVER_ACCESS_LOGS_SSE_S3_REASON)
         return log_bucket
 
     # ---- grants ---------------------------------------------------------------------------
@@ -321,6 +311,16 @@ def _as_import(scope: Construct, bucket: s3.IBucket | None) -> s3.IBucket | None
     )
 
 
+def _kms_default_encryption(bucket: s3.IBucket | None) -> list[str]:
+    """The KMS algorithms of ``bucket``'s default encryption, when it is a bucket of this app."""
+    if not isinstance(bucket, s3.Bucket) or not isinstance(bucket.node.default_child, s3.CfnBucket):
+        return []  # an imported bucket: its encryption is not known at synth time
+    encryption = bucket.node.default_child.bucket_encryption
+    rules = getattr(encryption, "server_side_encryption_configuration", None) or []
+    algorithms = [getattr(getattr(r, "server_side_encryption_by_default", None), "sse_algorithm", None) for r in rules]
+    return [a for a in algorithms if isinstance(a, str) and a.startswith("aws:kms")]
+
+
 def _validate_key_prefix(key_prefix: str) -> None:
     if not isinstance(key_prefix, str):
         raise TypeError(f"SecureBucket: key_prefix must be str, got {key_prefix!r}")
@@ -405,6 +405,14 @@ def _validate(
         "access_logs_opt_out_reason",
         access_logs_opt_out_reason,
         "cannot opt out of access logs and pass server_access_logs_bucket at the same time",
+    )
+    kms_algorithms = _kms_default_encryption(server_access_logs_bucket)
+    errors.check(
+        not kms_algorithms,
+        "server_access_logs_bucket",
+        server_access_logs_bucket.node.path if server_access_logs_bucket is not None and kms_algorithms else None,
+        f"is encrypted with {', '.join(kms_algorithms)}; S3 delivers server access logs only into buckets whose "
+        "default encryption is SSE-S3 (S3_MANAGED), into any other they never arrive",
     )
     errors.check(
         access_logs_opt_out_reason is None or bool(str(access_logs_opt_out_reason).strip()),

@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ._apis import check_cors_origins, check_throttle, json_access_log_format, pascal, path_problem
-from ._defaults import DEFAULT_LOG_RETENTION, customer_managed_key
+from ._defaults import DEFAULT_LOG_RETENTION, customer_managed_key, unique_physical_name
 from ._log_groups import encrypted_log_group
 from ._validation import PropErrors, is_token, require_type
 from .alerting_function import AlertingFunction
@@ -154,7 +154,7 @@ class SecureHttpApi(Construct):
         self.access_log_group: logs.LogGroup = encrypted_log_group(
             self,
             "AccessLogs",
-            name=f"/aws/vendedlogs/apigateway/{base_name}/access",
+            name=unique_physical_name(self, f"/aws/vendedlogs/apigateway/{base_name}/access", max_length=512),
             key=self.logs_key,
             retention=log_retention,
         )

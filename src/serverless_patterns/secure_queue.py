@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 
 import jsii
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -16,7 +16,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import _actions
-from ._defaults import allow_service_to_use_key, customer_managed_key
+from ._defaults import STATEFUL_REMOVAL_POLICY, allow_service_to_use_key, customer_managed_key
 from ._prop_types import check_prop_types
 from ._validation import PropErrors, is_token, require_type
 from .alert_topic import AlertTopic
@@ -87,7 +87,10 @@ class SecureQueue(Construct):
         FIFO only: deduplicate by a SHA-256 of the body. Default: False.
     queue_name
         A physical name (``.fifo`` at the end for FIFO queues); the dead-letter queue is named
-        ``<name>-dlq``. Default: generated.
+        ``<name>-dlq`` (a FIFO queue's name that is wholly a token, such as a parameter, leaves the
+        dead-letter queue's name to CloudFormation). Both queues outlive the stack: make the name unique per stack instance
+        (``resource_name(..., unique_per_stack=True)``) or a redeploy after a delete fails.
+        Default: generated.
     alarm_topic
         An :class:`AlertTopic` or any ``sns.ITopic`` the alarms notify on ALARM and OK.
         Default: none (alarms change state only; acknowledged, see the docs).
@@ -154,7 +157,7 @@ class SecureQueue(Construct):
             fifo=fifo or None,
             queue_name=_dead_letter_queue_name(queue_name, fifo),
             retention_period=dead_letter_retention_period,
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=STATEFUL_REMOVAL_POLICY,
         )
         acknowledge_all(
             self.dead_letter_queue, ["AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"], DEAD_LETTER_QUEUE_REASON
@@ -173,7 +176,7 @@ class SecureQueue(Construct):
             receive_message_wait_time=receive_message_wait_time,
             delivery_delay=delivery_delay,
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=max_receive_count, queue=self.dead_letter_queue),
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=STATEFUL_REMOVAL_POLICY,
         )
 
         topic = alarm_topic.topic if isinstance(alarm_topic, AlertTopic) else alarm_topic
@@ -387,9 +390,11 @@ class _QueueRuleTarget:
 
 
 def _dead_letter_queue_name(queue_name: str | None, fifo: bool) -> str | None:
-    if queue_name is None:
+    if queue_name is None or (fifo and not queue_name.endswith(_FIFO_SUFFIX)):
+        # A FIFO name that is wholly a token (a parameter) has no ".fifo" to cut off at synth
+        # time: CloudFormation names the dead-letter queue.
         return None
-    base = queue_name[: -len(_FIFO_SUFFIX)] if fifo and not is_token(queue_name) else queue_name
+    base = queue_name[: -len(_FIFO_SUFFIX)] if fifo else queue_name
     return f"{base}{_DLQ_SUFFIX}{_FIFO_SUFFIX if fifo else ''}"
 
 

@@ -14,7 +14,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from . import _actions
-from ._defaults import customer_managed_key
+from ._defaults import STATEFUL_REMOVAL_POLICY, customer_managed_key
 from ._validation import PropErrors, duration_in_days, is_token, require_type
 from .alert_topic import AlertTopic
 from .alerting_function import AlertingFunction
@@ -87,8 +87,9 @@ class SecureSecret(Construct):
     alert_topic
         Where the built-in rotation function's alarms notify. Default: a new :class:`AlertTopic`.
     removal_policy
-        ``RETAIN`` (default), ``DESTROY`` (the secret is deleted after Secrets Manager's 30-day
-        recovery window) or ``RETAIN_ON_UPDATE_OR_DELETE``.
+        ``RETAIN_ON_UPDATE_OR_DELETE`` (default: kept on stack delete, removed when a failed create
+        rolls back), ``RETAIN`` (kept also then) or ``DESTROY`` (the secret is deleted after
+        Secrets Manager's 30-day recovery window).
     tags
         Tags for every resource the construct creates. Default: none.
 
@@ -113,7 +114,7 @@ class SecureSecret(Construct):
         rotation_function: AlertingFunction | None = None,
         rotation_opt_out_reason: str | None = None,
         alert_topic: AlertTopic | sns.ITopic | None = None,
-        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        removal_policy: RemovalPolicy = STATEFUL_REMOVAL_POLICY,
         tags: Mapping[str, str] | None = None,
     ) -> None:
         _validate(

@@ -12,6 +12,8 @@ PSEUDO_PARAMETERS = {
     "AWS::URLSuffix": "amazonaws.com",
     "AWS::NoValue": None,
 }
+#: The UUID part of the emulated stack's ``AWS::StackId``.
+LOCAL_STACK_UUID = "00000000-0000-4000-8000-0000000000e1"
 
 
 class Resolver:
@@ -28,7 +30,12 @@ class Resolver:
         get_att: Callable[[str, str], Any],
         parameters: Mapping[str, Any] | None = None,
     ) -> None:
-        self._pseudo = {**PSEUDO_PARAMETERS, "AWS::Region": region}
+        self._pseudo = {
+            **PSEUDO_PARAMETERS,
+            "AWS::Region": region,
+            # Names unique per stack instance are cut from the stack id's UUID.
+            "AWS::StackId": f"arn:aws:cloudformation:{region}:{PSEUDO_PARAMETERS['AWS::AccountId']}:stack/local/{LOCAL_STACK_UUID}",
+        }
         self._ref = ref
         self._get_att = get_att
         self._parameters = dict(parameters or {})
