@@ -8,9 +8,13 @@ import pytest
 from aws_cdk import App, CfnParameter, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Template
 from harness import acknowledged_rules, assert_compliant, synthesize
 
 from serverless_patterns._roles import ManagedPolicyRole
+from serverless_patterns._alarms import IMPORTED_ALARM_TOPIC_WARNING, allow_cloudwatch_alarms
 from serverless_patterns.alert_topic import DELIVERY_FAILURES_REASON, AlertTopic
 
 
@@ -260,3 +264,50 @@ def test_parameter_tokens_are_not_judged():
     topic = AlertTopic(stack, "P", emails=[email.value_as_string], topic_name=name.value_as_string,
                        display_name=display.value_as_string)
     assert stack.resolve(topic.topic.node.default_child.topic_name) == {"Ref": "TopicName"}
+
+
+# ---- topics that are not AlertTopics: one helper lets CloudWatch alarms in --------------------
+
+
+def _alarm(stack, id="Alarm"):
+    return cloudwatch.Alarm(
+        stack, id, metric=cloudwatch.Metric(namespace="N", metric_name="M"), threshold=1, evaluation_periods=1
+    )
+
+
+def _warnings(stack):
+    from aws_cdk.assertions import Annotations, Match
+
+    return Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp(IMPORTED_ALARM_TOPIC_WARNING))
+
+
+def test_an_alert_topic_needs_nothing_more_and_gets_no_duplicate_statements():
+    stack = Stack(App(), "Own")
+    alerts = AlertTopic(stack, "Alerts")
+    assert allow_cloudwatch_alarms(stack, alerts) and allow_cloudwatch_alarms(stack, alerts.topic)
+    template = Template.from_stack(stack).to_json()
+    (policy,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::SNS::TopicPolicy"]
+    sids = [s.get("Sid") for s in policy["Properties"]["PolicyDocument"]["Statement"]]
+    assert sids.count("AllowCloudWatchAlarms") == 1
+    assert not _warnings(stack)
+
+
+def test_a_topic_of_the_app_with_an_imported_key_gets_the_topic_allow_and_a_warning_about_the_key():
+    stack = Stack(App(), "Mixed")
+    key = kms.Key.from_key_arn(stack, "Key", "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555")
+    topic = sns.Topic(stack, "Topic", master_key=key, enforce_ssl=True)
+    assert allow_cloudwatch_alarms(_alarm(stack), topic) is False
+    template = Template.from_stack(stack).to_json()
+    (policy,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::SNS::TopicPolicy"]
+    allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert [s["Principal"] for s in allows] == [{"Service": "cloudwatch.amazonaws.com"}]
+    (warning,) = _warnings(stack)
+    assert "KMS key's policy must allow kms:Decrypt and kms:GenerateDataKey to cloudwatch.amazonaws.com" in warning.entry.data
+    assert "topic policy must allow" not in warning.entry.data  # that one was added
+
+
+def test_an_unencrypted_topic_of_the_app_needs_only_the_topic_allow():
+    stack = Stack(App(), "Plain")
+    topic = sns.Topic(stack, "Topic")
+    assert allow_cloudwatch_alarms(_alarm(stack), topic) is True
+    assert not _warnings(stack)

@@ -17,6 +17,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from aws_cdk.assertions import Template
 from harness import TEST_ENV, acknowledged_rules, assert_compliant, synthesize
 
 from serverless_patterns.alert_topic import AlertTopic
@@ -30,6 +31,8 @@ from serverless_patterns.alerting_function import (
     SUPPORTED_RUNTIMES,
     AlarmOptions,
     AlertingFunction,
+    Invocation,
+    no_async_path_reason,
     powertools_layer,
 )
 from serverless_patterns.handlers import handler_code, handler_entry
@@ -873,3 +876,77 @@ def test_stream_source_needs_a_stream(function_stack):
     table = dynamodb.Table.from_table_arn(stack, "NoStream", TABLE_ARN)
     with pytest.raises(ValueError, match="table='V/NoStream': has no stream"):
         fn.add_dynamodb_stream_source(table)
+
+
+# ---- how the function is invoked ----------------------------------------------------------------
+
+
+def _synchronous(stack):
+    return AlertingFunction(
+        stack, "Api", **_echo(invocation=Invocation.SYNCHRONOUS, invoked_by="API Gateway (the orders API)")
+    )
+
+
+@pytest.fixture(scope="module")
+def synchronous():
+    return synthesize(_synchronous)
+
+
+def test_a_synchronous_function_gets_no_dead_letter_queue_event_invoke_config_or_dlq_alarm(synchronous):
+    """They could never receive anything: the synchronous caller receives the error itself."""
+    assert not synchronous.resources("AWS::SQS::Queue")
+    assert not synchronous.resources("AWS::Lambda::EventInvokeConfig")
+    function = synchronous.only("AWS::Lambda::Function")
+    assert "DeadLetterConfig" not in function
+    metrics = {a["Properties"].get("MetricName") for a in synchronous.resources("AWS::CloudWatch::Alarm").values()}
+    assert "ApproximateNumberOfMessagesVisible" not in metrics
+    assert {"Errors", "Throttles"} <= metrics
+    built = synchronous.extra["built"]
+    assert built.dead_letter_queue is None and "dead_letter_queue" not in built.alarms
+    with pytest.raises(ValueError, match="has no dead-letter queue"):
+        built.metric_dead_letter_messages()
+
+
+def test_a_synchronous_function_acknowledges_the_dlq_rules_naming_its_caller(synchronous):
+    reason = no_async_path_reason(Invocation.SYNCHRONOUS, "API Gateway (the orders API)")
+    assert reason.startswith("Invoked only synchronously by API Gateway (the orders API); the caller receives the error")
+    acks = {(f.rule.split(" ")[0], f.reason) for f in [*synchronous.nag.acknowledged, *synchronous.checkov.acknowledged]}
+    assert ("CKV_AWS_116", reason) in acks
+    assert ("Serverless-LambdaDLQ", reason) in acks
+    assert_compliant(synchronous)
+
+
+def test_an_event_source_function_gets_the_dead_letter_queue_only_as_a_stream_destination():
+    stack = Stack(App(), "Sources")
+    table = dynamodb.Table(
+        stack, "Docs", partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+        stream=dynamodb.StreamViewType.NEW_IMAGE,
+    )
+    worker = AlertingFunction(stack, "Worker", **_echo(invocation=Invocation.EVENT_SOURCE))
+    assert worker.dead_letter_queue is None
+    worker.add_dynamodb_stream_source(table)
+    assert worker.dead_letter_queue is not None and "dead_letter_queue" in worker.alarms
+    template = Template.from_stack(stack).to_json()
+    types = [r["Type"] for r in template["Resources"].values()]
+    assert "AWS::Lambda::EventInvokeConfig" not in types
+    (mapping,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    queue_id = stack.resolve(stack.get_logical_id(worker.dead_letter_queue.node.default_child))
+    assert mapping["Properties"]["DestinationConfig"] == {"OnFailure": {"Destination": {"Fn::GetAtt": [queue_id, "Arn"]}}}
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ({"retry_attempts": 1}, "retry_attempts=1: configures asynchronous invocations"),
+        ({"max_event_age": Duration.minutes(5)}, "max_event_age=.*configures asynchronous invocations"),
+        ({"on_failure": sqs.Queue.from_queue_arn(Stack(App(), "Q"), "Q", QUEUE_ARN)}, "on_failure=.*configures asynchronous"),
+    ],
+)
+def test_asynchronous_settings_are_refused_for_a_function_never_invoked_asynchronously(props, message):
+    with pytest.raises(ValueError, match=message):
+        AlertingFunction(Stack(App(), "Invalid"), "Api", **_echo(invocation=Invocation.SYNCHRONOUS, **props))
+
+
+def test_invoked_by_is_only_for_functions_not_invoked_asynchronously():
+    with pytest.raises(ValueError, match="invoked_by='API Gateway': describes the caller of a SYNCHRONOUS"):
+        AlertingFunction(Stack(App(), "Invalid"), "Api", **_echo(invoked_by="API Gateway"))

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 from aws_cdk import App, CfnParameter, Duration, RemovalPolicy, Stack
+from aws_cdk.assertions import Annotations, Match
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_dynamodb as dynamodb
@@ -66,7 +67,7 @@ def _maximal(stack):
     audit.add_s3_data_events([documents], key_prefix="contracts/")
     audit.add_dynamodb_data_events([orders], read_write_type=cloudtrail.ReadWriteType.WRITE_ONLY)
     alerts = sns.Topic(stack, "Alerts", master_key=kms.Key(stack, "AlertsKey", enable_key_rotation=True), enforce_ssl=True)
-    audit.add_security_alarms(actions.SnsAction(alerts))
+    audit.add_security_alarms(alerts)  # the topic itself: the construct lets CloudWatch in
     return audit
 
 
@@ -286,6 +287,43 @@ def test_security_alarms_have_filters_on_the_trail_log_group_and_notify(maximal)
         assert props["TreatMissingData"] == "notBreaching"
 
 
+def _statements(synth, resource_type, logical_id=None):
+    resources = synth.resources(resource_type)
+    (resource,) = [r for i, r in resources.items() if logical_id is None or i.startswith(logical_id)]
+    document = resource["Properties"].get("PolicyDocument") or resource["Properties"]["KeyPolicy"]
+    return document["Statement"]
+
+
+def test_the_alarm_topic_and_its_key_let_cloudwatch_alarms_of_this_account_in(maximal):
+    """Without these, enforce_ssl's topic policy leaves only a Deny and no alarm ever notifies."""
+    (topic_id,) = maximal.resources("AWS::SNS::Topic")
+    (allow,) = [s for s in _statements(maximal, "AWS::SNS::TopicPolicy") if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert (allow["Action"], allow["Resource"]) == ("sns:Publish", {"Ref": topic_id})
+    assert allow["Condition"] == {
+        "ArnLike": {
+            "aws:SourceArn": {
+                "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":cloudwatch:us-east-1:123456789012:alarm:*"]]
+            }
+        },
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+    }
+    (key_allow,) = [
+        s for s in _statements(maximal, "AWS::KMS::Key", "AlertsKey") if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert key_allow["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert key_allow["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+
+
+def test_an_sns_action_still_works_but_warns_that_the_topic_must_let_cloudwatch_in():
+    stack = Stack(App(), "T")
+    audit = AuditTrail(stack, "Audit")
+    audit.add_security_alarms(_sns_action(stack))
+    warnings = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("cloudwatch.amazonaws.com"))
+    assert len(warnings) == 1  # once per trail, not once per alarm
+    assert "serverless-patterns:alarmTopicNotWritable" in warnings[0].entry.data
+
+
 def _build_trail():
     stack = Stack(App(), "T")
     return stack, AuditTrail(stack, "Audit")
@@ -345,7 +383,7 @@ def _rendered_selectors(stack):
             ValueError,
             "read_write_type=<ReadWriteType.NONE",
         ),
-        (lambda a, s: a.add_security_alarms(None), TypeError, "action must be IAlarmAction, got None"),
+        (lambda a, s: a.add_security_alarms(None), TypeError, "action must be AlertTopic, ITopic or IAlarmAction, got None"),
         (lambda a, s: a.add_security_alarms("arn:aws:sns:us-east-1:123456789012:t"), TypeError, "action must be IAlarmAction, got str"),
         (
             lambda a, s: a.alarm_on_pattern("Custom", pattern=" ", description="d", action=_sns_action(s)),
@@ -494,4 +532,7 @@ def test_docs_snippet_synthesizes_clean():
     synth = synthesize(module.build)
     assert len(synth.resources("AWS::CloudWatch::Alarm")) == len(SECURITY_ALARMS)
     assert len(_trail(synth)["AdvancedEventSelectors"]) == 3
+    (policy,) = synth.resources("AWS::SNS::TopicPolicy").values()
+    principals = [s["Principal"] for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert principals == [{"Service": "cloudwatch.amazonaws.com"}]  # the documented way lets CloudWatch in
     assert_compliant(synth)

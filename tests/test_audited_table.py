@@ -22,13 +22,13 @@ from aws_cdk import (
     aws_kms as kms,
     aws_sns as sns,
 )
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Annotations, Match, Template
 from moto import mock_aws
 
 from deploy_readiness import STACK_INSTANCE_ID
 from harness import acknowledged_rules, assert_compliant, normalise_template, synthesize
 from serverless_patterns import _actions
-from serverless_patterns._defaults import allow_service_to_use_key, stack_instance_id, unique_physical_name
+from serverless_patterns._defaults import stack_instance_id, unique_physical_name
 from serverless_patterns._roles import ManagedPolicyRole
 from serverless_patterns.audited_table import (
     DEFAULT_METRIC_OPERATIONS,
@@ -51,10 +51,8 @@ def _default(stack):
 
 def _maximal(stack):
     key = kms.Key(stack, "OwnKey", enable_key_rotation=True)
+    # No CloudWatch grants here: the construct adds them to the topic policy and the key policy.
     topic_key = kms.Key(stack, "TopicKey", enable_key_rotation=True)
-    allow_service_to_use_key(
-        topic_key, "cloudwatch.amazonaws.com", actions=_actions.KMS_FOR_SERVICE_PUBLISHERS
-    )
     topic = sns.Topic(stack, "Alerts", master_key=topic_key, enforce_ssl=True)
     vault = backup.BackupVault(
         stack,
@@ -1081,3 +1079,27 @@ def test_wrong_types_raise_type_error_naming_the_prop(props, message):
     props = {"partition_key": PK, **props}
     with pytest.raises(TypeError, match=message):
         AuditedTable(Stack(App(), "V"), "Bad", **props)
+
+
+def test_a_given_topic_and_its_key_are_opened_to_cloudwatch_alarms_once(maximal):
+    """enforce_ssl's topic policy holds only a Deny: without the Allow, no alarm would notify."""
+    topic_id = _logical_id(maximal, "AWS::SNS::TopicPolicy", "AlertsPolicy")
+    statements = maximal.template["Resources"][topic_id]["Properties"]["PolicyDocument"]["Statement"]
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    assert [s["Principal"] for s in allows] == [{"Service": "cloudwatch.amazonaws.com"}]  # two alarms, one statement
+    assert allows[0]["Action"] == "sns:Publish"
+    assert set(allows[0]["Condition"]) == {"ArnLike", "StringEquals"}
+    key_id = _logical_id(maximal, "AWS::KMS::Key", "TopicKey")
+    key_statements = maximal.template["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
+    (key_allow,) = [s for s in key_statements if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}]
+    assert key_allow["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+
+
+def test_an_imported_topic_gets_a_warning_naming_what_its_owner_must_add():
+    stack = Stack(App(), "Imported")
+    topic = sns.Topic.from_topic_arn(stack, "Alerts", "arn:aws:sns:us-east-1:123456789012:alerts")
+    AuditedTable(stack, "Orders", partition_key=PK, alarm_topic=topic)
+    warnings = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("serverless-patterns:alarmTopicNotWritable"))
+    assert len(warnings) == 1  # both alarms, one construct: one warning
+    text = warnings[0].entry.data
+    assert "sns:Publish" in text and "cloudwatch.amazonaws.com" in text and "kms:GenerateDataKey" in text

@@ -9,6 +9,7 @@ from aws_cdk import App, CfnParameter, Duration, Environment, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Template
 from deploy_readiness import STACK_INSTANCE_ID, ends_with_stack_instance_id, literal_start
 from harness import TEST_ENV, acknowledged_rules, assert_compliant, synthesize
 
@@ -327,7 +328,11 @@ def test_maximal_headers_geo_root_object_price_class_errors_and_comment(maximal)
     assert config["Restrictions"] == {"GeoRestriction": {"Locations": ["DE", "FR"], "RestrictionType": "whitelist"}}
     assert config["DefaultRootObject"] == "home.html"
     assert config["PriceClass"] == "PriceClass_All"
-    assert config["CustomErrorResponses"] == [{"ErrorCode": 404, "ResponseCode": 200, "ResponsePagePath": "/home.html"}]
+    # S3 behind OAC (no s3:ListBucket) answers 403 for a missing object: the 404 rule is mirrored.
+    assert config["CustomErrorResponses"] == [
+        {"ErrorCode": 404, "ResponseCode": 200, "ResponsePagePath": "/home.html"},
+        {"ErrorCode": 403, "ResponseCode": 200, "ResponsePagePath": "/home.html"},
+    ]
     assert config["Comment"] == "Public site"
     headers = maximal.only("AWS::CloudFront::ResponseHeadersPolicy")["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
     assert headers["ContentSecurityPolicy"] == {"ContentSecurityPolicy": "default-src 'self'", "Override": True}
@@ -559,3 +564,52 @@ def test_docs_snippet_synthesizes_clean_in_us_east_1():
     assert len(synth.resources("AWS::CloudFront::Distribution")) == 2
     assert synth.only("AWS::WAFv2::WebACL")["Scope"] == "CLOUDFRONT"
     assert_compliant(synth)
+
+
+def _error_responses(stack, responses):
+    site = BucketDistribution(stack, "Site", error_responses=responses)
+    template = Template.from_stack(stack).to_json()
+    (distribution,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudFront::Distribution"]
+    return site, distribution["Properties"]["DistributionConfig"].get("CustomErrorResponses")
+
+
+@pytest.mark.parametrize(
+    ("responses", "expected"),
+    [
+        # A page without a status: a missing object is answered 404 with that page, not 403.
+        (
+            [cloudfront.ErrorResponse(http_status=404, response_page_path="/404.html", ttl=Duration.seconds(30))],
+            [
+                {"ErrorCachingMinTTL": 30, "ErrorCode": 404, "ResponseCode": 404, "ResponsePagePath": "/404.html"},
+                {"ErrorCachingMinTTL": 30, "ErrorCode": 403, "ResponseCode": 404, "ResponsePagePath": "/404.html"},
+            ],
+        ),
+        # The user's own 403 rule is kept as it is, and nothing is added.
+        (
+            [
+                cloudfront.ErrorResponse(http_status=404, response_http_status=200, response_page_path="/index.html"),
+                cloudfront.ErrorResponse(http_status=403, response_http_status=403, response_page_path="/denied.html"),
+            ],
+            [
+                {"ErrorCode": 404, "ResponseCode": 200, "ResponsePagePath": "/index.html"},
+                {"ErrorCode": 403, "ResponseCode": 403, "ResponsePagePath": "/denied.html"},
+            ],
+        ),
+        # No 404 rule: nothing to mirror.
+        ([cloudfront.ErrorResponse(http_status=500, ttl=Duration.seconds(0))], [{"ErrorCachingMinTTL": 0, "ErrorCode": 500}]),
+        ([], None),
+    ],
+)
+def test_a_404_rule_also_answers_the_403_s3_returns_for_missing_objects(responses, expected):
+    site, rendered = _error_responses(Stack(App(), "Errors"), responses)
+    assert rendered == expected
+    assert len(site.error_responses) == len(expected or [])
+
+
+def test_the_distribution_is_not_granted_list_bucket(maximal):
+    """The 403 mapping is what makes missing objects answer as intended; listing stays closed."""
+    for policy in maximal.resources("AWS::S3::BucketPolicy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement.get("Principal") == {"Service": "cloudfront.amazonaws.com"}:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert "s3:ListBucket" not in actions

@@ -128,11 +128,13 @@ def test_an_unknown_environment_is_refused():
         APP.build(App(context={"env": "qa"}))
 
 
-def test_alert_email_from_context_is_subscribed(dev, prod):
+def test_prod_alarms_notify_the_required_alert_email_parameter_defaulting_to_the_context_address(dev, prod):
     assert not dev.resources("AWS::SNS::Subscription")
+    assert "AlertEmail" not in dev.template.get("Parameters", {})
     (subscription,) = prod.resources("AWS::SNS::Subscription").values()
-    assert subscription["Properties"]["Endpoint"] == "ops@example.com"
+    assert subscription["Properties"]["Endpoint"] == {"Ref": "AlertEmail"}
     assert subscription["Properties"]["Protocol"] == "email"
+    assert prod.template["Parameters"]["AlertEmail"]["Default"] == "ops@example.com"
 
 
 def test_every_taggable_resource_carries_the_environment_and_system_tags(dev):

@@ -120,3 +120,39 @@ def test_nothing_is_lost_or_dead_lettered(flow):
 
 def test_a_key_with_spaces_plus_and_non_ascii_is_processed(flow):
     assert flow.by_name("Résumé final + notes 2026.txt").status == "PROCESSED"
+
+
+# ---- deploy-readiness: someone is notified, no async path that can never fill --------------------
+
+
+def test_prod_alarms_email_the_required_alert_email_parameter(prod, dev):
+    parameter = prod.template["Parameters"]["AlertEmail"]
+    assert "Default" not in parameter  # required at deploy time: prod alarms must reach someone
+    subscriptions = [s["Properties"] for s in prod.resources("AWS::SNS::Subscription").values()]
+    assert {"Endpoint": {"Ref": "AlertEmail"}, "Protocol": "email"} in [
+        {k: s[k] for k in ("Endpoint", "Protocol")} for s in subscriptions
+    ]
+    assert "AlertEmail" not in dev.template.get("Parameters", {})
+
+
+def test_no_function_of_the_flagship_has_an_async_dead_letter_queue_or_event_invoke_config(prod):
+    """The API handler and the authorizer are invoked synchronously, processor and notifier by mappings."""
+    assert not prod.resources("AWS::Lambda::EventInvokeConfig")
+    functions = [f["Properties"] for f in prod.resources("AWS::Lambda::Function").values() if f["Properties"].get("Handler", "").endswith(".index.handler")]
+    assert len(functions) == 4 and not [f for f in functions if "DeadLetterConfig" in f]
+
+
+def test_every_rule_alarms_on_failed_invocations(prod):
+    rules = prod.resources("AWS::Events::Rule")
+    alarmed = {
+        a["Properties"]["Dimensions"][0]["Value"]["Ref"]
+        for a in prod.resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "FailedInvocations"
+    }
+    assert alarmed == set(rules) and rules
+
+
+def test_availability_zones_from_context_place_the_isolated_subnets():
+    synth = synthesize_app(app_module.build, context={"env": "prod", "availability_zones": "us-east-1b,us-east-1c"})
+    zones = sorted(s["Properties"]["AvailabilityZone"] for s in synth.resources("AWS::EC2::Subnet").values())
+    assert zones == ["us-east-1b", "us-east-1c"]

@@ -63,7 +63,6 @@ def _ids(synth):
         "role": _id(synth, stack.function.role),
         "function_key": _id(synth, stack.function.encryption_key),
         "log_group": _id(synth, stack.function.log_group),
-        "function_dlq": _id(synth, stack.function.dead_letter_queue),
         "bucket": _id(synth, stack.log_bucket.bucket),
         "bucket_key": _id(synth, stack.log_bucket.encryption_key),
         "topic": _id(synth, stack.alerts.topic),
@@ -228,10 +227,12 @@ def test_errors_throttles_and_duration_alarm_to_the_sns_topic(default):
         assert props["AlarmActions"] == props["OKActions"] == topic
 
 
-def test_alert_email_from_context_is_subscribed(default, configured):
-    assert not default.resources("AWS::SNS::Subscription")
-    (subscription,) = configured.resources("AWS::SNS::Subscription").values()
-    assert (subscription["Properties"]["Endpoint"], subscription["Properties"]["Protocol"]) == ("ops@example.com", "email")
+def test_alarms_notify_the_required_alert_email_parameter(default, configured):
+    """Production alarms must reach someone: the address is a parameter without a default."""
+    for synth, address in ((default, None), (configured, "ops@example.com")):
+        (subscription,) = synth.resources("AWS::SNS::Subscription").values()
+        assert (subscription["Properties"]["Endpoint"], subscription["Properties"]["Protocol"]) == ({"Ref": "AlertEmail"}, "email")
+        assert synth.template["Parameters"]["AlertEmail"].get("Default") == address
 
 
 # ---- IAM ----------------------------------------------------------------------------------------
@@ -262,8 +263,7 @@ def test_the_function_writes_request_records_and_its_logs_and_nothing_else(defau
     }
     exceptions = {
         ("kms:Decrypt", arn(ids["function_key"])),  # AlertingFunction: encrypted environment variables
-        ("sqs:SendMessage", arn(ids["function_dlq"])),  # AlertingFunction: its dead-letter queue ...
-        ("kms:GenerateDataKey", arn(ids["function_key"])),  # ... encrypted with its key
+        # No dead-letter queue (invoked only synchronously), so no sqs:SendMessage or GenerateDataKey.
         ("xray:PutTraceSegments", '"*"'),  # AlertingFunction: X-Ray, no resource-level permissions
         ("xray:PutTelemetryRecords", '"*"'),
     }
@@ -300,8 +300,11 @@ def test_acknowledgements_are_the_libraries_known_ones_and_the_public_route(defa
           for rule in ("S3BucketReplicationEnabled", "LambdaInsideVPC", "S3DefaultEncryptionKMS")),
         "HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency",
         "AwsSolutions-APIG4",  # the public GET route, with PUBLIC_REASON
-        "Serverless-SQSRedrivePolicy", "Serverless-LambdaAsyncFailureDestination",
-        "CKV_AWS_18", "CKV_AWS_115", "CKV_AWS_117",
+        # The alert topic's delivery-failures queue is a dead-letter queue itself.
+        "Serverless-SQSRedrivePolicy", "AwsSolutions-SQS3",
+        # The function is invoked only synchronously (by the HTTP API): no dead-letter queue.
+        *(f"{pack}-LambdaDLQ" for pack in ("Serverless", "HIPAA.Security", "NIST.800.53.R5")),
+        "CKV_AWS_18", "CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117",
     }
 
 
@@ -310,3 +313,10 @@ def test_the_main_job_synthesizes_this_example():
     main_job = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(main_job)
     assert ("prod_http_api", "examples.prod_http_api.app") in main_job.EXAMPLES
+
+
+def test_the_synchronously_invoked_function_has_no_async_failure_path(default):
+    """Only the HTTP API invokes it: a dead-letter queue or EventInvokeConfig would never fill."""
+    assert not default.resources("AWS::Lambda::EventInvokeConfig")
+    assert "DeadLetterConfig" not in _props(default, _ids(default)["function"])
+    assert default.extra["built"].function.dead_letter_queue is None

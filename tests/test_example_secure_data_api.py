@@ -11,7 +11,7 @@ from aws_cdk import App, CfnElement
 from harness import Synthesized, acknowledged_rules, assert_compliant, synthesize_app
 from tag_coverage import missing_tags
 
-from serverless_patterns.alerting_function import POWERTOOLS_LAYER_VERSION
+from serverless_patterns.alerting_function import DEPLOY_TIME_RESERVED_CONCURRENCY_REASON, POWERTOOLS_LAYER_VERSION
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = importlib.import_module("examples.secure_data_api.app")
@@ -261,7 +261,17 @@ def test_tracing_logs_and_reserved_concurrency(synth):
     ids = _ids(synth)
     function = _props(synth, ids["function"])
     assert function["TracingConfig"] == {"Mode": "Active"}
-    assert function["ReservedConcurrentExecutions"] == APP.RESERVED_CONCURRENCY == 10
+    # Deployable in any account: the reservation is the ReservedConcurrency parameter, none at 0.
+    condition = "HasReservedConcurrency"
+    assert function["ReservedConcurrentExecutions"] == {
+        "Fn::If": [condition, {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
+    parameter = synth.template["Parameters"]["ReservedConcurrency"]
+    assert (parameter["Type"], parameter["Default"], parameter["MinValue"]) == ("Number", 0, 0)
+    assert str(APP.RESERVED_CONCURRENCY) in parameter["Description"]
+    assert synth.template["Conditions"][condition] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "ReservedConcurrency"}, 0]}]
+    }
     assert function["LoggingConfig"] == {"LogGroup": {"Ref": ids["log_group"]}}
     log_group = _props(synth, ids["log_group"])
     assert log_group["RetentionInDays"] == 30
@@ -421,9 +431,12 @@ def test_acknowledgements_are_the_libraries_known_ones(synth):
         "CKV_AWS_117",
     }
     assert acknowledged - wildcards <= known
-    # The data function itself reserves concurrency and has an on-failure destination.
+    # The data function's reservation is a deploy-time choice (ReservedConcurrency, default none),
+    # acknowledged with that reason; it has an on-failure destination.
     function_path = "SecureDataApi/DataFunction/Resource/Resource"
-    assert not {r for r in acknowledged_rules(synth)[function_path] if "LambdaConcurrency" in r}
+    reasons = {f.rule: f.reason for f in synth.nag.acknowledged if f.path == function_path and "LambdaConcurrency" in f.rule}
+    assert set(reasons) == {"HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency"}
+    assert set(reasons.values()) == {DEPLOY_TIME_RESERVED_CONCURRENCY_REASON}
 
 
 def test_the_readme_maps_every_route_and_deviation():

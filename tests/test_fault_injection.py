@@ -195,8 +195,8 @@ def run(dev) -> Run:
     with mock_aws():
         stack = EmulatedStack(template, outdir, quiet=True).start()
         api = EmulatedRestApi(stack)
-        # The authorizer is left out: it denies when its table throttles, and API Gateway caches
-        # that denial for the key like any other answer.
+        # The authorizer is left out: when its table throttles it fails the request (HTTP 500, not
+        # cached), which this run would count against the client, not the pipeline under test.
         faulty = {stack.function(f"{name}.").logical_id: name for name in ("documents_api", "document_processor", "document_notifier")}
         faults = Faults(random.Random(SEED + 1), faulty)
         stack.on_call = faults

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from aws_cdk import App, Stack, aws_ec2 as ec2, aws_logs as logs
+from aws_cdk import App, Environment, Stack, aws_ec2 as ec2, aws_logs as logs
+from aws_cdk.assertions import Template
 
 from harness import acknowledged_rules, assert_compliant, synthesize
 from serverless_patterns import IsolatedNetwork
@@ -124,6 +125,10 @@ def test_only_cdks_provider_function_is_acknowledged(default):
         ({"cidr": "10.0.0.0/8"}, "cidr='10.0.0.0/8': must be an IPv4 CIDR block with a prefix length from /16 to /20"),
         ({"interface_endpoints": ["sqs", "ftp"]}, "interface_endpoints=['sqs', 'ftp']: must be a list of: sqs"),
         ({"interface_endpoints": "sqs"}, "interface_endpoints='sqs'"),
+        ({"availability_zones": ["us-east-1a", "us-east-1a"]}, "must be 1-6 distinct AZ names such as 'us-east-1a'"),
+        ({"availability_zones": ["use1-az3"]}, "availability_zones=['use1-az3']: must be 1-6 distinct AZ names"),
+        ({"availability_zones": []}, "availability_zones=[]: must be 1-6 distinct AZ names"),
+        ({"availability_zones": ["us-east-1a"], "max_azs": 2}, "max_azs=2: give either max_azs or availability_zones"),
     ],
 )
 def test_invalid_props(props, message):
@@ -135,3 +140,22 @@ def test_invalid_props(props, message):
 def test_wrong_types():
     with pytest.raises(TypeError, match="IsolatedNetwork: max_azs must be int, got str"):
         IsolatedNetwork(Stack(App(), "V"), "Bad", max_azs="2")
+
+
+def _subnet_zones(stack):
+    template = Template.from_stack(stack).to_json()
+    return sorted(
+        r["Properties"]["AvailabilityZone"] for r in template["Resources"].values() if r["Type"] == "AWS::EC2::Subnet"
+    )
+
+
+def test_subnets_go_to_the_availability_zones_given_not_to_fn_getazs_indexes():
+    """Lambda and some endpoint services are not offered in every AZ: the user picks the AZs."""
+    stack = Stack(App(), "Zones", env=Environment(account="123456789012", region="us-east-1"))
+    IsolatedNetwork(stack, "Network", availability_zones=["us-east-1b", "us-east-1c", "us-east-1d"])
+    assert _subnet_zones(stack) == ["us-east-1b", "us-east-1c", "us-east-1d"]
+
+
+def test_environment_agnostic_stacks_take_fn_getazs_without_availability_zones(default):
+    zones = [r["Properties"]["AvailabilityZone"] for r in default.resources("AWS::EC2::Subnet").values()]
+    assert zones == [{"Fn::Select": [i, {"Fn::GetAZs": ""}]} for i in (0, 1)]

@@ -292,6 +292,8 @@ def test_denied_metric_of_the_alarm_is_the_one_the_handler_emits(default, monkey
     service, namespace = env["POWERTOOLS_SERVICE_NAME"], env["POWERTOOLS_METRICS_NAMESPACE"]
     monkeypatch.setattr(index, "SERVICE", service)
     monkeypatch.setattr(index, "metrics", Metrics(namespace=namespace, service=service))
+    # A request without a key: the caller's fault, a Deny (an operational failure would raise).
+    monkeypatch.setenv("ROUTE_PERMISSIONS", json.dumps([{"method": "GET", "path": "/x", "level": "read-only"}]))
     event = {"type": "REQUEST", "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/x", "headers": {}}
     capsys.readouterr()
     index.handler(event, _Context())

@@ -69,15 +69,11 @@ NOT_EXERCISED = {
     ("*", "logs:PutLogEvents", "own AWS::Logs::LogGroup"): "The Lambda runtime writes the function's logs with its role.",
     ("*", "xray:PutTraceSegments", "*"): "The Lambda runtime sends the function's traces; X-Ray has no resource-level permissions.",
     ("*", "xray:PutTelemetryRecords", "*"): "The Lambda runtime sends the function's traces; X-Ray has no resource-level permissions.",
-    ("*", "sqs:SendMessage", "own AWS::SQS::Queue"): (
-        "Lambda sends failed asynchronous invocations to the function's dead-letter queue (every "
-        "AlertingFunction has one, CKV_AWS_116); these functions are invoked synchronously or by "
-        "event source mappings, so no run fills it."
-    ),
-    ("*", "kms:GenerateDataKey", "own AWS::KMS::Key"): "The function's key encrypts its dead-letter queue: Lambda sends to it with the role.",
+    # No function dead-letter queue to send to (and no sqs:SendMessage or kms:GenerateDataKey on
+    # an own queue and key): the functions are invoked synchronously or by event source mappings
+    # (AlertingFunction invocation=SYNCHRONOUS / EVENT_SOURCE), so a DLQ could never fill.
     ("*", "kms:Decrypt", "own AWS::KMS::Key"): (
-        "The function's key encrypts its environment variables and its dead-letter queue; Lambda "
-        "decrypts and sends with the role."
+        "The function's key encrypts its environment variables; Lambda decrypts them with the role."
     ),
     ("document_processor", "sqs:GetQueueAttributes", "AWS::SQS::Queue"): (
         "Lambda reads the queue's attributes when it creates the event source mapping; AWS lists it "

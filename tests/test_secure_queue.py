@@ -25,6 +25,8 @@ from serverless_patterns.secure_queue import (
 )
 
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:uploads"
+#: SNS delivers to a FIFO queue only from a FIFO topic.
+FIFO_TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:orders.fifo"
 
 
 def _default(stack):
@@ -56,7 +58,7 @@ def _maximal(stack):
     )
     rule = events.Rule(stack, "OrderPlaced", event_pattern=events.EventPattern(source=["shop.orders"]))
     rule.add_target(queue.rule_target(retry_attempts=10, max_event_age=Duration.hours(2), message_group_id="orders"))
-    queue.allow_send_from("sns.amazonaws.com", source_arn=TOPIC_ARN)
+    queue.allow_send_from("sns.amazonaws.com", source_arn=FIFO_TOPIC_ARN)
     worker = ManagedPolicyRole(stack, "Worker", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     queue.grant_send_messages(worker)
     queue.grant_consume_messages(worker)
@@ -195,14 +197,30 @@ def test_maximal_alarms_use_the_thresholds_and_notify_the_topic(maximal):
         assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": topic}]
 
 
-def test_the_rule_target_delivers_to_the_queue_and_failures_to_the_dead_letter_queue(maximal):
-    queue, dead_letters = _queues(maximal)
+def _target_dead_letters(synth):
+    queue = synth.extra["built"]
+    stack = Stack.of(queue)
+    return stack.resolve(stack.get_logical_id(queue.target_dead_letter_queue.node.default_child))
+
+
+def test_the_rule_target_of_a_fifo_queue_sends_failures_to_a_standard_dead_letter_queue(maximal):
+    """EventBridge refuses FIFO dead-letter queues ("SQS FIFO is not supported by Dead Letter Queues")."""
+    queue, fifo_dead_letters = _queues(maximal)
+    dead_letters = _target_dead_letters(maximal)
     rule_id, rule = next(iter(maximal.resources("AWS::Events::Rule").items()))
     (target,) = rule["Properties"]["Targets"]
     assert target["Arn"] == {"Fn::GetAtt": [queue, "Arn"]}
     assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dead_letters, "Arn"]}}
+    props = _props(maximal, dead_letters)
+    assert "FifoQueue" not in props and "QueueName" not in props
+    assert props["KmsMasterKeyId"] == {"Fn::GetAtt": [_own_key(maximal), "Arn"]}
+    assert props["MessageRetentionPeriod"] == 14 * 86400
     assert target["RetryPolicy"] == {"MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 7200}
     assert target["SqsParameters"] == {"MessageGroupId": "orders"}
+    # The FIFO dead-letter queue keeps its role (the queue's redrive), EventBridge is not let into it.
+    assert not [s for s in _queue_policy(maximal, fifo_dead_letters) if s["Principal"] == {"Service": "events.amazonaws.com"}]
+    (alarm,) = [a for a in _alarms(maximal).values() if a["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dead_letters, "QueueName"]}}]]
+    assert (alarm["Threshold"], alarm["Period"], alarm["EvaluationPeriods"]) == (3, 60, 2)
     for logical_id in (queue, dead_letters):
         allows = [s for s in _queue_policy(maximal, logical_id) if s["Principal"] == {"Service": "events.amazonaws.com"}]
         assert allows == [
@@ -222,16 +240,81 @@ def test_the_rule_target_delivers_to_the_queue_and_failures_to_the_dead_letter_q
 def test_senders_may_use_the_key_for_this_account_only_with_exact_actions(maximal):
     own_key = _own_key(maximal)
     statements = _props(maximal, own_key)["KeyPolicy"]["Statement"]
-    for service in ("events.amazonaws.com", "sns.amazonaws.com"):
-        (statement,) = [s for s in statements if s.get("Principal") == {"Service": service}]
-        assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
-        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    (statement,) = [s for s in statements if s.get("Principal") == {"Service": "sns.amazonaws.com"}]
+    assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+
+
+def test_eventbridge_may_use_the_key_for_rules_of_this_account_and_region_by_source_arn(maximal):
+    """The SQS Developer Guide lists aws:SourceArn (not aws:SourceAccount) as what EventBridge supports."""
+    statements = _props(maximal, _own_key(maximal))["KeyPolicy"]["Statement"]
+    (statement,) = [s for s in statements if s.get("Principal") == {"Service": "events.amazonaws.com"}]
+    assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    rules = {
+        "Fn::Join": [
+            "",
+            ["arn:", {"Ref": "AWS::Partition"}, ":events:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"}, ":rule/*"],
+        ]
+    }
+    assert statement["Condition"] == {"ArnLike": {"aws:SourceArn": rules}}
+
+
+def test_the_rule_alarms_on_failed_invocations_and_notifies_the_topic(maximal):
+    rule_id = next(iter(maximal.resources("AWS::Events::Rule")))
+    (topic,) = maximal.resources("AWS::SNS::Topic")
+    (alarm,) = [a for a in _alarms(maximal).values() if a["MetricName"] == "FailedInvocations"]
+    assert alarm["Namespace"] == "AWS/Events"
+    assert alarm["Dimensions"] == [{"Name": "RuleName", "Value": {"Ref": rule_id}}]
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == ("Sum", 1, "GreaterThanOrEqualToThreshold")
+    assert (alarm["Period"], alarm["EvaluationPeriods"], alarm["TreatMissingData"]) == (60, 2, "notBreaching")
+    assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": topic}]
+
+
+def test_a_standard_queue_uses_its_own_dead_letter_queue_for_the_rule_and_alarms_once_per_rule():
+    stack = Stack(App(), "Standard")
+    queue = SecureQueue(stack, "Jobs")
+    rule = events.Rule(stack, "Rule", event_pattern=events.EventPattern(source=["x"]))
+    rule.add_target(queue.rule_target())
+    rule.add_target(SecureQueue(stack, "More").rule_target())
+    template = Template.from_stack(stack).to_json()
+    (target, _) = template["Resources"][stack.resolve(stack.get_logical_id(rule.node.default_child))]["Properties"]["Targets"]
+    dead_letters = stack.resolve(stack.get_logical_id(queue.dead_letter_queue.node.default_child))
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dead_letters, "Arn"]}}
+    assert queue.target_dead_letter_queue is None
+    failed = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"]["MetricName"] == "FailedInvocations"]
+    assert len(failed) == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"service": "sns.amazonaws.com", "source_arn": TOPIC_ARN},
+            "a FIFO queue receives only from a FIFO topic",
+        ),
+        ({"service": "s3.amazonaws.com", "source_arn": "arn:aws:s3:::bucket"}, "S3 event notifications cannot deliver to a FIFO queue"),
+        (
+            {"service": "events.amazonaws.com", "source_arn": "arn:aws:events:us-east-1:123456789012:rule/r", "dead_letter_queue": True},
+            "dead_letter_queue=True: EventBridge accepts only standard queues as a target's dead-letter queue",
+        ),
+    ],
+)
+def test_a_fifo_queue_refuses_senders_that_cannot_deliver_to_it(kwargs, message):
+    queue = SecureQueue(Stack(App(), "Fifo"), "Orders", fifo=True)
+    with pytest.raises(ValueError, match="SecureQueue.allow_send_from: invalid props") as error:
+        queue.allow_send_from(**kwargs)
+    assert message in str(error.value)
+
+
+def test_a_fifo_queue_accepts_a_fifo_topic():
+    queue = SecureQueue(Stack(App(), "Fifo"), "Orders", fifo=True)
+    queue.allow_send_from("sns.amazonaws.com", source_arn=FIFO_TOPIC_ARN)
 
 
 def test_allow_send_from_names_the_sender_on_the_queue_only(maximal):
     queue, dead_letters = _queues(maximal)
     (sns_allow,) = [s for s in _queue_policy(maximal, queue) if s["Principal"] == {"Service": "sns.amazonaws.com"}]
-    assert sns_allow["Condition"]["ArnEquals"] == {"aws:SourceArn": TOPIC_ARN}
+    assert sns_allow["Condition"]["ArnEquals"] == {"aws:SourceArn": FIFO_TOPIC_ARN}
     assert not [s for s in _queue_policy(maximal, dead_letters) if s["Principal"] == {"Service": "sns.amazonaws.com"}]
 
 

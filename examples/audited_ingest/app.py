@@ -18,7 +18,7 @@ from constructs import Construct
 
 from serverless_patterns import AlertingFunction, AlertTopic, AuditedTable, AuditTrail, SecureBucket
 from serverless_patterns.compliance import add_nag_packs
-from serverless_patterns.conventions import apply_required_tags, environment_suffix, resource_name
+from serverless_patterns.conventions import alert_email_parameter, apply_required_tags, environment_suffix, resource_name
 from serverless_patterns.handlers import handler_code, handler_entry
 from serverless_patterns.secure_queue import SecureQueue
 
@@ -42,6 +42,11 @@ class AuditedIngestStack(Stack):
                 self, f"{SYSTEM}-{base}", suffix=environment, kind=kind, unique_per_stack=unique_per_stack
             )
 
+        if environment == "prod":
+            # Production alarms must notify someone: a required AlertEmail parameter (the context
+            # address, if given, becomes its default).
+            self.alert_email = alert_email_parameter(self, default=(alert_emails or [None])[0])
+            alert_emails = [self.alert_email.value_as_string]
         self.alerts = AlertTopic(self, "Alerts", emails=alert_emails or [])
 
         # Versioned, SSE-KMS, all public access blocked, TLS only, server access logs to a log

@@ -1,7 +1,11 @@
 """Reference system 003, the document processing system, built from serverless-patterns.
 
 ``cdk synth`` builds the ``prod`` configuration; ``cdk synth -c env=dev`` (or ``staging``) the
-others. See README.md beside this file for how each requirement is met.
+others. Its alarms notify the address of the required ``AlertEmail`` parameter in prod
+(``cdk deploy --parameters AlertEmail=ops@example.com``, or ``-c alert_email=...`` as its default)
+and the ``-c alert_email=...`` address, if any, elsewhere. ``-c availability_zones=us-east-1b,us-east-1c``
+places the isolated subnets in AZs chosen for the account (Lambda does not run VPC functions in
+``use1-az3``). See README.md beside this file for how each requirement is met.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from constructs import Construct
 
 from serverless_patterns import AuditTrail, IsolatedNetwork
 from serverless_patterns.compliance import add_nag_packs
+from serverless_patterns.conventions import alert_email_parameter
 from serverless_patterns.document_pipeline import DocumentPipeline
 from serverless_patterns.keyed_api import UsagePlanTier
 
@@ -28,21 +33,50 @@ class Configuration:
     audit_trail: bool
     max_document_bytes: int
     quota_per_day: int
+    #: Alarms must notify someone: a required ``AlertEmail`` parameter.
+    alert_email_required: bool = False
 
 
 CONFIGURATIONS = {
     "dev": Configuration("dev", isolated_network=False, audit_trail=False, max_document_bytes=25 * 1024**2, quota_per_day=1_000),
     "staging": Configuration("staging", isolated_network=True, audit_trail=False, max_document_bytes=100 * 1024**2, quota_per_day=10_000),
-    "prod": Configuration("prod", isolated_network=True, audit_trail=True, max_document_bytes=100 * 1024**2, quota_per_day=100_000),
+    "prod": Configuration(
+        "prod", isolated_network=True, audit_trail=True, max_document_bytes=100 * 1024**2, quota_per_day=100_000,
+        alert_email_required=True,
+    ),
 }
 
 
 class DocumentProcessingStack(Stack):
     """Upload API, documents bucket, processor, metadata table and status notifications."""
 
-    def __init__(self, scope: Construct, id: str, *, configuration: Configuration, **kwargs) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        configuration: Configuration,
+        alert_email: str | None = None,
+        availability_zones: list[str] | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(scope, id, description=f"Document processing system ({configuration.name})", **kwargs)
-        network = IsolatedNetwork(self, "Network", interface_endpoints=["sqs", "sns", "kms", "logs", "xray"]) if configuration.isolated_network else None
+        if configuration.alert_email_required:
+            self.alert_email = alert_email_parameter(self, default=alert_email)
+            alert_emails = [self.alert_email.value_as_string]
+        else:
+            self.alert_email = None
+            alert_emails = [alert_email] if alert_email else []
+        network = (
+            IsolatedNetwork(
+                self,
+                "Network",
+                interface_endpoints=["sqs", "sns", "kms", "logs", "xray"],
+                availability_zones=availability_zones,
+            )
+            if configuration.isolated_network
+            else None
+        )
         trail = AuditTrail(self, "AuditTrail") if configuration.audit_trail else None
         quota = configuration.quota_per_day
         self.pipeline = DocumentPipeline(
@@ -57,6 +91,7 @@ class DocumentProcessingStack(Stack):
             authorizer_cache_ttl=Duration.minutes(5),
             network=network,
             audit_trail=trail,
+            alert_emails=alert_emails,
             tags={"Environment": configuration.name, "System": "document-processing"},
         )
         CfnOutput(self, "DocumentsBucketName", value=self.pipeline.documents.bucket_name)
@@ -67,10 +102,16 @@ class DocumentProcessingStack(Stack):
 def build(app: App) -> list[Stack]:
     """Add the configuration named by context ``env`` (default ``prod``) to ``app``."""
     name = app.node.try_get_context("env") or "prod"
+    zones = app.node.try_get_context("availability_zones")
     if name not in CONFIGURATIONS:
         raise ValueError(f"context env={name!r}: must be one of {', '.join(CONFIGURATIONS)}")
     stack = DocumentProcessingStack(
-        app, f"{name}-document-processing", configuration=CONFIGURATIONS[name], env=Environment(region=REGION)
+        app,
+        f"{name}-document-processing",
+        configuration=CONFIGURATIONS[name],
+        alert_email=app.node.try_get_context("alert_email"),
+        availability_zones=[z.strip() for z in zones.split(",") if z.strip()] if zones else None,
+        env=Environment(region=REGION),
     )
     return [stack]
 

@@ -16,9 +16,9 @@ from aws_cdk import App, CfnOutput, Duration, Environment, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from serverless_patterns import AlertingFunction, AlertTopic, SecureBucket, SecureHttpApi
+from serverless_patterns import AlertingFunction, AlertTopic, Invocation, SecureBucket, SecureHttpApi
 from serverless_patterns.compliance import add_nag_packs
-from serverless_patterns.conventions import resource_name
+from serverless_patterns.conventions import alert_email_parameter, resource_name
 from serverless_patterns.handlers import handler_code, handler_entry
 
 REGION = "us-east-1"
@@ -59,10 +59,13 @@ class ProdHttpApiStack(Stack):
         def name(base: str, kind: str) -> str:
             return resource_name(self, base, prefix=PREFIX, kind=kind)
 
+        # Production alarms must notify someone: a required AlertEmail parameter (the context
+        # address, if given, becomes its default).
+        self.alert_email = alert_email_parameter(self, default=(alert_emails or [None])[0])
         self.alerts = AlertTopic(
             self,
             "Alerts",
-            emails=alert_emails or [],
+            emails=[self.alert_email.value_as_string],
             topic_name=name("alerts", "sns_topic"),
             display_name="Prod HTTP API alerts",
         )
@@ -92,6 +95,9 @@ class ProdHttpApiStack(Stack):
                 "POWERTOOLS_METRICS_NAMESPACE": "ProdHttpApi",
             },
             alert_topic=self.alerts,
+            # Only the HTTP API calls it, synchronously: no dead-letter queue that could never fill.
+            invocation=Invocation.SYNCHRONOUS,
+            invoked_by="the HTTP API's GET / route (Lambda proxy integration)",
         )
         self.log_bucket.grant_write(self.function, key_prefix=LOG_PREFIX)
 

@@ -10,7 +10,7 @@ README.md beside this file for how each requirement is met.
 
 from __future__ import annotations
 
-from aws_cdk import App, ArnFormat, CfnOutput, Duration, Stack
+from aws_cdk import Aws, App, ArnFormat, CfnCondition, CfnOutput, CfnParameter, Duration, Fn, Stack, Token
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -34,8 +34,10 @@ HANDLER = "data_api"
 KEY_PREFIX = "data/"
 #: The largest object written or read through the API (see the handler's config for the limit).
 MAX_OBJECT_BYTES = 1024 * 1024
-#: Concurrency reserved for (and capping) the function. Deploying fails in an account whose
-#: unreserved concurrency would drop below its minimum (100; 10 in new accounts): see README.md.
+#: Concurrency to reserve for (and cap) the function where the account has room: the
+#: ``ReservedConcurrency`` parameter. A reservation fails to deploy in an account whose unreserved
+#: concurrency would drop below its minimum (100; 10 in new accounts, whose total may be 10), so the
+#: parameter's default is 0, no reservation: see README.md.
 RESERVED_CONCURRENCY = 10
 #: Requests per second the API's stage admits, and bursts; in line with the reserved concurrency
 #: (10 concurrent invocations of about 50 ms serve some 200 requests per second).
@@ -74,6 +76,29 @@ class SecureDataApiStack(Stack):
     ) -> None:
         super().__init__(
             scope, id, description="Secure serverless data API (reference system 001)", **kwargs
+        )
+
+        # Reserved concurrency is a deploy-time choice: 0 (the default) reserves none, which deploys
+        # in any account; RESERVED_CONCURRENCY is what the stage's throttling is sized for.
+        self.reserved_concurrency = CfnParameter(
+            self,
+            "ReservedConcurrency",
+            type="Number",
+            default=0,
+            min_value=0,
+            max_value=1000,
+            description=(
+                f"Concurrency reserved for the data function; 0 reserves none. {RESERVED_CONCURRENCY} matches the "
+                "API's throttling; it deploys only where the account keeps its minimum unreserved concurrency."
+            ),
+        )
+        has_reservation = CfnCondition(
+            self,
+            "HasReservedConcurrency",
+            expression=Fn.condition_not(Fn.condition_equals(self.reserved_concurrency.value_as_number, 0)),
+        )
+        reserved = Token.as_number(
+            Fn.condition_if(has_reservation.logical_id, self.reserved_concurrency.value_as_number, Aws.NO_VALUE)
         )
 
         # One topic for every alarm of the system; email subscribers confirm by mail.
@@ -119,7 +144,7 @@ class SecureDataApiStack(Stack):
             },
             secrets={"CURSOR_KEY": self.cursor_key.secret},  # the function sees CURSOR_KEY_ARN only
             log_retention=logs.RetentionDays.ONE_MONTH,
-            reserved_concurrent_executions=RESERVED_CONCURRENCY,
+            reserved_concurrent_executions=reserved,
             on_failure=self.failed_invocations.queue,
             alert_topic=self.alerts,
             dashboard=True,

@@ -2,7 +2,6 @@
 
 from aws_cdk import Stack
 from aws_cdk import aws_cloudtrail as cloudtrail
-from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -23,6 +22,7 @@ def build(stack: Stack) -> AuditTrail:
     audit.add_dynamodb_data_events([orders], read_write_type=cloudtrail.ReadWriteType.WRITE_ONLY)
 
     # CIS benchmark alarms (root use, denied calls, IAM and trail changes, ...) to an encrypted topic.
+    # Pass the topic itself: its policy and key are opened to CloudWatch alarms of this account.
     alerts = sns.Topic(stack, "SecurityAlerts", master_key=kms.Key(stack, "AlertsKey", enable_key_rotation=True), enforce_ssl=True)
-    audit.add_security_alarms(actions.SnsAction(alerts))
+    audit.add_security_alarms(alerts)
     return audit

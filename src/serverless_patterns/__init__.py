@@ -32,6 +32,7 @@ _EXPORTS = {
     "UsagePlanTier": "keyed_api",
     "AlertTopic": "alert_topic",
     "AlertingFunction": "alerting_function",
+    "Invocation": "alerting_function",
     "AuditTrail": "audit_trail",
     "AuditedTable": "audited_table",
     "BucketDistribution": "bucket_distribution",
@@ -68,6 +69,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs
         SUPPORTED_RUNTIMES,
         AlarmOptions,
         AlertingFunction,
+        Invocation,
         powertools_layer,
     )
     from .api_gateway_account import ApiGatewayAccount

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_cdk import Annotations, ArnFormat, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from . import _actions
 from .compliance import acknowledge_all, in_every_pack
+
+#: Id of the warning emitted when an alarm notifies a topic whose policies the construct cannot
+#: change (an imported topic or key); acknowledge it with ``Annotations.of(scope).acknowledge_warning``.
+IMPORTED_ALARM_TOPIC_WARNING = "serverless-patterns:alarmTopicNotWritable"
 
 NO_ALARM_TOPIC_REASON = (
     "No alarm_topic was given. The alarm still changes state in CloudWatch and emits an Amazon "
@@ -21,6 +28,84 @@ NO_ALARM_TOPIC_REASON = (
 def as_topic(topic: Any) -> sns.ITopic | None:
     """The SNS topic of an ``AlertTopic`` (its ``topic``), or ``topic`` itself."""
     return getattr(topic, "topic", topic)
+
+
+def cloudwatch_alarms_statement(topic_arn: str, stack: Stack) -> iam.PolicyStatement:
+    """The topic-policy statement that lets CloudWatch alarms of ``stack``'s account and Region publish.
+
+    The form AWS documents for CloudWatch alarms -> SNS, scoped with ``aws:SourceArn`` (alarms of
+    this account and Region) and ``aws:SourceAccount``.
+    """
+    return iam.PolicyStatement(
+        sid="AllowCloudWatchAlarms",
+        principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions=["sns:Publish"],
+        resources=[topic_arn],
+        conditions={
+            "ArnLike": {
+                "aws:SourceArn": stack.format_arn(
+                    service="cloudwatch", resource="alarm", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+                )
+            },
+            "StringEquals": {"aws:SourceAccount": stack.account},
+        },
+    )
+
+
+def cloudwatch_alarms_key_statement(stack: Stack) -> iam.PolicyStatement:
+    """The key-policy statement that lets CloudWatch alarms use a topic's KMS key (this account only)."""
+    return iam.PolicyStatement(
+        sid="AllowCloudWatchAlarms",
+        principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions=_actions.KMS_FOR_SERVICE_PUBLISHERS,
+        resources=["*"],  # in a key policy, "*" means this key
+        conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+    )
+
+
+def allow_cloudwatch_alarms(scope: Construct, topic: Any) -> bool:
+    """Make sure CloudWatch alarms can publish to ``topic`` (an ``AlertTopic`` or any ``sns.ITopic``).
+
+    ``enforce_ssl`` and any topic policy replace SNS's default policy, so an alarm can publish only if
+    the topic policy allows ``cloudwatch.amazonaws.com`` and, for a KMS-encrypted topic, the key lets
+    CloudWatch call ``kms:Decrypt`` and ``kms:GenerateDataKey``. Both statements are added when the
+    topic (and its key) belong to this app; adding them again is a no-op. An imported topic or key
+    keeps its own policies: a warning (:data:`IMPORTED_ALARM_TOPIC_WARNING`) on ``scope`` then names
+    what its owner must add. Returns whether everything needed could be added.
+    """
+    if topic is None:
+        return True
+    sns_topic: sns.ITopic = as_topic(topic)
+    if getattr(sns_topic.node.scope, "allows_cloudwatch_alarms", False):  # AlertTopic: allowed at creation
+        return True
+    stack = Stack.of(sns_topic)
+    missing = []
+    if not sns_topic.add_to_resource_policy(cloudwatch_alarms_statement(sns_topic.topic_arn, stack)).statement_added:
+        missing.append(
+            "its topic policy must allow sns:Publish to the service principal cloudwatch.amazonaws.com "
+            "(scoped with aws:SourceArn arn:<partition>:cloudwatch:<region>:<account>:alarm:* and aws:SourceAccount)"
+        )
+    key = getattr(sns_topic, "master_key", None)
+    if key is not None and not key.add_to_resource_policy(cloudwatch_alarms_key_statement(stack)).statement_added:
+        missing.append(
+            "its KMS key's policy must allow kms:Decrypt and kms:GenerateDataKey to cloudwatch.amazonaws.com"
+        )
+    elif key is None and _is_imported(sns_topic):
+        missing.append(
+            "if it is encrypted with a customer-managed key, that key's policy must allow kms:Decrypt and "
+            "kms:GenerateDataKey to cloudwatch.amazonaws.com"
+        )
+    if missing:
+        Annotations.of(scope).add_warning_v2(
+            IMPORTED_ALARM_TOPIC_WARNING,
+            f"Alarms of {scope.node.path} notify the topic {sns_topic.node.path}, whose policies this app cannot fully "
+            f"change. For the notifications to arrive, {'; '.join(missing)}.",
+        )
+    return not missing
+
+
+def _is_imported(topic: sns.ITopic) -> bool:
+    return not isinstance(topic, sns.Topic)
 
 
 def threshold_alarm(
@@ -55,6 +140,7 @@ def threshold_alarm(
     if sns_topic is None:
         acknowledge_all(alarm, in_every_pack("CloudWatchAlarmAction", ("HIPAA.Security", "NIST.800.53.R5")), NO_ALARM_TOPIC_REASON)
         return alarm
+    allow_cloudwatch_alarms(scope, topic)
     action = cw_actions.SnsAction(sns_topic)
     alarm.add_alarm_action(action)
     if notify_on_recovery:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
@@ -16,6 +16,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import _actions
+from ._alarms import cloudwatch_alarms_statement
 from ._defaults import allow_service_to_use_key, customer_managed_key
 from ._validation import PropErrors, is_token, require_type
 from .compliance import acknowledge_all
@@ -98,25 +99,9 @@ class AlertTopic(Construct):
             display_name=display_name,
             topic_name=topic_name,
         )
-        self.topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarms",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[self.topic.topic_arn],
-                conditions={
-                    "ArnLike": {
-                        "aws:SourceArn": Stack.of(self).format_arn(
-                            service="cloudwatch",
-                            resource="alarm",
-                            resource_name="*",
-                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    },
-                    "StringEquals": {"aws:SourceAccount": account},
-                },
-            )
-        )
+        self.topic.add_to_resource_policy(cloudwatch_alarms_statement(self.topic.topic_arn, Stack.of(self)))
+        #: Both policies let CloudWatch alarms in (read by the constructs that point alarms here).
+        self.allows_cloudwatch_alarms = True
         #: Where alerts go that could not be delivered to a subscriber (created with the first one).
         self.delivery_failures: sqs.Queue | None = None
         self._emails: list[str] = []

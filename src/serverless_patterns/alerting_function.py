@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,48 @@ SUPPORTED_RUNTIMES: Mapping[str, str] = {
     "nodejs22.x": "2027-04-30",
 }
 
+class Invocation(enum.Enum):
+    """How a function is invoked, which decides where its failures can go.
+
+    Only asynchronous invocations (S3, SNS, EventBridge, ``InvocationType=Event``) have a failure
+    path of their own: retries, then the dead-letter queue or an on-failure destination. A
+    synchronous caller (API Gateway, a load balancer, an SDK ``RequestResponse`` call) receives the
+    error itself, and an event source mapping retries and discards by its own settings (an SQS
+    queue's redrive policy, a stream mapping's on-failure destination); a dead-letter queue or an
+    ``EventInvokeConfig`` on such a function never receives anything while its alarm suggests
+    coverage.
+    """
+
+    #: Invoked asynchronously (also, or only): dead-letter queue, retries, EventInvokeConfig, alarm.
+    ASYNCHRONOUS = "asynchronous"
+    #: Invoked only synchronously: no dead-letter queue, no EventInvokeConfig.
+    SYNCHRONOUS = "synchronous"
+    #: Invoked only by event source mappings (SQS, DynamoDB streams): failures follow the mapping;
+    #: a stream mapping without ``on_failure`` gets the dead-letter queue as its destination.
+    EVENT_SOURCE = "event-source"
+
+
+_DEFAULT_CALLERS = {
+    Invocation.SYNCHRONOUS: "a synchronous caller (API Gateway or an SDK RequestResponse call)",
+    Invocation.EVENT_SOURCE: "its event source mappings",
+}
+
+
+def no_async_path_reason(invocation: Invocation, invoked_by: str | None) -> str:
+    """The acknowledgement reason for a function without a dead-letter queue (CKV_AWS_116, LambdaDLQ)."""
+    caller = invoked_by or _DEFAULT_CALLERS[invocation]
+    if invocation is Invocation.SYNCHRONOUS:
+        return (
+            f"Invoked only synchronously by {caller}; the caller receives the error. A dead-letter queue "
+            "or on-failure destination receives only failed asynchronous invocations, of which there are none."
+        )
+    return (
+        f"Invoked only by {caller}; failed records follow the mapping (the source queue's redrive policy, "
+        "a stream mapping's on-failure destination). A function dead-letter queue receives only failed "
+        "asynchronous invocations, of which there are none."
+    )
+
+
 #: Defaults of the function itself.
 DEFAULT_MEMORY_SIZE = 256
 DEFAULT_TIMEOUT = Duration.seconds(10)
@@ -63,6 +106,11 @@ NO_RESERVED_CONCURRENCY_REASON = (
     "and fails to deploy when it would leave less than the minimum unreserved concurrency (10 in new "
     "accounts, 100 otherwise). Throttles are alarmed instead; set reserved_concurrent_executions to "
     "cap or guarantee capacity."
+)
+DEPLOY_TIME_RESERVED_CONCURRENCY_REASON = (
+    "Reserved concurrency is chosen at deploy time (a CloudFormation parameter or condition) and may be "
+    "none: a reservation fails to deploy when it would leave less than the minimum unreserved "
+    "concurrency (10 in new accounts, 100 otherwise). Throttles are alarmed either way."
 )
 DLQ_REASON = "This queue is the function's dead-letter queue; a dead-letter queue has no dead-letter queue of its own."
 ASYNC_FAILURES_TO_DLQ_REASON = (
@@ -249,16 +297,28 @@ class AlertingFunction(Construct):
     reserved_concurrent_executions
         Reserve (and cap) concurrency for this function. Default: none, because a reservation fails
         to deploy in accounts whose unreserved concurrency would drop below the minimum; the
-        packs' LambdaConcurrency findings are acknowledged with that reason.
+        packs' LambdaConcurrency findings are acknowledged with that reason. A token (e.g.
+        ``Fn::If`` on a parameter, see the secure_data_api example) makes it a deploy-time choice,
+        acknowledged with :data:`DEPLOY_TIME_RESERVED_CONCURRENCY_REASON`.
+    invocation
+        How the function is invoked (:class:`Invocation`). ``ASYNCHRONOUS`` creates the dead-letter
+        queue, its alarm and the ``EventInvokeConfig`` (retries, event age, ``on_failure``);
+        ``SYNCHRONOUS`` and ``EVENT_SOURCE`` create none of them, since they could never receive
+        anything, and acknowledge the DLQ rules (CKV_AWS_116, LambdaDLQ) on the function with
+        :func:`no_async_path_reason`. Default: ``ASYNCHRONOUS``.
+    invoked_by
+        Who invokes a ``SYNCHRONOUS`` or ``EVENT_SOURCE`` function, for that reason, e.g.
+        ``"API Gateway (the orders API)"``. Default: a generic description.
     retry_attempts
-        Retries of a failed asynchronous invocation, 0-2. Default: 2.
+        Retries of a failed asynchronous invocation, 0-2. ``ASYNCHRONOUS`` only. Default: 2.
     max_event_age
-        How long an asynchronous event may wait, 60 seconds to 6 hours. Default: 6 hours.
+        How long an asynchronous event may wait, 60 seconds to 6 hours. ``ASYNCHRONOUS`` only.
+        Default: 6 hours.
     on_failure
         An on-failure destination for asynchronous invocations, in addition to the dead-letter
         queue: an SQS queue or SNS topic (granted with exact KMS actions when encrypted), or any
         ``lambda_.IDestination`` such as ``destinations.EventBridgeDestination(bus)``.
-        Default: none.
+        ``ASYNCHRONOUS`` only. Default: none.
     vpc, vpc_subnets
         Run the function in a VPC, in private or isolated subnets (public ones are refused), with a
         security group that has no inbound rules and allows outbound HTTPS only (add more with
@@ -308,7 +368,9 @@ class AlertingFunction(Construct):
         log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
         encryption_key: kms.Key | None = None,
         reserved_concurrent_executions: float | None = None,
-        retry_attempts: int = DEFAULT_RETRY_ATTEMPTS,
+        invocation: Invocation = Invocation.ASYNCHRONOUS,
+        invoked_by: str | None = None,
+        retry_attempts: int | None = None,
         max_event_age: Duration | None = None,
         on_failure: lambda_.IDestination | sqs.IQueue | sns.ITopic | None = None,
         vpc: ec2.IVpc | None = None,
@@ -327,6 +389,8 @@ class AlertingFunction(Construct):
         self._timeout = timeout
         self._alarm_options = alarms
         self._wildcard_uses: list[str] = []
+        self.invocation = invocation
+        asynchronous = invocation is Invocation.ASYNCHRONOUS
 
         self.encryption_key: kms.Key = encryption_key or customer_managed_key(
             self, "Key", description=f"Encrypts the logs, environment and dead-letter queue of {self.node.path}"
@@ -348,17 +412,9 @@ class AlertingFunction(Construct):
         self.log_group.grant_write(self.role)
         self.encryption_key.grant_decrypt(self.role)  # environment variables
 
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.encryption_key,
-            enforce_ssl=True,
-            retention_period=DEAD_LETTER_RETENTION,
-        )
-        # CDK grants sqs:SendMessage for the dead-letter queue, not the use of its key.
-        self.encryption_key.grant(self.role, "kms:GenerateDataKey")
-        acknowledge(self.dead_letter_queue, "Serverless-SQSRedrivePolicy", DLQ_REASON)
+        #: Failed asynchronous events (``ASYNCHRONOUS``), or a stream mapping's discarded batches;
+        #: None for a function without either.
+        self.dead_letter_queue: sqs.Queue | None = self._create_dead_letter_queue() if asynchronous else None
 
         self.security_group: ec2.SecurityGroup | None = None
         subnets = None
@@ -409,7 +465,7 @@ class AlertingFunction(Construct):
             log_group=self.log_group,
             tracing=lambda_.Tracing.ACTIVE,
             dead_letter_queue=self.dead_letter_queue,
-            retry_attempts=retry_attempts,
+            retry_attempts=(DEFAULT_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts) if asynchronous else None,
             max_event_age=max_event_age,
             on_failure=_async_destination(on_failure),
             reserved_concurrent_executions=reserved_concurrent_executions,
@@ -422,6 +478,7 @@ class AlertingFunction(Construct):
             vpc_opt_out_reason=vpc_opt_out_reason,
             reserved=reserved_concurrent_executions,
             on_failure=on_failure,
+            invoked_by=invoked_by,
         )
 
         self.alert_topic: AlertTopic | sns.ITopic | None = None
@@ -431,6 +488,8 @@ class AlertingFunction(Construct):
         if alarms is not None:
             self.alert_topic = alert_topic or AlertTopic(self, "AlertTopic", emails=alert_emails)
             self._create_alarms(alarms)
+            if self.dead_letter_queue is not None:
+                self._add_dead_letter_alarm()
         self.dashboard: cloudwatch.Dashboard | None = self._create_dashboard() if dashboard else None
         apply_tags(self, "AlertingFunction", tags)
 
@@ -443,20 +502,24 @@ class AlertingFunction(Construct):
         vpc_opt_out_reason: str | None,
         reserved: float | None,
         on_failure: lambda_.IDestination | sqs.IQueue | sns.ITopic | None,
+        invoked_by: str | None,
     ) -> None:
         self._add_wildcard_use("xray")
         if vpc is None:
             reason = vpc_opt_out_reason or NO_VPC_REASON
             acknowledge_all(self.function, in_every_pack("LambdaInsideVPC"), reason)
             acknowledge(self.function, "CKV_AWS_117", reason)
-        if reserved is None:
+        if reserved is None or is_token(reserved):
+            reason = NO_RESERVED_CONCURRENCY_REASON if reserved is None else DEPLOY_TIME_RESERVED_CONCURRENCY_REASON
             acknowledge_all(
-                self.function,
-                in_every_pack("LambdaConcurrency", ("HIPAA.Security", "NIST.800.53.R5")),
-                NO_RESERVED_CONCURRENCY_REASON,
+                self.function, in_every_pack("LambdaConcurrency", ("HIPAA.Security", "NIST.800.53.R5")), reason
             )
-            acknowledge(self.function, "CKV_AWS_115", NO_RESERVED_CONCURRENCY_REASON)
-        if on_failure is None:
+            acknowledge(self.function, "CKV_AWS_115", reason)
+        if self.invocation is not Invocation.ASYNCHRONOUS:
+            reason = no_async_path_reason(self.invocation, invoked_by)
+            acknowledge_all(self.function, in_every_pack("LambdaDLQ", ("Serverless", "HIPAA.Security", "NIST.800.53.R5")), reason)
+            acknowledge(self.function, "CKV_AWS_116", reason)
+        elif on_failure is None:
             acknowledge(
                 self.function.node.find_child("EventInvokeConfig"),
                 "Serverless-LambdaAsyncFailureDestination",
@@ -496,7 +559,24 @@ class AlertingFunction(Construct):
             )
         if options.duration_percent_of_timeout is not None:
             self._add_duration_alarm(options)
-        if options.dead_letter_messages is not None:
+
+    def _create_dead_letter_queue(self) -> sqs.Queue:
+        queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.encryption_key,
+            enforce_ssl=True,
+            retention_period=DEAD_LETTER_RETENTION,
+        )
+        # CDK grants sqs:SendMessage for the dead-letter queue, not the use of its key.
+        self.encryption_key.grant(self.role, "kms:GenerateDataKey")
+        acknowledge(queue, "Serverless-SQSRedrivePolicy", DLQ_REASON)
+        return queue
+
+    def _add_dead_letter_alarm(self) -> None:
+        options = self._alarm_options
+        if options is not None and options.dead_letter_messages is not None and "dead_letter_queue" not in self.alarms:
             self._add_alarm(
                 "dead_letter_queue",
                 "DeadLetterQueueAlarm",
@@ -580,14 +660,18 @@ class AlertingFunction(Construct):
                 width=12,
             ),
         )
-        dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="Concurrent executions", left=[self.metric_concurrent_executions(period=period)], width=12
-            ),
-            cloudwatch.GraphWidget(
-                title="Dead-letter queue", left=[self.metric_dead_letter_messages(period=period)], width=12
-            ),
+        concurrency = cloudwatch.GraphWidget(
+            title="Concurrent executions", left=[self.metric_concurrent_executions(period=period)], width=12
         )
+        if self.dead_letter_queue is not None:
+            dashboard.add_widgets(
+                concurrency,
+                cloudwatch.GraphWidget(
+                    title="Dead-letter queue", left=[self.metric_dead_letter_messages(period=period)], width=12
+                ),
+            )
+        else:
+            dashboard.add_widgets(concurrency)
         if self.alarms:
             dashboard.add_widgets(
                 cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=24)
@@ -726,7 +810,7 @@ class AlertingFunction(Construct):
             The handler returns ``{"batchItemFailures": [...]}``. Default: True.
         on_failure
             Where the metadata of discarded batches goes. Default: the function's dead-letter
-            queue.
+            queue (created now, with its alarm, for a function that has none).
         """
         errors = PropErrors("AlertingFunction.add_dynamodb_stream_source")
         require_type(errors.construct_name, "table", table, dynamodb.ITable)
@@ -759,6 +843,9 @@ class AlertingFunction(Construct):
         _check_bool(errors, "bisect_batch_on_error", bisect_batch_on_error)
         _check_bool(errors, "report_batch_item_failures", report_batch_item_failures)
         errors.raise_if_any()
+        if on_failure is None and self.dead_letter_queue is None:
+            self.dead_letter_queue = self._create_dead_letter_queue()
+            self._add_dead_letter_alarm()
         destination = on_failure or self.dead_letter_queue
         mapping = lambda_.EventSourceMapping(
             self,
@@ -816,6 +903,10 @@ class AlertingFunction(Construct):
         return self.function.metric("IteratorAge", **{"statistic": "Maximum", **options})
 
     def metric_dead_letter_messages(self, **options: object) -> cloudwatch.Metric:
+        if self.dead_letter_queue is None:
+            raise ValueError(
+                f"AlertingFunction: {self.node.path} has no dead-letter queue (invocation={self.invocation.value})"
+            )
         """``ApproximateNumberOfMessagesVisible`` of the dead-letter queue, maximum over 5 minutes."""
         return self.dead_letter_queue.metric_approximate_number_of_messages_visible(
             **{"statistic": "Maximum", **options}
@@ -975,7 +1066,9 @@ def _validate(
     log_retention: logs.RetentionDays,
     encryption_key: kms.Key | None,
     reserved_concurrent_executions: float | None,
-    retry_attempts: int,
+    invocation: Invocation,
+    invoked_by: str | None,
+    retry_attempts: int | None,
     max_event_age: Duration | None,
     on_failure: lambda_.IDestination | sqs.IQueue | sns.ITopic | None,
     vpc: ec2.IVpc | None,
@@ -997,6 +1090,8 @@ def _validate(
     require_type(name, "log_retention", log_retention, logs.RetentionDays)
     require_type(name, "encryption_key", encryption_key, kms.IKey)
     require_type(name, "on_failure", on_failure, (lambda_.IDestination, sqs.IQueue, sns.ITopic))
+    require_type(name, "invocation", invocation, Invocation)
+    require_type(name, "invoked_by", invoked_by, str)
     require_type(name, "vpc", vpc, ec2.IVpc)
     require_type(name, "vpc_subnets", vpc_subnets, ec2.SubnetSelection)
     require_type(name, "alarms", alarms, AlarmOptions)
@@ -1048,6 +1143,20 @@ def _validate(
     )
     _check_seconds(errors, "timeout", timeout, 1, 900)
     errors.check_range("retry_attempts", retry_attempts, minimum=0, maximum=2)
+    if invocation is not Invocation.ASYNCHRONOUS:
+        for prop, value in (("retry_attempts", retry_attempts), ("max_event_age", max_event_age), ("on_failure", on_failure)):
+            errors.check(
+                value is None,
+                prop,
+                value,
+                f"configures asynchronous invocations, which a function with invocation={invocation.value!r} never gets",
+            )
+    errors.check(
+        invoked_by is None or invocation is not Invocation.ASYNCHRONOUS,
+        "invoked_by",
+        invoked_by,
+        "describes the caller of a SYNCHRONOUS or EVENT_SOURCE function",
+    )
     _check_seconds(errors, "max_event_age", max_event_age, 60, 6 * 3600)
     errors.check_range("reserved_concurrent_executions", reserved_concurrent_executions, minimum=1)
     for prop, value in (("retry_attempts", retry_attempts), ("reserved_concurrent_executions", reserved_concurrent_executions)):

@@ -8,21 +8,24 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Duration, Names, Stack
+from aws_cdk import Annotations, Duration, Names, Stack
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from . import _actions
+from ._alarms import IMPORTED_ALARM_TOPIC_WARNING, allow_cloudwatch_alarms
 from ._defaults import customer_managed_key, unique_physical_name
 from ._log_groups import encrypted_log_group, log_group_arn
 from ._roles import ManagedPolicyRole
-from ._validation import PropErrors, duration_in_days, is_token, require_type
+from ._validation import PropErrors, _is_instance, duration_in_days, is_token, require_type
 from .compliance import acknowledge
 from .secure_bucket import SecureBucket
 from .tagging import apply_tags, validate_tags
@@ -171,6 +174,7 @@ class AuditTrail(Construct):
     ) -> None:
         _validate(**{k: v for k, v in locals().items() if k not in ("self", "scope", "id", "__class__")})
         super().__init__(scope, id)
+        self._warned_sns_action = False
         stack = Stack.of(self)
         self.trail_name = trail_name or Names.unique_resource_name(self, max_length=128, separator="-")
         self.trail_arn = stack.format_arn(service="cloudtrail", resource="trail", resource_name=self.trail_name)
@@ -307,29 +311,33 @@ class AuditTrail(Construct):
 
     # ---- alarms ---------------------------------------------------------------------------
 
-    def add_security_alarms(self, action: cloudwatch.IAlarmAction) -> dict[str, cloudwatch.Alarm]:
+    def add_security_alarms(self, action: Any) -> dict[str, cloudwatch.Alarm]:
         """Metric filters and alarms for the CIS AWS Foundations Benchmark CloudWatch controls.
 
         One alarm per entry of :data:`SECURITY_ALARMS` (root user use, denied API calls, console
         sign-in without MFA, IAM policy changes, trail changes, KMS key disabling or deletion), each
         firing ``action`` when its pattern matches at least once in 5 minutes. Returns the alarms by id.
+
+        ``action`` is best an :class:`AlertTopic` or an ``sns.ITopic``: the topic policy and key policy
+        of a topic of this app are then extended so that CloudWatch can publish (see
+        :func:`~serverless_patterns._alarms.allow_cloudwatch_alarms`). Any other
+        ``cloudwatch.IAlarmAction`` is used as given; for an ``SnsAction`` the construct cannot see the
+        topic and warns that its owner must let CloudWatch in.
         """
         return {
             alarm_id: self.alarm_on_pattern(alarm_id, pattern=pattern, description=description, action=action)
             for alarm_id, description, pattern in SECURITY_ALARMS
         }
 
-    def alarm_on_pattern(
-        self, id: str, *, pattern: str, description: str, action: cloudwatch.IAlarmAction
-    ) -> cloudwatch.Alarm:
+    def alarm_on_pattern(self, id: str, *, pattern: str, description: str, action: Any) -> cloudwatch.Alarm:
         """An alarm that fires ``action`` when ``pattern`` (CloudWatch Logs filter syntax) matches.
 
         The metric ``<id>`` in namespace ``AuditTrail/<trail name>`` counts matching events (Sum over
-        5 minutes); the alarm fires at 1 and treats missing data as not breaching.
+        5 minutes); the alarm fires at 1 and treats missing data as not breaching. ``action``: an
+        :class:`AlertTopic`, an ``sns.ITopic`` or a ``cloudwatch.IAlarmAction`` (see
+        :meth:`add_security_alarms`).
         """
-        if action is None:
-            raise TypeError(f"{_NAME}: action must be IAlarmAction, got None")
-        require_type(_NAME, "action", action, cloudwatch.IAlarmAction)
+        action = self._alarm_action(action)
         for prop, value in (("id", id), ("pattern", pattern), ("description", description)):
             require_type(_NAME, prop, value, str)
             if not value.strip():
@@ -354,6 +362,26 @@ class AuditTrail(Construct):
         )
         alarm.add_alarm_action(action)
         return alarm
+
+    def _alarm_action(self, action: Any) -> cloudwatch.IAlarmAction:
+        if action is None:
+            raise TypeError(f"{_NAME}: action must be AlertTopic, ITopic or IAlarmAction, got None")
+        if hasattr(action, "alarm_action") and hasattr(action, "topic"):  # AlertTopic
+            return action.alarm_action
+        if _is_instance(action, sns.ITopic):
+            allow_cloudwatch_alarms(self, action)
+            return cw_actions.SnsAction(action)
+        require_type(_NAME, "action", action, cloudwatch.IAlarmAction)
+        if isinstance(action, cw_actions.SnsAction) and not self._warned_sns_action:
+            self._warned_sns_action = True
+            Annotations.of(self).add_warning_v2(
+                IMPORTED_ALARM_TOPIC_WARNING,
+                f"{self.node.path}: the alarms publish through an SnsAction, whose topic this construct cannot "
+                "see. Pass the topic itself (AlertTopic or sns.ITopic) so that CloudWatch is let in, or make sure "
+                "its topic policy allows sns:Publish to cloudwatch.amazonaws.com and its KMS key allows "
+                "kms:Decrypt and kms:GenerateDataKey to cloudwatch.amazonaws.com.",
+            )
+        return action
 
     # ---- permissions ----------------------------------------------------------------------
 

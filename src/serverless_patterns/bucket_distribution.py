@@ -135,7 +135,12 @@ class BucketDistribution(Construct):
     price_class
         Default: ``PRICE_CLASS_100`` (North America and Europe edge locations, the cheapest).
     error_responses
-        Custom error responses, e.g. for single-page apps. Default: none.
+        Custom error responses, e.g. for single-page apps. Default: none. Behind Origin Access
+        Control without ``s3:ListBucket`` (which this construct does not grant), S3 answers a missing
+        object with 403, not 404: a 404 rule alone would never fire, so for a 404 rule without a 403
+        rule the construct adds the same response for 403 (status 404 unless the rule sets one), as
+        AWS documents for S3 origins. CloudFront's own 403s (geo restriction, a WAF block) then get
+        that response too; pass your own 403 rule to answer them differently.
     log_delivery
         How access logs are delivered. Default: ``STANDARD_V2`` when the stack's Region is us-east-1,
         ``LEGACY`` otherwise (including environment-agnostic stacks).
@@ -190,6 +195,8 @@ class BucketDistribution(Construct):
         logging_on = access_logs_opt_out_reason is None
         self.log_delivery: AccessLogDelivery | None = log_delivery if logging_on else None
 
+        #: The custom error responses of the distribution, with the 403 rule added for a 404 one.
+        self.error_responses: list[cloudfront.ErrorResponse] = _with_missing_object_responses(error_responses)
         self.bucket = bucket or SecureBucket(self, "Bucket")
         self.log_key: kms.Key | None = None
         self.log_bucket: s3.Bucket | None = None
@@ -236,7 +243,7 @@ class BucketDistribution(Construct):
             enable_ipv6=True,
             geo_restriction=geo_restriction,
             web_acl_id=web_acl_arn,
-            error_responses=list(error_responses) or None,
+            error_responses=self.error_responses or None,
             log_bucket=self.log_bucket if self.log_delivery is AccessLogDelivery.LEGACY else None,
             comment=comment,
         )
@@ -432,6 +439,30 @@ class BucketDistribution(Construct):
     def domain_name(self) -> str:
         """The distribution's ``*.cloudfront.net`` domain name."""
         return self.distribution.distribution_domain_name
+
+
+def _with_missing_object_responses(responses: Sequence[cloudfront.ErrorResponse]) -> list[cloudfront.ErrorResponse]:
+    """``responses``, plus a 403 rule mirroring the 404 rule when there is none for 403.
+
+    S3 behind OAC answers 403 for a key that does not exist unless the distribution may list the
+    bucket; the 404 rule is what the user meant for a missing object.
+    """
+    result = list(responses)
+    not_found = next((r for r in result if r.http_status == 404), None)
+    if not_found is None or any(r.http_status == 403 for r in result):
+        return result
+    status = not_found.response_http_status
+    if status is None and not_found.response_page_path is not None:
+        status = 404
+    result.append(
+        cloudfront.ErrorResponse(
+            http_status=403,
+            response_http_status=status,
+            response_page_path=not_found.response_page_path,
+            ttl=not_found.ttl,
+        )
+    )
+    return result
 
 
 def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:

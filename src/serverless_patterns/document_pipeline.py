@@ -13,7 +13,7 @@ from ._defaults import STATEFUL_REMOVAL_POLICY
 from ._prop_types import check_prop_types
 from ._validation import PropErrors, is_token, require_type
 from .alert_topic import AlertTopic, check_email
-from .alerting_function import AlertingFunction
+from .alerting_function import AlertingFunction, Invocation
 from .audit_trail import AuditTrail
 from .audited_table import AuditedTable
 from .handlers import handler_code, handler_entry
@@ -187,6 +187,8 @@ class DocumentPipeline(Construct):
                 "UPLOAD_URL_EXPIRY_SECONDS": str(int(upload_url_expiry.to_seconds())),
                 "DOWNLOAD_URL_EXPIRY_SECONDS": str(int(download_url_expiry.to_seconds())),
             },
+            invocation=Invocation.SYNCHRONOUS,
+            invoked_by="API Gateway (the documents API's Lambda proxy integration)",
             **common,
         )
         self.processor = self._function(
@@ -196,6 +198,8 @@ class DocumentPipeline(Construct):
             environment={"DOCUMENTS_BUCKET": self.documents.bucket_name, "DOCUMENTS_TABLE": self.metadata.table_name},
             memory_size=processor_memory_size,
             timeout=Duration.seconds(60),
+            invocation=Invocation.EVENT_SOURCE,
+            invoked_by="the event source mapping of the upload-events queue (redrive to its dead-letter queue)",
             **common,
         )
         self.notifier = self._function(
@@ -206,6 +210,8 @@ class DocumentPipeline(Construct):
                 "STATUS_TOPIC_ARN": self.status_topic.topic_arn,
                 "IDEMPOTENCY_TABLE": self.notification_ledger.table_name,
             },
+            invocation=Invocation.EVENT_SOURCE,
+            invoked_by="the metadata table's stream mapping (on failure to the notification-failures queue)",
             **common,
         )
 
@@ -283,6 +289,8 @@ class DocumentPipeline(Construct):
         alert_topic: AlertTopic,
         memory_size: int = 256,
         timeout: Duration | None = None,
+        invocation: Invocation = Invocation.ASYNCHRONOUS,
+        invoked_by: str | None = None,
     ) -> AlertingFunction:
         function = AlertingFunction(
             self,
@@ -301,6 +309,8 @@ class DocumentPipeline(Construct):
             vpc=network.vpc if network else None,
             vpc_subnets=network.subnets if network else None,
             alert_topic=alert_topic,
+            invocation=invocation,
+            invoked_by=invoked_by,
         )
         if network is not None and function.security_group is not None:
             network.allow_https_from(function.security_group)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from aws_cdk import Names, Stack, aws_ec2 as ec2, aws_iam as iam, aws_logs as logs
@@ -10,9 +11,11 @@ from constructs import Construct
 from ._defaults import DEFAULT_LOG_RETENTION, customer_managed_key, unique_physical_name
 from ._log_groups import encrypted_log_group
 from ._roles import ManagedPolicyRole
-from ._validation import PropErrors, require_type
+from ._validation import PropErrors, is_token, require_type
 from .compliance import acknowledge
 from .tagging import apply_tags, validate_tags
+
+DEFAULT_MAX_AZS = 2
 
 #: Interface endpoints created by default: what Lambda functions of this library call.
 DEFAULT_INTERFACE_ENDPOINTS = ("sqs", "sns", "kms", "logs", "xray")
@@ -30,6 +33,8 @@ _INTERFACE_SERVICES: Mapping[str, ec2.InterfaceVpcEndpointAwsService] = {
     "events": ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE,
 }
 
+_AZ_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d[a-z](-[a-z]+-\d[a-z])?$")
+
 RESTRICT_DEFAULT_SG_PROVIDER_REASON = (
     "CDK's own deploy-time provider that removes every rule of the VPC's default security group; it "
     "runs once per deployment, calls only the EC2 API, and has no events to retry or dead-letter."
@@ -45,7 +50,15 @@ class IsolatedNetwork(Construct):
         The construct's parent and id.
     max_azs
         Availability Zones to spread subnets over. Default: 2. Stacks without an explicit
-        account and Region know only two AZs, whatever this says.
+        account and Region know only two AZs, whatever this says. Not with ``availability_zones``.
+    availability_zones
+        The AZ names to place subnets in, e.g. ``["us-east-1a", "us-east-1b"]``. Default: none (the
+        first ``max_azs`` AZs: ``Fn::GetAZs`` for environment-agnostic stacks, CDK's context lookup
+        of the account's available AZs for stacks with an account and Region). Lambda and some
+        endpoint services are not offered in every AZ (in us-east-1 Lambda does not run VPC
+        functions in the AZ with ID ``use1-az3``); AZ names map to different AZ IDs in each account,
+        so pick names whose IDs ``aws ec2 describe-availability-zones`` and ``aws ec2
+        describe-vpc-endpoint-services`` show as supported.
     cidr
         The VPC's IPv4 range. Default: ``"10.0.0.0/16"``.
     interface_endpoints
@@ -70,20 +83,22 @@ class IsolatedNetwork(Construct):
         scope: Construct,
         id: str,
         *,
-        max_azs: int = 2,
+        max_azs: int | None = None,
+        availability_zones: Sequence[str] | None = None,
         cidr: str = "10.0.0.0/16",
         interface_endpoints: Sequence[str] = DEFAULT_INTERFACE_ENDPOINTS,
         flow_log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
         tags: Mapping[str, str] | None = None,
     ) -> None:
-        _validate(max_azs=max_azs, cidr=cidr, interface_endpoints=interface_endpoints,
-                  flow_log_retention=flow_log_retention, tags=tags)
+        _validate(max_azs=max_azs, availability_zones=availability_zones, cidr=cidr,
+                  interface_endpoints=interface_endpoints, flow_log_retention=flow_log_retention, tags=tags)
         super().__init__(scope, id)
         self.vpc = ec2.Vpc(
             self,
             "Resource",
             ip_addresses=ec2.IpAddresses.cidr(cidr),
-            max_azs=max_azs,
+            max_azs=None if availability_zones else (max_azs or DEFAULT_MAX_AZS),
+            availability_zones=list(availability_zones) if availability_zones else None,
             nat_gateways=0,
             subnet_configuration=[
                 ec2.SubnetConfiguration(name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=22)
@@ -162,7 +177,8 @@ def _endpoint_id(name: str) -> str:
 
 def _validate(
     *,
-    max_azs: int,
+    max_azs: int | None,
+    availability_zones: Sequence[str] | None,
     cidr: str,
     interface_endpoints: Sequence[str],
     flow_log_retention: logs.RetentionDays,
@@ -175,6 +191,18 @@ def _validate(
     validate_tags(name, tags)
     errors = PropErrors(name)
     errors.check_range("max_azs", max_azs, minimum=1, maximum=6)
+    if availability_zones is not None:
+        zones = list(availability_zones) if not isinstance(availability_zones, str) else availability_zones
+        errors.check(
+            isinstance(zones, list) and 1 <= len(zones) <= 6 and len(set(zones)) == len(zones)
+            and all(isinstance(z, str) and (is_token(z) or bool(_AZ_NAME.match(z))) for z in zones),
+            "availability_zones",
+            zones,
+            "must be 1-6 distinct AZ names such as 'us-east-1a'",
+        )
+        errors.check(
+            max_azs is None, "max_azs", max_azs, "give either max_azs or availability_zones (their number)"
+        )
     prefix = cidr.rsplit("/", 1)[-1] if "/" in cidr else ""
     errors.check(
         prefix.isdigit() and 16 <= int(prefix) <= 20,

@@ -45,7 +45,7 @@ from ._validation import PropErrors, is_token, require_type
 from ._web_acl import managed_web_acl
 from .alert_topic import AlertTopic, check_email
 from .api_gateway_account import ApiGatewayAccount
-from .alerting_function import AlertingFunction
+from .alerting_function import AlertingFunction, Invocation
 from .audited_table import AuditedTable
 from ._alarms import threshold_alarm
 from .compliance import acknowledge, acknowledge_all, in_every_pack
@@ -338,6 +338,8 @@ class ApiWithKeyedUsagePlan(Construct):
             alert_topic=self.alert_topic,
             vpc=authorizer_vpc,
             vpc_subnets=authorizer_vpc_subnets,
+            invocation=Invocation.SYNCHRONOUS,
+            invoked_by="API Gateway (REQUEST authorizer of this API)",
         )
         # Routes are added after construction: the table is rendered when the stack synthesizes.
         self.authorizer_function.function.add_environment(

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 
 import jsii
-from aws_cdk import Duration, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -42,6 +42,15 @@ _MAX_QUEUE_NAME = 80
 #: EventBridge retries a target for at most 185 attempts and 24 hours.
 _MAX_RULE_RETRIES = 185
 _MAX_RULE_EVENT_AGE_SECONDS = 86400
+
+_EVENTS_SERVICE = "events.amazonaws.com"
+#: Id of the alarm on a rule's FailedInvocations, created under the rule by :meth:`SecureQueue.rule_target`.
+FAILED_INVOCATIONS_ALARM_ID = "FailedInvocationsAlarm"
+
+TARGET_DEAD_LETTER_QUEUE_REASON = (
+    "This standard queue is the dead-letter queue of an EventBridge target (EventBridge refuses FIFO "
+    "dead-letter queues); a dead-letter queue has no dead-letter queue of its own. Its depth is alarmed."
+)
 
 DEAD_LETTER_QUEUE_REASON = (
     "This queue is the dead-letter queue of a SecureQueue; a dead-letter queue has no dead-letter "
@@ -82,7 +91,11 @@ class SecureQueue(Construct):
     delivery_delay
         Delay every message by 0-15 minutes. Default: none.
     fifo
-        A FIFO queue (and FIFO dead-letter queue). Default: False.
+        A FIFO queue (and FIFO dead-letter queue). Default: False. EventBridge accepts only standard
+        queues as a target's dead-letter queue, so :meth:`rule_target` of a FIFO queue creates a
+        standard one for failed deliveries (:attr:`target_dead_letter_queue`); SNS delivers to a FIFO
+        queue only from a FIFO topic, and S3 event notifications not at all
+        (:meth:`allow_send_from` refuses both).
     content_based_deduplication
         FIFO only: deduplicate by a SHA-256 of the body. Default: False.
     queue_name
@@ -144,6 +157,13 @@ class SecureQueue(Construct):
         _validate(**{k: v for k, v in locals().items() if k not in ("self", "scope", "id", "__class__")})
         super().__init__(scope, id)
         self._allowed_services: set[str] = set()
+        self._alarm_topic = alarm_topic
+        self._dead_letter_retention_period = dead_letter_retention_period
+        self._dead_letter_alarm = (dead_letter_messages_alarm_threshold, alarm_period, alarm_evaluation_periods)
+        #: FIFO queues only: the standard queue EventBridge sends events to that it could not deliver
+        #: (created by the first :meth:`rule_target`).
+        self.target_dead_letter_queue: sqs.Queue | None = None
+        self.target_dead_letter_messages_alarm: cloudwatch.Alarm | None = None
 
         self.encryption_key: kms.Key = encryption_key or customer_managed_key(
             self, "Key", description=f"Encrypts the messages of {self.node.path}"
@@ -219,15 +239,22 @@ class SecureQueue(Construct):
         ``kms:GenerateDataKey`` and ``kms:Decrypt`` for this account only (naming the sender there
         would make the key depend on it, and the sender already depends on the queue).
 
+        EventBridge is the exception on the key: AWS documents ``aws:SourceArn`` (not
+        ``aws:SourceAccount``) as the condition EventBridge supports on the key of an encrypted SQS
+        target, so the key lets ``events.amazonaws.com`` in for rules of this account and Region
+        (``arn:...:events:<region>:<account>:rule/*``); the queue policy names the exact rule.
+
         Parameters
         ----------
         service
             The service principal, e.g. ``"events.amazonaws.com"``, ``"s3.amazonaws.com"``,
             ``"sns.amazonaws.com"``.
         source_arn
-            The ARN of the sending resource.
+            The ARN of the sending resource. A FIFO queue accepts SNS only from a FIFO topic (ARN
+            ending in ``.fifo``) and refuses S3, which cannot deliver to FIFO queues.
         dead_letter_queue
-            Also allow sending to the dead-letter queue (EventBridge's target dead-letter queue).
+            Also allow sending to the dead-letter queue (an EventBridge target's dead-letter queue).
+            Standard queues only: EventBridge refuses FIFO dead-letter queues (use :meth:`rule_target`).
             Default: False.
         """
         errors = PropErrors(f"{_NAME}.allow_send_from")
@@ -243,9 +270,34 @@ class SecureQueue(Construct):
             source_arn,
             "must be the ARN of the resource that sends (it scopes the permission)",
         )
+        if self.queue.fifo:
+            errors.check(
+                not dead_letter_queue,
+                "dead_letter_queue",
+                dead_letter_queue,
+                "EventBridge accepts only standard queues as a target's dead-letter queue; this queue is FIFO "
+                "(rule_target() sends failed events to a standard queue)",
+            )
+            errors.check(
+                service != "s3.amazonaws.com",
+                "service",
+                service,
+                "S3 event notifications cannot deliver to a FIFO queue (use a standard queue, or EventBridge)",
+            )
+            errors.check(
+                service != "sns.amazonaws.com" or not isinstance(source_arn, str) or is_token(source_arn)
+                or source_arn.endswith(_FIFO_SUFFIX),
+                "source_arn",
+                source_arn,
+                "a FIFO queue receives only from a FIFO topic (ARN ending in '.fifo'); SNS does not deliver a "
+                "standard topic's messages to it",
+            )
         errors.raise_if_any()
-        account = Stack.of(self).account
         targets = [self.queue, self.dead_letter_queue] if dead_letter_queue else [self.queue]
+        self._allow_send(service, source_arn, targets)
+
+    def _allow_send(self, service: str, source_arn: str, targets: list[sqs.Queue]) -> None:
+        account = Stack.of(self).account
         for queue in targets:
             queue.add_to_resource_policy(
                 iam.PolicyStatement(
@@ -260,9 +312,21 @@ class SecureQueue(Construct):
             )
         if service not in self._allowed_services:
             self._allowed_services.add(service)
-            allow_service_to_use_key(
-                self.encryption_key, service, actions=_actions.KMS_FOR_SERVICE_PUBLISHERS, source_account=account
-            )
+            if service == _EVENTS_SERVICE:
+                # Naming the rule itself here would make the key depend on the rule, which depends on
+                # the queue, which depends on the key: the rules of this account and Region instead.
+                allow_service_to_use_key(
+                    self.encryption_key,
+                    service,
+                    actions=_actions.KMS_FOR_SERVICE_PUBLISHERS,
+                    source_arn=Stack.of(self).format_arn(
+                        service="events", resource="rule", resource_name="*", arn_format=ArnFormat.SLASH_RESOURCE_NAME
+                    ),
+                )
+            else:
+                allow_service_to_use_key(
+                    self.encryption_key, service, actions=_actions.KMS_FOR_SERVICE_PUBLISHERS, source_account=account
+                )
 
     def rule_target(
         self,
@@ -274,7 +338,11 @@ class SecureQueue(Construct):
         """An EventBridge rule target that delivers to this queue, for ``rule.add_target(...)``.
 
         Events EventBridge cannot deliver (after its retries) go to the dead-letter queue, whose
-        alarm then fires. Sending is allowed for that rule only (see :meth:`allow_send_from`).
+        alarm then fires; for a FIFO queue, to :attr:`target_dead_letter_queue`, a standard queue
+        with the same key, retention and alarm (EventBridge refuses FIFO dead-letter queues). An
+        alarm on the rule's ``FailedInvocations`` (``FailedInvocationsAlarm`` under the rule) notifies
+        ``alarm_topic`` of every delivery that failed, including those refused by the queue or its key.
+        Sending is allowed for that rule only (see :meth:`allow_send_from`).
         Unlike ``aws_events_targets.SqsQueue``, no wildcard KMS actions are granted and the queue
         policy names the rule also for an encrypted queue.
 
@@ -299,6 +367,62 @@ class SecureQueue(Construct):
         )
         errors.raise_if_any()
         return _QueueRuleTarget(self, retry_attempts, max_event_age, message_group_id)
+
+    def _rule_dead_letter_queue(self) -> sqs.Queue:
+        """Where EventBridge puts events it could not deliver: a standard queue, also for FIFO queues."""
+        if not self.queue.fifo:
+            return self.dead_letter_queue
+        if self.target_dead_letter_queue is None:
+            self.target_dead_letter_queue = sqs.Queue(
+                self,
+                "TargetDeadLetterQueue",
+                encryption=sqs.QueueEncryption.KMS,
+                encryption_master_key=self.encryption_key,
+                enforce_ssl=True,
+                retention_period=self._dead_letter_retention_period,
+                removal_policy=RemovalPolicy.RETAIN,
+            )
+            acknowledge_all(
+                self.target_dead_letter_queue,
+                ["AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"],
+                TARGET_DEAD_LETTER_QUEUE_REASON,
+            )
+            threshold, period, evaluation_periods = self._dead_letter_alarm
+            if threshold is not None:
+                self.target_dead_letter_messages_alarm = threshold_alarm(
+                    self,
+                    "TargetDeadLetterMessagesAlarm",
+                    metric=self.target_dead_letter_queue.metric_approximate_number_of_messages_visible(
+                        statistic="Maximum", period=period
+                    ),
+                    threshold=threshold,
+                    evaluation_periods=evaluation_periods,
+                    topic=self._alarm_topic,
+                    description=f"{self.node.path}: {threshold:g} or more events EventBridge could not deliver "
+                    "wait in the target dead-letter queue.",
+                )
+        return self.target_dead_letter_queue
+
+    def _alarm_on_failed_invocations(self, rule: events.IRule) -> None:
+        if rule.node.try_find_child(FAILED_INVOCATIONS_ALARM_ID) is not None:
+            return
+        _, period, evaluation_periods = self._dead_letter_alarm
+        threshold_alarm(
+            rule,
+            FAILED_INVOCATIONS_ALARM_ID,
+            metric=cloudwatch.Metric(
+                namespace="AWS/Events",
+                metric_name="FailedInvocations",
+                dimensions_map={"RuleName": rule.rule_name},
+                statistic="Sum",
+                period=period,
+            ),
+            threshold=1,
+            evaluation_periods=evaluation_periods,
+            topic=self._alarm_topic,
+            description=f"{rule.node.path}: EventBridge failed to deliver events to a target "
+            "(refused by the queue or its key, or retries exhausted).",
+        )
 
     # ---- grants -----------------------------------------------------------------------------
 
@@ -366,7 +490,9 @@ class _QueueRuleTarget:
         self._message_group_id = message_group_id
 
     def bind(self, rule: events.IRule, id: str | None = None) -> events.RuleTargetConfig:
-        self._queue.allow_send_from("events.amazonaws.com", source_arn=rule.rule_ref.rule_arn, dead_letter_queue=True)
+        dead_letter_queue = self._queue._rule_dead_letter_queue()
+        self._queue._allow_send(_EVENTS_SERVICE, rule.rule_ref.rule_arn, [self._queue.queue, dead_letter_queue])
+        self._queue._alarm_on_failed_invocations(rule)
         retry_policy = None
         if self._retry_attempts is not None or self._max_event_age is not None:
             retry_policy = events.CfnRule.RetryPolicyProperty(
@@ -375,7 +501,7 @@ class _QueueRuleTarget:
             )
         return events.RuleTargetConfig(
             arn=self._queue.queue_arn,
-            dead_letter_config=events.CfnRule.DeadLetterConfigProperty(arn=self._queue.dead_letter_queue.queue_arn),
+            dead_letter_config=events.CfnRule.DeadLetterConfigProperty(arn=dead_letter_queue.queue_arn),
             retry_policy=retry_policy,
             sqs_parameters=(
                 events.CfnRule.SqsParametersProperty(message_group_id=self._message_group_id)

@@ -17,6 +17,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from serverless_patterns.handlers.api_key_authorizer import index
+from serverless_patterns.handlers.api_key_authorizer.decision import AuthorizerUnavailable
 from serverless_patterns.handlers.api_key_authorizer.keys import api_key_digest
 from serverless_patterns.handlers.api_key_authorizer.store import PermissionsTable
 
@@ -294,28 +295,50 @@ def test_token_authorizer_event_is_denied(table):
     _assert_stage_denied(response)
 
 
-def test_missing_table_denies(table, monkeypatch):
+def _assert_unavailable(evt, reason: str) -> None:
+    """The handler raises instead of returning a policy: API Gateway answers 500 and caches nothing."""
+    with pytest.raises(AuthorizerUnavailable) as raised:
+        call(evt)
+    assert raised.value.reason == reason
+    assert str(raised.value) == f"authorizer unavailable: {reason}"
+    assert str(raised.value) != "Unauthorized"  # that one would be a 401 blaming the caller
+
+
+def test_missing_table_is_an_uncached_failure_not_a_deny(table, monkeypatch):
     monkeypatch.setenv("PERMISSIONS_TABLE", "NoSuchTable")
-    _assert_stage_denied(call(keyed(KEYS["admin"])))
+    _assert_unavailable(keyed(KEYS["admin"]), "table_error")
 
 
-def test_unset_table_name_denies(table, monkeypatch):
+def test_unset_table_name_is_an_uncached_failure(table, monkeypatch):
     monkeypatch.delenv("PERMISSIONS_TABLE")
-    _assert_stage_denied(call(keyed(KEYS["admin"])))
+    _assert_unavailable(keyed(KEYS["admin"]), "config_error")
 
 
 @pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ThrottlingException", "AccessDeniedException"])
-def test_table_errors_deny(table, code, output, monkeypatch):
+def test_table_errors_raise_so_api_gateway_caches_no_deny(table, code, output, monkeypatch):
     client = boto3.client("dynamodb", config=Config(retries={"max_attempts": 1}))
     stubber = Stubber(client)
     stubber.add_client_error("get_item", service_error_code=code, http_status_code=400)
     monkeypatch.setitem(index._tables, TABLE, PermissionsTable(TABLE, client=client))
     with stubber:
-        response = call(keyed(KEYS["admin"]))
+        _assert_unavailable(keyed(KEYS["admin"]), "table_error")
     stubber.assert_no_pending_responses()
-    _assert_stage_denied(response)
-    (log,), _ = output.read()
+    (log,), (metric,) = output.read()
     assert (log["level"], log["reason"], log["detail"]) == ("ERROR", "table_error", f"GetItem failed: {code}")
+    assert (metric["AuthorizationDenied"], metric["reason"]) == ([1.0], "table_error")
+    assert KEYS["admin"] not in json.dumps(log)
+
+
+def test_a_valid_key_is_allowed_on_the_request_after_a_transient_table_error(table, monkeypatch):
+    """The failed request left nothing behind: the next lookup (and answer) is the key's own."""
+    client = boto3.client("dynamodb", config=Config(retries={"max_attempts": 1}))
+    stubber = Stubber(client)
+    stubber.add_client_error("get_item", service_error_code="ThrottlingException", http_status_code=400)
+    monkeypatch.setitem(index._tables, TABLE, PermissionsTable(TABLE, client=client))
+    with stubber:
+        _assert_unavailable(keyed(KEYS["admin"]), "table_error")
+    monkeypatch.setitem(index._tables, TABLE, PermissionsTable(TABLE, client=table))
+    assert allows(call(keyed(KEYS["admin"])), "GET", "/documents")
 
 
 def test_the_default_client_retries_briefly_before_denying():
@@ -334,32 +357,29 @@ def test_the_default_client_retries_briefly_before_denying():
         {"client_id": {"S": "bad id with spaces"}, "level": {"S": "admin"}, "status": {"S": "active"}},
     ],
 )
-def test_invalid_table_items_deny(table, item):
+def test_invalid_table_items_are_uncached_failures(table, item):
     table.put_item(TableName=TABLE, Item={"key_digest": {"S": api_key_digest(UNKNOWN_KEY)}, **item})
-    _assert_stage_denied(call(keyed(UNKNOWN_KEY)))
+    _assert_unavailable(keyed(UNKNOWN_KEY), "invalid_record")
 
 
 @pytest.mark.parametrize(
     "routes",
     [None, "", "not json", "{}", "[]", json.dumps([{"method": "GET", "path": "/x", "level": "root"}])],
 )
-def test_bad_route_permissions_deny_every_key(table, monkeypatch, routes):
+def test_bad_route_permissions_fail_every_key_uncached(table, monkeypatch, routes):
     if routes is None:
         monkeypatch.delenv("ROUTE_PERMISSIONS")
     else:
         monkeypatch.setenv("ROUTE_PERMISSIONS", routes)
-    _assert_stage_denied(call(keyed(KEYS["admin"])))
+    _assert_unavailable(keyed(KEYS["admin"]), "config_error")
 
 
-def test_an_unexpected_failure_is_a_deny_not_an_error(table, monkeypatch, output):
+def test_an_unexpected_failure_is_never_an_allow_and_never_cached(table, monkeypatch, output):
     def broken(*args, **kwargs):
         raise RuntimeError("bug")
 
     monkeypatch.setattr(index, "authorize", broken)
-    response = call(keyed(KEYS["admin"]))
-    assert response["policyDocument"]["Statement"] == [
-        {"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": ["*"]}
-    ]
+    _assert_unavailable(keyed(KEYS["admin"]), "internal_error")
     logs, metrics = output.read()
     assert logs[-1]["reason"] == "internal_error"
     assert metrics[-1]["reason"] == "internal_error"

@@ -267,3 +267,45 @@ def test_the_lookup_receives_the_digest_never_the_key():
 )
 def test_evaluate_follows_iam_rules(statements, arn, expected):
     assert evaluate(statements, arn) is expected
+
+
+# ---- what API Gateway may cache -----------------------------------------------------------------
+
+
+def _decide(headers, lookup, routes_json=None):
+    event = {"type": "REQUEST", "methodArn": f"{PREFIX}/GET/documents", "headers": headers}
+    routes_json = routes_json or json.dumps([{"method": "GET", "path": "/documents", "level": "read-only"}])
+    return authorize(event, route_permissions=routes_json, lookup=lookup)
+
+
+def _failing_lookup(digest):
+    from serverless_patterns.handlers.api_key_authorizer.decision import LookupFailed
+
+    raise LookupFailed("GetItem failed: ThrottlingException")
+
+
+@pytest.mark.parametrize(
+    ("headers", "lookup", "reason"),
+    [
+        ({}, lambda d: None, Reason.MISSING_KEY),
+        ({"x-api-key": "short"}, lambda d: None, Reason.MALFORMED_KEY),
+        ({"x-api-key": KEY}, lambda d: None, Reason.UNKNOWN_KEY),
+        ({"x-api-key": KEY}, lambda d: {"client_id": "c", "level": "admin", "status": "revoked"}, Reason.REVOKED_KEY),
+    ],
+)
+def test_the_callers_faults_are_cacheable_denies(headers, lookup, reason):
+    decision = _decide(headers, lookup)
+    assert (decision.reason, decision.allowed, decision.cacheable) == (reason, False, True)
+
+
+@pytest.mark.parametrize(
+    ("lookup", "routes_json", "reason"),
+    [
+        (_failing_lookup, None, Reason.TABLE_ERROR),
+        (lambda d: {"client_id": "c", "level": "root", "status": "active"}, None, Reason.INVALID_RECORD),
+        (lambda d: None, "not json", Reason.CONFIG_ERROR),
+    ],
+)
+def test_operational_failures_are_not_cacheable(lookup, routes_json, reason):
+    decision = _decide({"x-api-key": KEY}, lookup, routes_json)
+    assert (decision.reason, decision.allowed, decision.cacheable) == (reason, False, False)

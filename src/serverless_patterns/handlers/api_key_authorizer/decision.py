@@ -6,8 +6,11 @@ Pure logic; the permissions table is reached through the ``lookup`` callable tha
 API Gateway caches the authorizer's answer per API key (the identity source), and reuses it for
 every route the same key calls until the TTL ends. So the policy for a known, active key never
 depends on the route of the request that produced it: it allows every route the key's level
-grants, explicitly denies every other listed route, and carries the same context. Every other
-outcome is an explicit Deny of the whole stage (or of everything, when the ARN is unreadable).
+grants, explicitly denies every other listed route, and carries the same context. A caller's
+fault (no key, a malformed, unknown or revoked key, a malformed request) is an explicit Deny of the
+whole stage (or of everything, when the ARN is unreadable). A failure of the deployment or of AWS
+(:data:`OPERATIONAL_REASONS`) is a Deny too, but one the handler must not return: API Gateway would
+cache it for the TTL and refuse a valid key long after a throttled read (see :attr:`Decision.cacheable`).
 """
 
 from __future__ import annotations
@@ -50,8 +53,23 @@ class Reason:
     INTERNAL_ERROR = "internal_error"
 
 
-#: Reasons caused by the deployment or AWS rather than by the caller.
+#: Reasons caused by the deployment or AWS rather than by the caller: not the caller's answer to cache.
 OPERATIONAL_REASONS = frozenset({Reason.CONFIG_ERROR, Reason.TABLE_ERROR, Reason.INVALID_RECORD, Reason.INTERNAL_ERROR})
+
+
+class AuthorizerUnavailable(Exception):
+    """Raised by the handler instead of returning a Deny for an operational failure.
+
+    API Gateway caches a returned policy, a Deny included, per identity source for the authorizer's
+    TTL; a failed invocation it does not cache, and answers that request with HTTP 500 (the
+    ``AUTHORIZER_CONFIGURATION_ERROR``/``AUTHORIZER_FAILURE`` gateway responses), so the next request
+    asks again. The message is the reason only: never the key. It must not be ``"Unauthorized"``,
+    which API Gateway turns into a 401 that blames the caller.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"authorizer unavailable: {reason}")
+        self.reason = reason
 
 
 class LookupFailed(Exception):
@@ -140,6 +158,11 @@ class Decision:
     path: str | None = None
     key_digest_prefix: str | None = None
     detail: str | None = None
+
+    @property
+    def cacheable(self) -> bool:
+        """Whether API Gateway may cache this answer: False for :data:`OPERATIONAL_REASONS`."""
+        return self.reason not in OPERATIONAL_REASONS
 
     def log_fields(self) -> dict[str, Any]:
         """Structured log fields; never the API key (at most a short digest prefix).
