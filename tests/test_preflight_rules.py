@@ -391,7 +391,11 @@ def _function(**props: Any) -> dict[str, Any]:
 def test_reserved_concurrency_is_a_warning():
     trips("ReservedConcurrency", _function(ReservedConcurrentExecutions=5), _function(), ["Fn"])
     assert RULES["ReservedConcurrency"].severity == WARNING
-    assert "at least 105" in check_template(_function(ReservedConcurrentExecutions=5), rules=["ReservedConcurrency"])[0].message
+    message = check_template(_function(ReservedConcurrentExecutions=5), rules=["ReservedConcurrency"])[0].message
+    assert "reserves 5 concurrent executions" in message
+    chosen_at_deploy_time = {"Fn::If": ["HasReservation", {"Ref": "Reservation"}, {"Ref": "AWS::NoValue"}]}
+    assert ids(_function(ReservedConcurrentExecutions=chosen_at_deploy_time), "ReservedConcurrency") == []
+    assert ids(_function(ReservedConcurrentExecutions={"Ref": "Reservation"}), "ReservedConcurrency") == ["Fn"]
 
 
 def _invoked(principal: str | None, *, dlq: bool = True, esm: bool = False, invoke_config: bool = False) -> dict[str, Any]:

@@ -91,14 +91,22 @@ def reserved_concurrency(t: Template) -> Iterator[tuple[str, str, str]]:
     reserved concurrency for a function"). New accounts often start with a concurrency quota
     far below the default 1,000, and then the function's CREATE fails with
     "Specified ReservedConcurrentExecutions ... decreases account's
-    UnreservedConcurrentExecution below its minimum value"."""
+    UnreservedConcurrentExecution below its minimum value". A reservation behind a condition
+    with an ``AWS::NoValue`` branch is the deployer's choice at deploy time and is not flagged."""
     functions = [(lid, t.props(lid).get("ReservedConcurrentExecutions")) for lid, _ in t.of_type("AWS::Lambda::Function")]
-    reserved = [(lid, value) for lid, value in functions if value is not None]
+    reserved = [(lid, value) for lid, value in functions if value is not None and not _optional(value)]
     total = sum(int(v) for _, v in reserved if isinstance(v, int))
     for logical_id, value in reserved:
-        yield (logical_id, (f"reserves {render(value)} concurrent executions (the template reserves {total} in all): "
-                           f"the account's quota must be at least {total + UNRESERVED_MINIMUM}"),
-               "Properties.ReservedConcurrentExecutions")
+        amount = f"{value} concurrent executions" if isinstance(value, int) else f"concurrency from {render(value)}"
+        yield (logical_id, (f"reserves {amount} (the template reserves {total} in literals): the account's quota must "
+                            f"exceed the reservations by {UNRESERVED_MINIMUM}"), "Properties.ReservedConcurrentExecutions")
+
+
+def _optional(value: object) -> bool:
+    """A ``Fn::If`` with an ``AWS::NoValue`` branch: the deployer chooses, by a parameter, whether to reserve."""
+    if isinstance(value, dict) and isinstance(value.get("Fn::If"), list) and len(value["Fn::If"]) == 3:
+        return any(branch == {"Ref": "AWS::NoValue"} for branch in value["Fn::If"][1:])
+    return False
 
 
 @rule(
