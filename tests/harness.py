@@ -22,8 +22,11 @@ from aws_cdk.assertions import Template
 
 from serverless_patterns.compliance import (
     COLLECT_FINDINGS_CONTEXT,
+    PREFLIGHT,
     ComplianceReport,
     add_nag_packs,
+    add_preflight_checks,
+    preflight_enforced,
     read_nag_report,
     run_cfn_lint,
     run_checkov,
@@ -38,13 +41,18 @@ _DROPPED_METADATA = ("aws:asset:", "aws:cdk:")
 
 @dataclass
 class Synthesized:
-    """A synthesized stack with its template and compliance results."""
+    """A synthesized stack with its template and compliance results.
+
+    ``nag`` holds the five cdk-nag packs, ``preflight`` the deploy preflight pack (both from
+    CDK's validation report, so acknowledgements work the same way for both).
+    """
 
     stack_name: str
     outdir: Path
     template: dict[str, Any]
     nag: ComplianceReport
     extra: dict[str, Any] = field(default_factory=dict)
+    preflight: ComplianceReport = field(default_factory=lambda: ComplianceReport(packs_run=[PREFLIGHT]))
 
     @cached_property
     def assertions(self) -> Template:
@@ -93,25 +101,29 @@ def synthesize(
     """Build a fresh app and stack, run ``build(stack)``, synthesize with the five nag packs.
 
     Findings are collected, not raised. ``build`` may return a value, kept in ``extra["built"]``.
+    The deploy preflight pack runs too (``synth.preflight``).
     """
     outdir = Path(tempfile.mkdtemp(prefix="sp-synth-"))
     app = App(outdir=str(outdir), context={**COLLECT_FINDINGS_CONTEXT, **(context or {})})
     stack = Stack(app, stack_name, env=env)
     built = build(stack)
     add_nag_packs(app)
+    add_preflight_checks(app)
     assembly = app.synth()
     template = assembly.get_stack_by_name(stack_name).template
+    nag, preflight = read_nag_report(outdir).partition(PREFLIGHT)
     return Synthesized(
         stack_name=stack_name,
         outdir=outdir,
         template=template,
-        nag=read_nag_report(outdir),
+        nag=nag,
+        preflight=preflight,
         extra={"built": built, "region": env.region if env else None},
     )
 
 
 def synthesize_app(build: Callable[[App], list[Stack]], *, context: Mapping[str, Any] | None = None) -> Synthesized:
-    """Synthesize a one-stack example app (its ``build(app)``) with the five nag packs.
+    """Synthesize a one-stack example app (its ``build(app)``) with the five nag packs and preflight.
 
     ``extra["built"]`` is the stack; ``extra["region"]`` its Region when the app pins one.
     """
@@ -119,12 +131,15 @@ def synthesize_app(build: Callable[[App], list[Stack]], *, context: Mapping[str,
     app = App(outdir=str(outdir), context={**COLLECT_FINDINGS_CONTEXT, **(context or {})})
     (stack,) = build(app)
     add_nag_packs(app)
+    add_preflight_checks(app)
     assembly = app.synth()
+    nag, preflight = read_nag_report(outdir).partition(PREFLIGHT)
     return Synthesized(
         stack_name=stack.artifact_id,
         outdir=outdir,
         template=assembly.get_stack_by_name(stack.stack_name).template,
-        nag=read_nag_report(outdir),
+        nag=nag,
+        preflight=preflight,
         extra={"built": stack, "region": None if Token.is_unresolved(stack.region) else stack.region},
     )
 
@@ -158,7 +173,7 @@ COMPLIANCE_RESULTS: list[dict[str, Any]] = []
 def record_compliance(synth: Synthesized) -> None:
     """Remember ``synth``'s findings under the current test's id (see ``COMPLIANCE_RESULTS``)."""
     report = ComplianceReport()
-    for part in (synth.nag, synth.cfn_lint, synth.checkov):
+    for part in (synth.nag, synth.preflight, synth.cfn_lint, synth.checkov):
         report.extend(part)
     COMPLIANCE_RESULTS.append(
         {
@@ -168,22 +183,30 @@ def record_compliance(synth: Synthesized) -> None:
             "acknowledged": [
                 {"tool": a.tool, "rule": a.rule, "path": a.path, "reason": a.reason} for a in report.acknowledged
             ],
+            "preflight_open": [{"rule": f.rule, "path": f.path} for f in synth.preflight.findings],
         }
     )
 
 
 def assert_compliant(synth: Synthesized) -> None:
-    """Zero unacknowledged findings in the five packs, cfn-lint and checkov; every acknowledgement reasoned."""
+    """Zero unacknowledged findings in the five packs, preflight, cfn-lint and checkov; every acknowledgement reasoned.
+
+    Preflight findings fail only when ``SP_PREFLIGHT=enforce`` (see
+    :func:`serverless_patterns.compliance.preflight_enforced`); until then they are recorded
+    for the security page and the main job's summary.
+    """
     record_compliance(synth)
-    problems = [*synth.nag.findings, *synth.cfn_lint.findings, *synth.checkov.findings]
+    preflight = synth.preflight.findings if preflight_enforced() else []
+    problems = [*synth.nag.findings, *preflight, *synth.cfn_lint.findings, *synth.checkov.findings]
     assert not problems, "unacknowledged findings:\n" + "\n".join(map(str, problems))
-    unreasoned = [a for a in [*synth.nag.acknowledged, *synth.checkov.acknowledged] if not (a.reason or "").strip()]
+    acknowledged = [*synth.nag.acknowledged, *synth.preflight.acknowledged, *synth.checkov.acknowledged]
+    unreasoned = [a for a in acknowledged if not (a.reason or "").strip()]
     assert not unreasoned, "acknowledgements without a reason:\n" + "\n".join(map(str, unreasoned))
 
 
 def acknowledged_rules(synth: Synthesized) -> dict[str, set[str]]:
-    """``{construct path: {rule, ...}}`` of every acknowledged finding (cdk-nag and checkov)."""
+    """``{construct path: {rule, ...}}`` of every acknowledged finding (cdk-nag, preflight and checkov)."""
     result: dict[str, set[str]] = {}
-    for finding in [*synth.nag.acknowledged, *synth.checkov.acknowledged]:
+    for finding in [*synth.nag.acknowledged, *synth.preflight.acknowledged, *synth.checkov.acknowledged]:
         result.setdefault(finding.path, set()).add(finding.rule.split(" ")[0])
     return result

@@ -62,3 +62,21 @@ def test_read_nag_report_separates_open_and_acknowledged(tmp_path):
 def test_missing_report_means_every_pack_passed(tmp_path):
     assert read_nag_report(tmp_path).clean
     assert ComplianceReport().clean
+
+
+def test_preflight_findings_are_read_from_the_same_report_and_split_off(tmp_path):
+    report = {"pluginReports": [
+        {"pluginName": "AwsSolutions", "violations": [
+            {"ruleName": "AwsSolutions-SQS3", "severity": "error", "violatingConstructs": [{"constructPath": "S/Q/Resource"}]}]},
+        {"pluginName": "DeployPreflight", "violations": [
+            {"ruleName": "RetainWithFixedName", "severity": "error", "violatingConstructs": [{"constructPath": "S/L/Resource"}]}],
+         "suppressedViolations": [
+            {"ruleName": "ReservedConcurrency", "severity": "warning", "reason": "quota 1000",
+             "violatingConstructs": [{"constructPath": "S/F/Resource"}]}]},
+    ]}
+    (tmp_path / "validation-report.json").write_text(json.dumps(report))
+    nag, preflight = read_nag_report(tmp_path).partition("DeployPreflight")
+    assert [f.rule for f in nag.findings] == ["AwsSolutions-SQS3"] and "DeployPreflight" not in nag.packs_run
+    assert preflight.findings == [Finding("DeployPreflight", "RetainWithFixedName", "S/L/Resource")]
+    assert preflight.acknowledged == [Finding("DeployPreflight", "ReservedConcurrency", "S/F/Resource", "warning", "quota 1000")]
+    assert preflight.by_tool() == {"DeployPreflight": (1, 1)}
