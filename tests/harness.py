@@ -18,12 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import App, Environment, Stack, Token
+from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
+from constructs import IConstruct
 
+from serverless_patterns.alert_topic import AlertTopic
 from serverless_patterns.compliance import (
     COLLECT_FINDINGS_CONTEXT,
     PREFLIGHT,
     ComplianceReport,
+    acknowledge,
     add_nag_packs,
     add_preflight_checks,
     preflight_enforced,
@@ -34,6 +38,13 @@ from serverless_patterns.compliance import (
 
 #: Account and Region for tests that need a concrete environment (lookups, Region-specific ARNs).
 TEST_ENV = Environment(account="123456789012", region="us-east-1")
+
+#: Why a construct test configuration's alert topic may have no subscriber. The acknowledgement is
+#: made here, in test code, never by the library: a user's stack gets the finding (see docs/preflight.md).
+UNSUBSCRIBED_TEST_ALERTS_REASON = (
+    "Test configuration, never deployed: it checks the alarms the construct creates, not who receives "
+    "them. A deployment subscribes someone (alert_emails, an AlertEmail parameter) or acknowledges this itself."
+)
 
 _HASH = re.compile(r"[0-9a-f]{64}")
 _DROPPED_METADATA = ("aws:asset:", "aws:cdk:")
@@ -91,22 +102,43 @@ class Synthesized:
         return normalise_template(self.template)
 
 
+def acknowledge_unsubscribed_alert_topics(scope: IConstruct) -> list[str]:
+    """Acknowledge ``AlarmTopicWithoutSubscription`` on each :class:`AlertTopic` (or plain SNS topic)
+    under ``scope`` that has no subscription, with :data:`UNSUBSCRIBED_TEST_ALERTS_REASON`; returns their paths."""
+    paths = []
+    for construct in scope.node.find_all():
+        mine = isinstance(construct, AlertTopic)
+        # a user's own topic passed as alert/alarm topic (not the one inside an AlertTopic)
+        own = isinstance(construct, sns.Topic) and not isinstance(construct.node.scope, AlertTopic)
+        if (mine or own) and not any(isinstance(child, sns.CfnSubscription) for child in construct.node.find_all()):
+            topic = construct.topic if mine else construct
+            acknowledge(topic, f"{PREFLIGHT}::AlarmTopicWithoutSubscription", UNSUBSCRIBED_TEST_ALERTS_REASON)
+            paths.append(construct.node.path)
+    return paths
+
+
 def synthesize(
     build: Callable[[Stack], Any],
     *,
     stack_name: str = "Test",
     env: Environment | None = None,
     context: Mapping[str, Any] | None = None,
+    test_alerts_unsubscribed: bool = True,
 ) -> Synthesized:
     """Build a fresh app and stack, run ``build(stack)``, synthesize with the five nag packs.
 
     Findings are collected, not raised. ``build`` may return a value, kept in ``extra["built"]``.
-    The deploy preflight pack runs too (``synth.preflight``).
+    The deploy preflight pack runs too (``synth.preflight``). A construct test configuration is
+    never deployed, so its alert topics without a subscriber are acknowledged here
+    (:func:`acknowledge_unsubscribed_alert_topics`); ``test_alerts_unsubscribed=False`` leaves the
+    finding open, as a user's stack sees it. Example apps (:func:`synthesize_app`) get no such help.
     """
     outdir = Path(tempfile.mkdtemp(prefix="sp-synth-"))
     app = App(outdir=str(outdir), context={**COLLECT_FINDINGS_CONTEXT, **(context or {})})
     stack = Stack(app, stack_name, env=env)
     built = build(stack)
+    if test_alerts_unsubscribed:
+        acknowledge_unsubscribed_alert_topics(stack)
     add_nag_packs(app)
     add_preflight_checks(app)
     assembly = app.synth()
@@ -205,8 +237,14 @@ def assert_compliant(synth: Synthesized) -> None:
 
 
 def acknowledged_rules(synth: Synthesized) -> dict[str, set[str]]:
-    """``{construct path: {rule, ...}}`` of every acknowledged finding (cdk-nag, preflight and checkov)."""
+    """``{construct path: {rule, ...}}`` of every acknowledged finding (cdk-nag, preflight and checkov).
+
+    Leaves out the harness's own test-configuration acknowledgement (:data:`UNSUBSCRIBED_TEST_ALERTS_REASON`):
+    the tests pin what the library acknowledges.
+    """
     result: dict[str, set[str]] = {}
     for finding in [*synth.nag.acknowledged, *synth.preflight.acknowledged, *synth.checkov.acknowledged]:
+        if finding.reason == UNSUBSCRIBED_TEST_ALERTS_REASON:
+            continue
         result.setdefault(finding.path, set()).add(finding.rule.split(" ")[0])
     return result

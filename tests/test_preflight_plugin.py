@@ -152,12 +152,15 @@ def test_cdk_rest_api_with_its_cloudwatch_role_passes():
     assert [f.rule for f in synth.preflight.findings] == []
 
 
-def test_harness_counts_preflight_findings_only_when_enforced(api_without_role, monkeypatch):
+def test_harness_fails_on_preflight_findings_by_default_and_records_them_on_opt_out(api_without_role, monkeypatch):
     # only the preflight findings of the synthesized API; the other engines count as clean here
     gate = Synthesized(stack_name="Test", outdir=api_without_role.outdir, template=api_without_role.template,
                        nag=ComplianceReport(), preflight=api_without_role.preflight)
     gate.__dict__.update(cfn_lint=ComplianceReport(), checkov=ComplianceReport())
     try:
+        monkeypatch.delenv("SP_PREFLIGHT", raising=False)
+        with pytest.raises(AssertionError, match="RestApiLoggingWithoutAccountRole"):
+            assert_compliant(gate)
         monkeypatch.setenv("SP_PREFLIGHT", "record")
         assert_compliant(gate)
         monkeypatch.setenv("SP_PREFLIGHT", "enforce")
@@ -167,7 +170,7 @@ def test_harness_counts_preflight_findings_only_when_enforced(api_without_role, 
         with pytest.raises(ValueError, match="SP_PREFLIGHT must be"):
             assert_compliant(gate)
     finally:
-        COMPLIANCE_RESULTS[:] = [r for r in COMPLIANCE_RESULTS if "test_harness_counts_preflight" not in r["test"]]
+        COMPLIANCE_RESULTS[:] = [r for r in COMPLIANCE_RESULTS if "test_harness_fails_on_preflight" not in r["test"]]
 
 
 def test_each_stack_is_checked_with_its_own_region():

@@ -30,15 +30,15 @@ NAG_PACKS = ("AwsSolutions", "Serverless", "HIPAA.Security", "NIST.800.53.R5", "
 #: Plugin name of the deploy preflight pack (:mod:`serverless_patterns.preflight`).
 PREFLIGHT = PLUGIN_NAME
 
-#: Environment variable that makes preflight findings fail the test harness and the main job.
-#: ``record`` (the default until the constructs are fixed): findings are computed, counted and
-#: listed, but do not fail. ``enforce``: they count like cdk-nag findings.
+#: Environment variable that decides whether preflight findings fail the test harness and the main
+#: job. ``enforce`` (the default): they count like cdk-nag findings. ``record``: they are computed,
+#: counted and listed but do not fail (an explicit opt-out, e.g. while trying out a new rule).
 PREFLIGHT_MODE_VARIABLE = "SP_PREFLIGHT"
 
 
 def preflight_enforced() -> bool:
     """Whether unacknowledged preflight findings fail the harness and the main job (see ``SP_PREFLIGHT``)."""
-    mode = os.environ.get(PREFLIGHT_MODE_VARIABLE, "record")
+    mode = os.environ.get(PREFLIGHT_MODE_VARIABLE, "enforce")
     if mode not in ("record", "enforce"):
         raise ValueError(f"{PREFLIGHT_MODE_VARIABLE} must be 'record' or 'enforce', not {mode!r}")
     return mode == "enforce"
