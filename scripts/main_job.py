@@ -124,8 +124,8 @@ def main() -> int:
     print_compliance_table(rows)
     print_cost_table(out_root, [name for name, _ in EXAMPLES])
     if preflight_open:
-        print(f"\nDeploy preflight findings ({len(preflight_open)}; recorded, not yet failing: "
-              f"{PREFLIGHT_MODE_VARIABLE}=enforce makes them fail):")
+        print(f"\nDeploy preflight findings ({len(preflight_open)}; listed, not failing, because "
+              f"{PREFLIGHT_MODE_VARIABLE}=record opts out of enforcement):")
         print("\n".join(f"  {line}" for line in preflight_open))
     if failures:
         print("\nUnacknowledged findings:")
