@@ -18,12 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import App, Environment, Stack, Token
+from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
+from constructs import IConstruct
 
+from serverless_patterns.alert_topic import AlertTopic
 from serverless_patterns.compliance import (
     COLLECT_FINDINGS_CONTEXT,
+    PREFLIGHT,
     ComplianceReport,
+    acknowledge,
     add_nag_packs,
+    add_preflight_checks,
+    preflight_enforced,
     read_nag_report,
     run_cfn_lint,
     run_checkov,
@@ -32,19 +39,31 @@ from serverless_patterns.compliance import (
 #: Account and Region for tests that need a concrete environment (lookups, Region-specific ARNs).
 TEST_ENV = Environment(account="123456789012", region="us-east-1")
 
+#: Why a construct test configuration's alert topic may have no subscriber. The acknowledgement is
+#: made here, in test code, never by the library: a user's stack gets the finding (see docs/preflight.md).
+UNSUBSCRIBED_TEST_ALERTS_REASON = (
+    "Test configuration, never deployed: it checks the alarms the construct creates, not who receives "
+    "them. A deployment subscribes someone (alert_emails, an AlertEmail parameter) or acknowledges this itself."
+)
+
 _HASH = re.compile(r"[0-9a-f]{64}")
 _DROPPED_METADATA = ("aws:asset:", "aws:cdk:")
 
 
 @dataclass
 class Synthesized:
-    """A synthesized stack with its template and compliance results."""
+    """A synthesized stack with its template and compliance results.
+
+    ``nag`` holds the five cdk-nag packs, ``preflight`` the deploy preflight pack (both from
+    CDK's validation report, so acknowledgements work the same way for both).
+    """
 
     stack_name: str
     outdir: Path
     template: dict[str, Any]
     nag: ComplianceReport
     extra: dict[str, Any] = field(default_factory=dict)
+    preflight: ComplianceReport = field(default_factory=lambda: ComplianceReport(packs_run=[PREFLIGHT]))
 
     @cached_property
     def assertions(self) -> Template:
@@ -83,35 +102,60 @@ class Synthesized:
         return normalise_template(self.template)
 
 
+def acknowledge_unsubscribed_alert_topics(scope: IConstruct) -> list[str]:
+    """Acknowledge ``AlarmTopicWithoutSubscription`` on each :class:`AlertTopic` (or plain SNS topic)
+    under ``scope`` that has no subscription, with :data:`UNSUBSCRIBED_TEST_ALERTS_REASON`; returns their paths."""
+    paths = []
+    for construct in scope.node.find_all():
+        mine = isinstance(construct, AlertTopic)
+        # a user's own topic passed as alert/alarm topic (not the one inside an AlertTopic)
+        own = isinstance(construct, sns.Topic) and not isinstance(construct.node.scope, AlertTopic)
+        if (mine or own) and not any(isinstance(child, sns.CfnSubscription) for child in construct.node.find_all()):
+            topic = construct.topic if mine else construct
+            acknowledge(topic, f"{PREFLIGHT}::AlarmTopicWithoutSubscription", UNSUBSCRIBED_TEST_ALERTS_REASON)
+            paths.append(construct.node.path)
+    return paths
+
+
 def synthesize(
     build: Callable[[Stack], Any],
     *,
     stack_name: str = "Test",
     env: Environment | None = None,
     context: Mapping[str, Any] | None = None,
+    test_alerts_unsubscribed: bool = True,
 ) -> Synthesized:
     """Build a fresh app and stack, run ``build(stack)``, synthesize with the five nag packs.
 
     Findings are collected, not raised. ``build`` may return a value, kept in ``extra["built"]``.
+    The deploy preflight pack runs too (``synth.preflight``). A construct test configuration is
+    never deployed, so its alert topics without a subscriber are acknowledged here
+    (:func:`acknowledge_unsubscribed_alert_topics`); ``test_alerts_unsubscribed=False`` leaves the
+    finding open, as a user's stack sees it. Example apps (:func:`synthesize_app`) get no such help.
     """
     outdir = Path(tempfile.mkdtemp(prefix="sp-synth-"))
     app = App(outdir=str(outdir), context={**COLLECT_FINDINGS_CONTEXT, **(context or {})})
     stack = Stack(app, stack_name, env=env)
     built = build(stack)
+    if test_alerts_unsubscribed:
+        acknowledge_unsubscribed_alert_topics(stack)
     add_nag_packs(app)
+    add_preflight_checks(app)
     assembly = app.synth()
     template = assembly.get_stack_by_name(stack_name).template
+    nag, preflight = read_nag_report(outdir).partition(PREFLIGHT)
     return Synthesized(
         stack_name=stack_name,
         outdir=outdir,
         template=template,
-        nag=read_nag_report(outdir),
+        nag=nag,
+        preflight=preflight,
         extra={"built": built, "region": env.region if env else None},
     )
 
 
 def synthesize_app(build: Callable[[App], list[Stack]], *, context: Mapping[str, Any] | None = None) -> Synthesized:
-    """Synthesize a one-stack example app (its ``build(app)``) with the five nag packs.
+    """Synthesize a one-stack example app (its ``build(app)``) with the five nag packs and preflight.
 
     ``extra["built"]`` is the stack; ``extra["region"]`` its Region when the app pins one.
     """
@@ -119,12 +163,15 @@ def synthesize_app(build: Callable[[App], list[Stack]], *, context: Mapping[str,
     app = App(outdir=str(outdir), context={**COLLECT_FINDINGS_CONTEXT, **(context or {})})
     (stack,) = build(app)
     add_nag_packs(app)
+    add_preflight_checks(app)
     assembly = app.synth()
+    nag, preflight = read_nag_report(outdir).partition(PREFLIGHT)
     return Synthesized(
         stack_name=stack.artifact_id,
         outdir=outdir,
         template=assembly.get_stack_by_name(stack.stack_name).template,
-        nag=read_nag_report(outdir),
+        nag=nag,
+        preflight=preflight,
         extra={"built": stack, "region": None if Token.is_unresolved(stack.region) else stack.region},
     )
 
@@ -158,7 +205,7 @@ COMPLIANCE_RESULTS: list[dict[str, Any]] = []
 def record_compliance(synth: Synthesized) -> None:
     """Remember ``synth``'s findings under the current test's id (see ``COMPLIANCE_RESULTS``)."""
     report = ComplianceReport()
-    for part in (synth.nag, synth.cfn_lint, synth.checkov):
+    for part in (synth.nag, synth.preflight, synth.cfn_lint, synth.checkov):
         report.extend(part)
     COMPLIANCE_RESULTS.append(
         {
@@ -168,22 +215,36 @@ def record_compliance(synth: Synthesized) -> None:
             "acknowledged": [
                 {"tool": a.tool, "rule": a.rule, "path": a.path, "reason": a.reason} for a in report.acknowledged
             ],
+            "preflight_open": [{"rule": f.rule, "path": f.path} for f in synth.preflight.findings],
         }
     )
 
 
 def assert_compliant(synth: Synthesized) -> None:
-    """Zero unacknowledged findings in the five packs, cfn-lint and checkov; every acknowledgement reasoned."""
+    """Zero unacknowledged findings in the five packs, preflight, cfn-lint and checkov; every acknowledgement reasoned.
+
+    Preflight findings fail only when ``SP_PREFLIGHT=enforce`` (see
+    :func:`serverless_patterns.compliance.preflight_enforced`); until then they are recorded
+    for the security page and the main job's summary.
+    """
     record_compliance(synth)
-    problems = [*synth.nag.findings, *synth.cfn_lint.findings, *synth.checkov.findings]
+    preflight = synth.preflight.findings if preflight_enforced() else []
+    problems = [*synth.nag.findings, *preflight, *synth.cfn_lint.findings, *synth.checkov.findings]
     assert not problems, "unacknowledged findings:\n" + "\n".join(map(str, problems))
-    unreasoned = [a for a in [*synth.nag.acknowledged, *synth.checkov.acknowledged] if not (a.reason or "").strip()]
+    acknowledged = [*synth.nag.acknowledged, *synth.preflight.acknowledged, *synth.checkov.acknowledged]
+    unreasoned = [a for a in acknowledged if not (a.reason or "").strip()]
     assert not unreasoned, "acknowledgements without a reason:\n" + "\n".join(map(str, unreasoned))
 
 
 def acknowledged_rules(synth: Synthesized) -> dict[str, set[str]]:
-    """``{construct path: {rule, ...}}`` of every acknowledged finding (cdk-nag and checkov)."""
+    """``{construct path: {rule, ...}}`` of every acknowledged finding (cdk-nag, preflight and checkov).
+
+    Leaves out the harness's own test-configuration acknowledgement (:data:`UNSUBSCRIBED_TEST_ALERTS_REASON`):
+    the tests pin what the library acknowledges.
+    """
     result: dict[str, set[str]] = {}
-    for finding in [*synth.nag.acknowledged, *synth.checkov.acknowledged]:
+    for finding in [*synth.nag.acknowledged, *synth.preflight.acknowledged, *synth.checkov.acknowledged]:
+        if finding.reason == UNSUBSCRIBED_TEST_ALERTS_REASON:
+            continue
         result.setdefault(finding.path, set()).add(finding.rule.split(" ")[0])
     return result

@@ -207,6 +207,24 @@ def test_only_the_dead_letter_queue_is_acknowledged_and_only_for_having_no_dead_
     assert {a.reason for a in maximal.nag.acknowledged} == {DELIVERY_FAILURES_REASON}
 
 
+def test_an_alert_topic_without_subscribers_is_a_preflight_finding_the_library_does_not_acknowledge():
+    def build(stack):
+        topic = AlertTopic(stack, "Alerts")
+        topic.add_alarm(_alarm(stack, "Failures"))
+
+    synth = synthesize(build, test_alerts_unsubscribed=False)
+    assert [(f.rule, f.path) for f in synth.preflight.findings] == [
+        ("AlarmTopicWithoutSubscription", "Test/Alerts/Resource/Resource")
+    ]
+    assert not synth.preflight.acknowledged
+    # ... and a subscriber resolves it.
+    subscribed = synthesize(
+        lambda stack: AlertTopic(stack, "Alerts", emails=["ops@example.com"]).add_alarm(_alarm(stack, "Failures")),
+        test_alerts_unsubscribed=False,
+    )
+    assert not subscribed.preflight.findings
+
+
 def test_usage_snippet_synthesizes_compliant():
     module = importlib.import_module("examples.snippets.alert_topic_usage")
     synth = synthesize(module.build)

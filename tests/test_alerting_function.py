@@ -10,6 +10,7 @@ from aws_cdk import App, CfnParameter, Duration, SecretValue, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
@@ -35,6 +36,7 @@ from serverless_patterns.alerting_function import (
     no_async_path_reason,
     powertools_layer,
 )
+from serverless_patterns.compliance import acknowledge
 from serverless_patterns.handlers import handler_code, handler_entry
 from serverless_patterns.secure_bucket import SecureBucket
 
@@ -44,6 +46,11 @@ QUEUE_KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/docs"
 STREAM_ARN = f"{TABLE_ARN}/stream/2026-01-01T00:00:00.000"
 WORKER_REASON = "Worker only calls the public GitHub API; no private resources."
+REPLAY_RULE_ARN = "arn:aws:events:us-east-1:123456789012:rule/replay-failed-jobs"
+RESERVED_REASON = (
+    "Test configuration: reserved_concurrent_executions=5 is the user's explicit choice; the account "
+    "this configuration stands for has the default quota of 1,000 (5 + 100 unreserved fit)."
+)
 
 
 def _echo(**props):
@@ -85,6 +92,13 @@ def _maximal(stack):
         dashboard=True,
         tags={"Owner": "api-team"},
     )
+    # Invoked asynchronously too (an EventBridge rule of another stack replays failed jobs), so
+    # the asynchronous settings above have something to act on.
+    api.function.add_permission(
+        "InvokeFromReplayRule", principal=iam.ServicePrincipal("events.amazonaws.com"), source_arn=REPLAY_RULE_ARN
+    )
+    # The user asked for the reservation; this test account's quota is assumed to allow it.
+    acknowledge(api.function, "DeployPreflight::ReservedConcurrency", RESERVED_REASON)
     jobs = sqs.Queue.from_queue_attributes(stack, "Jobs", queue_arn=QUEUE_ARN, key_arn=QUEUE_KEY_ARN)
     api.add_sqs_source(jobs, batch_size=50, max_batching_window=Duration.seconds(10), max_concurrency=5)
     SecureBucket(stack, "Data").grant_read(api, key_prefix="incoming/")
@@ -103,7 +117,7 @@ def _maximal(stack):
 
 
 def _streams(stack):
-    fn = AlertingFunction(stack, "Indexer", **_echo())
+    fn = AlertingFunction(stack, "Indexer", **_echo(invocation=Invocation.EVENT_SOURCE))
     docs = dynamodb.Table.from_table_attributes(stack, "Docs", table_arn=TABLE_ARN, table_stream_arn=STREAM_ARN)
     fn.add_dynamodb_stream_source(docs)
     audit = dynamodb.Table.from_table_attributes(

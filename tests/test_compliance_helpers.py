@@ -96,3 +96,19 @@ def test_is_token_answers_like_the_jsii_kernel(make):
     expected = value.is_unresolved() if isinstance(value, Duration) else Token.is_unresolved(value)
     assert is_token(value) is expected
     assert is_token(value) is expected  # a Duration's answer is cached: still the same
+def test_preflight_findings_are_read_from_the_same_report_and_split_off(tmp_path):
+    report = {"pluginReports": [
+        {"pluginName": "AwsSolutions", "violations": [
+            {"ruleName": "AwsSolutions-SQS3", "severity": "error", "violatingConstructs": [{"constructPath": "S/Q/Resource"}]}]},
+        {"pluginName": "DeployPreflight", "violations": [
+            {"ruleName": "RetainWithFixedName", "severity": "error", "violatingConstructs": [{"constructPath": "S/L/Resource"}]}],
+         "suppressedViolations": [
+            {"ruleName": "ReservedConcurrency", "severity": "warning", "reason": "quota 1000",
+             "violatingConstructs": [{"constructPath": "S/F/Resource"}]}]},
+    ]}
+    (tmp_path / "validation-report.json").write_text(json.dumps(report))
+    nag, preflight = read_nag_report(tmp_path).partition("DeployPreflight")
+    assert [f.rule for f in nag.findings] == ["AwsSolutions-SQS3"] and "DeployPreflight" not in nag.packs_run
+    assert preflight.findings == [Finding("DeployPreflight", "RetainWithFixedName", "S/L/Resource")]
+    assert preflight.acknowledged == [Finding("DeployPreflight", "ReservedConcurrency", "S/F/Resource", "warning", "quota 1000")]
+    assert preflight.by_tool() == {"DeployPreflight": (1, 1)}

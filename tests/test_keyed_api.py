@@ -16,13 +16,14 @@ from harness import acknowledged_rules, assert_compliant, synthesize
 
 from serverless_patterns import _actions
 from serverless_patterns.alert_topic import AlertTopic
-from serverless_patterns.alerting_function import AlertingFunction
+from serverless_patterns.alerting_function import AlertingFunction, Invocation
 from serverless_patterns.handlers import handler_code, handler_entry
 from serverless_patterns.handlers.api_key_authorizer.decision import authorize
 from serverless_patterns.handlers.api_key_authorizer.keys import API_KEY_HEADER, api_key_digest
 from serverless_patterns.api_gateway_account import CLOUDWATCH_ROLE_REASON
 from serverless_patterns.keyed_api import (
     ACCESS_LOG_FIELDS,
+    ACCOUNT_ROLE_EXISTS_REASON,
     COGNITO_REASON,
     DEFAULT_TIERS,
     IDENTITY_SOURCE,
@@ -50,7 +51,10 @@ DEFAULT_ROUTES = [
 
 
 def _function(stack, id="Documents"):
-    return AlertingFunction(stack, id, code=handler_code("example_echo"), handler=handler_entry("example_echo"))
+    return AlertingFunction(
+        stack, id, code=handler_code("example_echo"), handler=handler_entry("example_echo"),
+        invocation=Invocation.SYNCHRONOUS,
+    )
 
 
 def _default(stack):
@@ -548,6 +552,14 @@ def test_opting_out_of_the_account_role_leaves_no_account_role_and_no_dependency
     _, stage = _stage(synth)
     assert not any(d.startswith("ApiGatewayAccount") for d in stage.get("DependsOn", []))
     assert_compliant(synth)
+    # The opt-out is the user's statement that the account has the role: acknowledged on the stage only.
+    (ack,) = [a for a in synth.preflight.acknowledged if a.rule.startswith("RestApiLoggingWithoutAccountRole")]
+    assert ack.path.startswith("Test/Api/Resource/DeploymentStage.")
+    assert ack.reason == ACCOUNT_ROLE_EXISTS_REASON
+
+
+def test_the_default_account_role_needs_no_preflight_acknowledgement(default):
+    assert not [a for a in default.preflight.acknowledged if a.rule.startswith("RestApiLoggingWithoutAccountRole")]
 
 
 def test_maximal_cloudwatch_role_is_least_privilege_and_outlives_the_stack(maximal):

@@ -14,7 +14,7 @@ from aws_cdk import aws_logs as logs
 from deploy_readiness import STACK_INSTANCE_ID, ends_with_stack_instance_id, literal_start
 from harness import acknowledged_rules, assert_compliant, synthesize
 
-from serverless_patterns.alerting_function import AlertingFunction
+from serverless_patterns.alerting_function import AlertingFunction, Invocation
 from serverless_patterns.handlers import handler_code, handler_entry
 from serverless_patterns.secure_http_api import ACCESS_LOG_FIELDS, SecureHttpApi
 
@@ -23,7 +23,10 @@ HEALTH_REASON = "Liveness probe for the load balancer; answers 200 and returns n
 
 
 def _function(stack, id="Data"):
-    return AlertingFunction(stack, id, code=handler_code("example_echo"), handler=handler_entry("example_echo"))
+    return AlertingFunction(
+        stack, id, code=handler_code("example_echo"), handler=handler_entry("example_echo"),
+        invocation=Invocation.SYNCHRONOUS,
+    )
 
 
 def _default(stack):

@@ -11,7 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from harness import assert_compliant, synthesize
 
-from serverless_patterns.alerting_function import SNAP_START_ALIAS, AlertingFunction
+from serverless_patterns.alerting_function import SNAP_START_ALIAS, AlertingFunction, Invocation
 from serverless_patterns.cost import Stack, UsageProfile, estimate_stacks, load_prices
 from serverless_patterns.cost.usage import Step
 from serverless_patterns.handlers import handler_code, handler_entry
@@ -32,6 +32,9 @@ def _build(snap_start: bool):
             memory_size=MEMORY_MB,
             powertools=True,
             snap_start=snap_start,
+            # Its SQS mapping and API Gateway invoke it, never asynchronously: no dead-letter queue.
+            invocation=Invocation.EVENT_SOURCE,
+            invoked_by="its SQS event source mapping and API Gateway (GET /health)",
         )
         fn.add_sqs_source(sqs.Queue.from_queue_arn(stack, "Jobs", QUEUE_ARN))
         api = SecureHttpApi(stack, "Api", authorizer=authorizers.HttpIamAuthorizer())

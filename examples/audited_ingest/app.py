@@ -16,8 +16,8 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from constructs import Construct
 
-from serverless_patterns import AlertingFunction, AlertTopic, AuditedTable, AuditTrail, SecureBucket
-from serverless_patterns.compliance import add_nag_packs
+from serverless_patterns import AlertingFunction, AlertTopic, AuditedTable, AuditTrail, Invocation, SecureBucket
+from serverless_patterns.compliance import acknowledge, add_nag_packs
 from serverless_patterns.conventions import alert_email_parameter, apply_required_tags, environment_suffix, resource_name
 from serverless_patterns.handlers import handler_code, handler_entry
 from serverless_patterns.secure_queue import SecureQueue
@@ -48,6 +48,14 @@ class AuditedIngestStack(Stack):
             self.alert_email = alert_email_parameter(self, default=(alert_emails or [None])[0])
             alert_emails = [self.alert_email.value_as_string]
         self.alerts = AlertTopic(self, "Alerts", emails=alert_emails or [])
+        if not alert_emails:
+            # dev/staging without -c alert_email=...: nobody is subscribed, and that is a choice.
+            acknowledge(
+                self.alerts,
+                "DeployPreflight::AlarmTopicWithoutSubscription",
+                f"{environment} stack: alarms are for the dashboard; prod requires AlertEmail "
+                "(or pass -c alert_email=... to subscribe an address here).",
+            )
 
         # Versioned, SSE-KMS, all public access blocked, TLS only, server access logs to a log
         # bucket of its own; object events go to EventBridge (no notification helper Lambda).
@@ -100,6 +108,10 @@ class AuditedIngestStack(Stack):
                 "BUCKET_NAME": self.bucket.bucket_name,
                 "POWERTOOLS_METRICS_NAMESPACE": "AuditedIngest",
             },
+            # Fed only by the queue's event source mapping: failed batches follow the queue's
+            # redrive policy to its dead-letter queue, not a function dead-letter queue.
+            invocation=Invocation.EVENT_SOURCE,
+            invoked_by="the ObjectEvents queue's event source mapping",
             alert_topic=self.alerts,
         )
         self.writer.add_sqs_source(self.queue.queue, batch_size=10, report_batch_item_failures=True)

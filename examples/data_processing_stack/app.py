@@ -24,6 +24,7 @@ from serverless_patterns import (
     ApiWithKeyedUsagePlan,
     AuditedTable,
     BucketDistribution,
+    Invocation,
     SecureBucket,
     UsagePlanTier,
 )
@@ -125,6 +126,10 @@ class DataProcessingStack(Stack):
                 "RESULT_BASE_URL": f"https://{self.distribution.domain_name}",
                 "POWERTOOLS_METRICS_NAMESPACE": "DataProcessing",
             },
+            # Only API Gateway invokes it (POST /process): the caller gets the error, so the
+            # function has no dead-letter queue or EventInvokeConfig that could never fill.
+            invocation=Invocation.SYNCHRONOUS,
+            invoked_by="API Gateway (POST /process)",
             alert_topic=self.alerts,
         )
         # The whole of the function's data access: read the table, write results.

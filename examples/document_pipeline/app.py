@@ -16,7 +16,7 @@ from aws_cdk import App, CfnOutput, Duration, Environment, Stack
 from constructs import Construct
 
 from serverless_patterns import AuditTrail, IsolatedNetwork
-from serverless_patterns.compliance import add_nag_packs
+from serverless_patterns.compliance import acknowledge, add_nag_packs
 from serverless_patterns.conventions import alert_email_parameter
 from serverless_patterns.document_pipeline import VPC_INTERFACE_ENDPOINTS, DocumentPipeline
 from serverless_patterns.keyed_api import UsagePlanTier
@@ -98,6 +98,14 @@ class DocumentProcessingStack(Stack):
             web_acl=configuration.web_acl,
             tags={"Environment": configuration.name, "System": "document-processing"},
         )
+        if not alert_emails:
+            # dev/staging without -c alert_email=...: nobody is subscribed, and that is a choice.
+            acknowledge(
+                self.pipeline.alert_topic,
+                "DeployPreflight::AlarmTopicWithoutSubscription",
+                f"{configuration.name} stack: alarms are for the dashboard; prod requires AlertEmail "
+                "(or pass -c alert_email=... to subscribe an address here).",
+            )
         CfnOutput(self, "DocumentsBucketName", value=self.pipeline.documents.bucket_name)
         CfnOutput(self, "MetadataTableName", value=self.pipeline.metadata.table_name)
         CfnOutput(self, "StatusTopicArn", value=self.pipeline.status_topic.topic_arn)

@@ -62,6 +62,14 @@ ROUTE_PATTERN_REASON = (
 )
 
 
+#: Why the data function keeps its asynchronous failure path (a preflight acknowledgement).
+ASYNC_FAILURE_PATH_REASON = (
+    "Reference system 001 requires the failure path: asynchronous failures go to an on-failure "
+    "destination (FailedInvocations) and a dead-letter queue, for callers that invoke the function "
+    "with InvocationType=Event from outside this stack; API Gateway, its only invoker here, is synchronous."
+)
+
+
 class SecureDataApiStack(Stack):
     """HTTP API, data function, data bucket, signing secret, failure path, alarms and dashboard."""
 
@@ -103,6 +111,14 @@ class SecureDataApiStack(Stack):
 
         # One topic for every alarm of the system; email subscribers confirm by mail.
         self.alerts = AlertTopic(self, "Alerts", emails=alert_emails or [])
+        if not alert_emails:
+            # Without -c alert_email=... nobody is subscribed (a development deployment).
+            acknowledge(
+                self.alerts,
+                "DeployPreflight::AlarmTopicWithoutSubscription",
+                "dev stack: alarms are for the dashboard; a deployment that must notify passes "
+                "-c alert_email=... (subscribed to this topic).",
+            )
 
         # Versioned, SSE-KMS with a customer-managed key, TLS only, no public access, server access
         # logs; versions that stop being current expire after 30 days. Current objects never expire.
@@ -149,6 +165,9 @@ class SecureDataApiStack(Stack):
             alert_topic=self.alerts,
             dashboard=True,
         )
+        # Reference system 001 asks for an on-failure destination and a dead-letter queue for
+        # asynchronous failures, although API Gateway is the only invoker this stack wires.
+        acknowledge(self.function, "DeployPreflight::AsyncDestinationNeverInvoked", ASYNC_FAILURE_PATH_REASON)
         self.bucket.grant_read(self.function, key_prefix=KEY_PREFIX)
         self.bucket.grant_write(self.function, key_prefix=KEY_PREFIX)
 

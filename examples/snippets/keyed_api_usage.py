@@ -2,7 +2,7 @@
 
 from aws_cdk import Duration, Stack
 
-from serverless_patterns.alerting_function import AlertingFunction
+from serverless_patterns.alerting_function import AlertingFunction, Invocation
 from serverless_patterns.handlers import handler_code, handler_entry
 from serverless_patterns.keyed_api import ApiWithKeyedUsagePlan, UsagePlanTier
 
@@ -24,8 +24,13 @@ def build(stack: Stack) -> ApiWithKeyedUsagePlan:
         alert_emails=["oncall@example.com"],
     )
 
+    # Only API Gateway invokes it (synchronously): no dead-letter queue or EventInvokeConfig.
     documents = AlertingFunction(
-        stack, "DocumentsHandler", code=handler_code("example_echo"), handler=handler_entry("example_echo")
+        stack,
+        "DocumentsHandler",
+        code=handler_code("example_echo"),
+        handler=handler_entry("example_echo"),
+        invocation=Invocation.SYNCHRONOUS,
     )
     # Each route names the lowest level that may call it: read-only < read-write < admin.
     api.add_route("GET", "/documents/{id}", documents, level="read-only")

@@ -3,7 +3,7 @@
 from aws_cdk import Stack
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 
-from serverless_patterns.alerting_function import AlertingFunction
+from serverless_patterns.alerting_function import AlertingFunction, Invocation
 from serverless_patterns.handlers import handler_code, handler_entry
 from serverless_patterns.secure_http_api import SecureHttpApi
 
@@ -21,7 +21,14 @@ def build(stack: Stack) -> SecureHttpApi:
         cors_origins=["https://app.example.com"],  # named origins only, never "*"
     )
 
-    data = AlertingFunction(stack, "DataHandler", code=handler_code("example_echo"), handler=handler_entry("example_echo"))
+    # Only API Gateway invokes it (synchronously): no dead-letter queue or EventInvokeConfig.
+    data = AlertingFunction(
+        stack,
+        "DataHandler",
+        code=handler_code("example_echo"),
+        handler=handler_entry("example_echo"),
+        invocation=Invocation.SYNCHRONOUS,
+    )
     api.add_route(["GET", "PUT", "DELETE"], "/api/data/{id}", data)
     api.add_route("GET", "/api/data", data, authorization_scopes=["documents/read"])
     # A public route must say why; the reason goes into the compliance report.

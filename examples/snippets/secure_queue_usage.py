@@ -5,7 +5,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 
 from serverless_patterns.alert_topic import AlertTopic
-from serverless_patterns.alerting_function import AlertingFunction
+from serverless_patterns.alerting_function import AlertingFunction, Invocation
 from serverless_patterns.secure_bucket import SecureBucket
 from serverless_patterns.secure_queue import SecureQueue
 
@@ -41,6 +41,9 @@ def build(stack: Stack) -> SecureQueue:
         code=lambda_.Code.from_inline("def handler(event, context):\n    return {'batchItemFailures': []}\n"),
         handler="index.handler",
         timeout=Duration.seconds(30),
+        # Fed only by the queue's event source mapping: failed messages follow the queue's
+        # redrive policy, so the function gets no dead-letter queue of its own.
+        invocation=Invocation.EVENT_SOURCE,
         alert_topic=alerts,
     )
     worker.add_sqs_source(uploads.queue)

@@ -18,6 +18,7 @@ _EXPORTS = {
     "ApiGatewayAccount": "api_gateway_account",
     "ApiWithKeyedUsagePlan": "keyed_api",
     "DEFAULT_TIERS": "keyed_api",
+    "DeployPreflightChecks": "preflight",
     "DocumentPipeline": "document_pipeline",
     "SecureHttpApi": "secure_http_api",
     "SecureQueue": "secure_queue",
@@ -84,6 +85,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs
         stack_instance_id,
     )
     from .document_pipeline import DocumentPipeline
+    from .preflight import DeployPreflightChecks
     from .isolated_network import IsolatedNetwork
     from .keyed_api import DEFAULT_TIERS, ApiWithKeyedUsagePlan, UsagePlanTier
     from .secure_http_api import SecureHttpApi

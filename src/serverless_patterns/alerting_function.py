@@ -84,6 +84,13 @@ def no_async_path_reason(invocation: Invocation, invoked_by: str | None) -> str:
     )
 
 
+#: Why the queue of a stream mapping's failed batches has no dead-letter queue of its own.
+STREAM_FAILURES_QUEUE_REASON = (
+    "This queue is itself the dead-letter queue: the on-failure destination of the function's stream "
+    "event source mappings (records of failed batches), alarmed when it holds a message."
+)
+
+
 #: Defaults of the function itself.
 DEFAULT_MEMORY_SIZE = 256
 DEFAULT_TIMEOUT = Duration.seconds(10)
@@ -866,6 +873,9 @@ class AlertingFunction(Construct):
         errors.raise_if_any()
         if on_failure is None and self.dead_letter_queue is None:
             self.dead_letter_queue = self._create_dead_letter_queue()
+            # cdk-nag counts a queue as a dead-letter queue only when a function's DeadLetterConfig
+            # or a queue's redrive policy names it, not a stream mapping's on-failure destination.
+            acknowledge(self.dead_letter_queue, "AwsSolutions-SQS3", STREAM_FAILURES_QUEUE_REASON)
             self._add_dead_letter_alarm()
         destination = on_failure or self.dead_letter_queue
         mapping = lambda_.EventSourceMapping(

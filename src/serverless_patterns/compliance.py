@@ -1,4 +1,4 @@
-"""Compliance checks: the five cdk-nag packs, cfn-lint and checkov, and acknowledgements.
+"""Compliance checks: the five cdk-nag packs, the deploy preflight pack, cfn-lint and checkov.
 
 The library fixes findings in code. What cannot be fixed is acknowledged with
 :func:`acknowledge` on the narrowest construct, with a reason that ends up in
@@ -22,8 +22,26 @@ from typing import Any
 from aws_cdk import Acknowledgment, App, CfnResource, Validations
 from constructs import IConstruct
 
+from .preflight import PLUGIN_NAME, RULES
+
 #: Plugin names of the five packs, as cdk-nag writes them in its report.
 NAG_PACKS = ("AwsSolutions", "Serverless", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
+
+#: Plugin name of the deploy preflight pack (:mod:`serverless_patterns.preflight`).
+PREFLIGHT = PLUGIN_NAME
+
+#: Environment variable that decides whether preflight findings fail the test harness and the main
+#: job. ``enforce`` (the default): they count like cdk-nag findings. ``record``: they are computed,
+#: counted and listed but do not fail (an explicit opt-out, e.g. while trying out a new rule).
+PREFLIGHT_MODE_VARIABLE = "SP_PREFLIGHT"
+
+
+def preflight_enforced() -> bool:
+    """Whether unacknowledged preflight findings fail the harness and the main job (see ``SP_PREFLIGHT``)."""
+    mode = os.environ.get(PREFLIGHT_MODE_VARIABLE, "enforce")
+    if mode not in ("record", "enforce"):
+        raise ValueError(f"{PREFLIGHT_MODE_VARIABLE} must be 'record' or 'enforce', not {mode!r}")
+    return mode == "enforce"
 
 #: App context that makes synthesis collect findings into ``validation-report.json``
 #: instead of raising on the first one.
@@ -43,15 +61,23 @@ def add_nag_packs(app: App) -> None:
     )
 
 
+def add_preflight_checks(app: App) -> None:
+    """Run the deploy preflight pack when ``app`` synthesizes (plugin name ``DeployPreflight``)."""
+    from .preflight import DeployPreflightChecks
+
+    Validations.of(app).add_plugins(DeployPreflightChecks())
+
+
 def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
     """Acknowledge one finding on ``scope`` with a reason a reviewer can check.
 
     ``rule`` is a cdk-nag rule name as it appears in the report
     (``"AwsSolutions-S1"``, ``"HIPAA.Security-S3BucketReplicationEnabled"``,
-    ``"AwsSolutions-IAM5[Resource::*]"``) or a checkov check id
-    (``"CKV_AWS_116"``). cdk-nag rules are acknowledged in their namespaced form
-    so the reason stays in the report; checkov ids become ``checkov:skip``
-    metadata on the CloudFormation resource under ``scope``.
+    ``"AwsSolutions-IAM5[Resource::*]"``), a preflight rule id
+    (``"DeployPreflight::ReservedConcurrency"``) or a checkov check id
+    (``"CKV_AWS_116"``). cdk-nag and preflight rules are acknowledged in their
+    namespaced form so the reason stays in the report; checkov ids become
+    ``checkov:skip`` metadata on the CloudFormation resource under ``scope``.
     """
     acknowledge_all(scope, [rule], reason)
 
@@ -69,9 +95,15 @@ def acknowledge_all(scope: IConstruct, rules: Iterable[str], reason: str) -> Non
     for rule in rules:
         if rule.startswith("CKV"):
             continue
+        if rule.startswith(f"{PREFLIGHT}::"):
+            rule_id = rule.split("::", 1)[1]
+            if rule_id not in RULES:
+                raise ValueError(f"acknowledge: {rule!r} names no preflight rule (known: {', '.join(sorted(RULES))})")
+            acknowledgments.append(Acknowledgment(id=rule, reason=reason))
+            continue
         pack = rule.split("-", 1)[0]
         if pack not in NAG_PACKS:
-            raise ValueError(f"acknowledge: {rule!r} names no known pack ({', '.join(NAG_PACKS)})")
+            raise ValueError(f"acknowledge: {rule!r} names no known pack ({', '.join([*NAG_PACKS, PREFLIGHT])})")
         acknowledgments.append(Acknowledgment(id=f"{pack}::{rule}", reason=reason))
     if acknowledgments:
         Validations.of(scope).acknowledge(*acknowledgments)
@@ -128,6 +160,16 @@ class ComplianceReport:
         self.acknowledged.extend(other.acknowledged)
         self.packs_run.extend(p for p in other.packs_run if p not in self.packs_run)
 
+    def partition(self, tool: str) -> tuple[ComplianceReport, ComplianceReport]:
+        """``(everything but tool, only tool)``: e.g. the cdk-nag packs and the preflight pack apart."""
+        others = ComplianceReport(packs_run=[p for p in self.packs_run if p != tool])
+        only = ComplianceReport(packs_run=[p for p in self.packs_run if p == tool])
+        for finding in self.findings:
+            (only if finding.tool == tool else others).findings.append(finding)
+        for finding in self.acknowledged:
+            (only if finding.tool == tool else others).acknowledged.append(finding)
+        return others, only
+
     def by_tool(self) -> dict[str, tuple[int, int]]:
         """``{tool: (unacknowledged, acknowledged)}`` for every tool that ran."""
         counts: dict[str, list[int]] = {tool: [0, 0] for tool in self.packs_run}
@@ -139,7 +181,10 @@ class ComplianceReport:
 
 
 def read_nag_report(outdir: str | os.PathLike[str]) -> ComplianceReport:
-    """Parse ``validation-report.json`` written by a synth with :data:`COLLECT_FINDINGS_CONTEXT`."""
+    """Parse ``validation-report.json`` written by a synth with :data:`COLLECT_FINDINGS_CONTEXT`.
+
+    Every plugin of the report counts (the five packs and, when added, the preflight pack).
+    """
     report_path = Path(outdir) / "validation-report.json"
     report = ComplianceReport(packs_run=list(NAG_PACKS))
     if not report_path.exists():  # no plugin reported anything: every pack passed
@@ -147,6 +192,8 @@ def read_nag_report(outdir: str | os.PathLike[str]) -> ComplianceReport:
     data = json.loads(report_path.read_text())
     for plugin in data.get("pluginReports", []):
         tool = plugin["pluginName"]
+        if tool not in report.packs_run:
+            report.packs_run.append(tool)
         for violation in plugin.get("violations", []):
             for construct in violation["violatingConstructs"]:
                 report.findings.append(

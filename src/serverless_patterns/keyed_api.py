@@ -62,6 +62,13 @@ from .handlers.api_key_authorizer.routes import (
 )
 from .tagging import apply_tags, validate_tags
 
+#: Why a stage created with ``cloud_watch_role=False`` may log to CloudWatch (a preflight acknowledgement).
+ACCOUNT_ROLE_EXISTS_REASON = (
+    "cloud_watch_role=False: the user states that this account and Region already have API Gateway's "
+    "CloudWatch role in its account settings (set by a platform team or another stack), so the stage's "
+    "logging deploys without an AWS::ApiGateway::Account in this template."
+)
+
 _NAME = "ApiWithKeyedUsagePlan"
 
 #: Usage-plan tag whose value names the tier; ``serverless-patterns clients create --api-id``
@@ -243,7 +250,9 @@ class ApiWithKeyedUsagePlan(Construct):
         logging needs to deploy, with the stack's one :class:`ApiGatewayAccount`, and create the
         stage after it. ``False`` when the account and Region already have the role (a platform
         team set it up, or another stack does): the setting is one per account and Region and the
-        stack that sets it last wins. Default: True.
+        stack that sets it last wins. ``False`` acknowledges the preflight finding
+        ``RestApiLoggingWithoutAccountRole`` on the stage with that statement as the reason; if the
+        role is missing after all, creating the stage fails. Default: True.
     denied_alarm_threshold
         Alarm when the authorizer denies at least this many requests in ``denied_alarm_period``
         (unknown, revoked or malformed keys, insufficient levels); ``None`` switches it off.
@@ -410,6 +419,10 @@ class ApiWithKeyedUsagePlan(Construct):
         if cloud_watch_role:
             self.account = ApiGatewayAccount.of(self)
             self.account.add_dependent(self.stage)
+        else:
+            # The user told us the account already has the role; if that is wrong, creating the
+            # stage fails ("CloudWatch Logs role ARN must be set in account settings").
+            acknowledge(self.stage, "DeployPreflight::RestApiLoggingWithoutAccountRole", ACCOUNT_ROLE_EXISTS_REASON)
         self.request_validator = apigw.RequestValidator(
             self,
             "RequestValidator",
