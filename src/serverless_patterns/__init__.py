@@ -38,6 +38,7 @@ _EXPORTS = {
     "BucketDistribution": "bucket_distribution",
     "IsolatedNetwork": "isolated_network",
     "POWERTOOLS_LAYER_VERSION": "alerting_function",
+    "ProcessingStep": "processing_step",
     "SUPPORTED_RUNTIMES": "alerting_function",
     "SecureBucket": "secure_bucket",
     "capacity_parameters": "audited_table",
@@ -87,6 +88,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs
     from .document_pipeline import DocumentPipeline
     from .preflight import DeployPreflightChecks
     from .isolated_network import IsolatedNetwork
+    from .processing_step import ProcessingStep
     from .keyed_api import DEFAULT_TIERS, ApiWithKeyedUsagePlan, UsagePlanTier
     from .secure_http_api import SecureHttpApi
     from .secure_queue import SecureQueue

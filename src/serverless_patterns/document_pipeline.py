@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 
 from aws_cdk import Duration, RemovalPolicy, aws_cloudwatch as cloudwatch, aws_dynamodb as dynamodb
-from aws_cdk import aws_events as events, aws_kms as kms, aws_s3 as s3
+from aws_cdk import Stack, aws_events as events, aws_iam as iam, aws_kms as kms, aws_lambda as lambda_, aws_s3 as s3
 from constructs import Construct
 
 from . import _actions
@@ -13,13 +14,14 @@ from ._defaults import STATEFUL_REMOVAL_POLICY
 from ._prop_types import check_prop_types
 from ._validation import PropErrors, is_token, require_type
 from .alert_topic import AlertTopic, check_email
-from .alerting_function import AlertingFunction, Invocation
+from .alerting_function import AlertingFunction, Invocation, _grant_send
 from .audit_trail import AuditTrail
 from .audited_table import AuditedTable
 from .handlers import handler_code, handler_entry
 from .handlers.documents_api.config import DEFAULT_ALLOWED_CONTENT_TYPES, DEFAULT_MAX_DOCUMENT_BYTES
 from .isolated_network import IsolatedNetwork
 from .keyed_api import DEFAULT_TIERS, ApiWithKeyedUsagePlan, UsagePlanTier
+from .processing_step import ProcessingStep, check_step, existing_invoke_config
 from .secure_bucket import SecureBucket
 from .secure_queue import SecureQueue
 from .tagging import apply_tags, validate_tags
@@ -39,6 +41,8 @@ METRICS_NAMESPACE = "ServerlessPatterns/Documents"
 #: UDP to the daemon Lambda runs beside the function. ``tests/test_least_privilege.py`` derives
 #: this set from the recorded calls of the document flow.
 VPC_INTERFACE_ENDPOINTS = ("sns",)
+#: What the step coordinator calls from inside the VPC: Lambda (Invoke) and SQS (failure queues).
+STEP_INTERFACE_ENDPOINTS = ("lambda", "sqs")
 
 #: Operations the handlers call on each table, and so the operations its alarms sum.
 METADATA_OPERATIONS = (
@@ -129,6 +133,11 @@ class DocumentPipeline(Construct):
         Default: False (acknowledged with :data:`NO_WEB_ACL_REASON`); production sets True.
     dashboard
         A CloudWatch dashboard of the pipeline ($3 a month). Default: False.
+    validators
+        Content type -> a Lambda function that validates documents of that type (see
+        :meth:`add_processing_step` for how it is invoked); it answers ``{"status": "VALIDATED"}``
+        or ``{"status": "REJECTED", "reason": "..."}``. Every ``allowed_content_types`` entry that
+        is not built in (:data:`DEFAULT_ALLOWED_CONTENT_TYPES`) needs one. Default: none.
     removal_policy
         For the bucket and tables. Default: ``RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE``.
     tags
@@ -158,6 +167,7 @@ class DocumentPipeline(Construct):
         dashboard: bool = False,
         removal_policy: RemovalPolicy = STATEFUL_REMOVAL_POLICY,
         tags: Mapping[str, str] | None = None,
+        validators: Mapping[str, lambda_.IFunction] | None = None,
     ) -> None:
         check_prop_types("DocumentPipeline", DocumentPipeline.__init__, locals())
         upload_url_expiry = upload_url_expiry or Duration.minutes(15)
@@ -177,6 +187,7 @@ class DocumentPipeline(Construct):
             dashboard=dashboard,
             removal_policy=removal_policy,
             tags=tags,
+            validators=validators,
         )
         super().__init__(scope, id)
         self.network = network
@@ -333,7 +344,207 @@ class DocumentPipeline(Construct):
 
         self.alarms = self._create_alarms()
         self.dashboard: cloudwatch.Dashboard | None = self._create_dashboard() if dashboard else None
+        self._init_steps(validators or {})
         apply_tags(self, "DocumentPipeline", tags)
+
+    # ---- processing steps and validators ----------------------------------------------------
+
+    def add_processing_step(
+        self,
+        id: str,
+        *,
+        function: lambda_.IFunction,
+        statuses: Sequence[str],
+        retries: int = 2,
+        timeout: Duration | None = None,
+    ) -> ProcessingStep:
+        """Run ``function`` on every validated document, after the steps added before it.
+
+        With steps, a document that passes the processor's checks becomes ``VALIDATED`` (not
+        ``PROCESSED``); the step coordinator then invokes each step asynchronously, in the order
+        added, with the step input (JSON)::
+
+            {"schema_version": "1", "document_id": "...", "bucket": "...", "key": "documents/<id>/<name>",
+             "version_id": "...", "content_type": "...", "size": 123, "status": "VALIDATED",
+             "status_version": 2, "step": "<id>"}
+
+        (``status`` is the document's current status: ``VALIDATED`` or the previous step's). The
+        function returns ``{"status": "<one of statuses>", "detail": {...}}`` (``detail`` optional,
+        at most 16 KiB of JSON, kept as ``step_detail_<id>``). The coordinator records the status,
+        then invokes the next step; after the last one the document becomes ``PROCESSED``. A
+        status the step did not declare, or a failure after ``retries`` (or once ``timeout`` has
+        passed), makes the document ``FAILED`` with a reason naming the step, and the invocation
+        record goes to the step's failure queue, which alarms. A step may run more than once for
+        the same document (asynchronous invocations are at least once): make it idempotent; only
+        the first result for a ``status_version`` is recorded.
+
+        Parameters
+        ----------
+        id
+            The step's construct id and name (letters and digits).
+        function
+            Any ``lambda_.IFunction`` without an ``EventInvokeConfig`` of its own (the step makes
+            it; for an :class:`AlertingFunction` use ``invocation=Invocation.SYNCHRONOUS``). Its
+            role is granted ``sqs:SendMessage`` on the step-results queue (Lambda sends the
+            invocation records with it).
+        statuses
+            The statuses the step may return (announced by the notifier): upper-case names, not
+            built-in ones.
+        retries
+            Lambda's retries of a failed invocation, 0-2. Default: 2.
+        timeout
+            Maximum age of the invocation event (Lambda's ``MaximumEventAgeInSeconds``), 1 minute
+            to 6 hours. Default: 6 hours.
+        """
+        errors = PropErrors("DocumentPipeline.add_processing_step")
+        check_step(
+            errors, id=id, function=function, statuses=statuses, retries=retries, timeout=timeout,
+            existing=[step.node.id for step in self.processing_steps],
+        )
+        self._check_step_function(errors, function)
+        errors.raise_if_any()
+        coordinator = self._step_coordinator()
+        step = ProcessingStep(
+            self._steps_scope,
+            id,
+            function=function,
+            statuses=statuses,
+            results_queue=self.step_results.queue,
+            encryption_key=self.documents_key,
+            alert_topic=self.alert_topic,
+            retries=retries,
+            timeout=timeout,
+            description=f"Processing step {id} of {self.node.path}",
+        )
+        self._grant_stage(coordinator, step)
+        self.processing_steps.append(step)
+        self.processor.function.add_environment("ACCEPTED_STATUS", "VALIDATED")
+        self._configure_coordinator()
+        self.announce_statuses(step.statuses)
+        return step
+
+    def _init_steps(self, validators: Mapping[str, lambda_.IFunction]) -> None:
+        #: The processing steps, in the order they run.
+        self.processing_steps: list[ProcessingStep] = []
+        #: Content type -> the step that validates it.
+        self.validators: dict[str, ProcessingStep] = {}
+        #: The step coordinator and its queues, made with the first step or validator.
+        self.step_coordinator: AlertingFunction | None = None
+        self.step_results: SecureQueue | None = None
+        self.step_start_failures: SecureQueue | None = None
+        if not validators:
+            return
+        errors = PropErrors("DocumentPipeline")
+        for function in validators.values():
+            self._check_step_function(errors, function, prop="validators")
+        errors.raise_if_any()
+        coordinator = self._step_coordinator()
+        scope = Construct(self, "Validators")
+        for content_type, function in validators.items():
+            validator = ProcessingStep(
+                scope,
+                "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", content_type) if part),
+                function=function,
+                statuses=(),
+                results_queue=self.step_results.queue,
+                encryption_key=self.documents_key,
+                alert_topic=self.alert_topic,
+                description=f"The validator of {content_type} documents of {self.node.path}",
+            )
+            self._grant_stage(coordinator, validator)
+            self.validators[content_type.lower()] = validator
+        self.processor.function.add_environment("VALIDATOR_TYPES", ",".join(self.validators))
+        self._configure_coordinator()
+
+    def _check_step_function(self, errors: PropErrors, function: object, prop: str = "function") -> None:
+        if existing_invoke_config(function):
+            errors.add(
+                prop,
+                getattr(getattr(function, "node", None), "path", function),
+                "already has an EventInvokeConfig (asynchronous retries or destinations); the pipeline "
+                "configures its own: pass a function without one (AlertingFunction: invocation=Invocation.SYNCHRONOUS)",
+            )
+        endpoints = getattr(self.network, "interface_endpoints", None)
+        if self.network is not None and endpoints is not None:
+            missing = [e for e in STEP_INTERFACE_ENDPOINTS if e not in endpoints]
+            errors.check(
+                not missing,
+                "network",
+                f"IsolatedNetwork without {', '.join(missing)} endpoints",
+                f"the step coordinator calls {', '.join(STEP_INTERFACE_ENDPOINTS)} from inside the VPC: include them in interface_endpoints",
+            )
+
+    def _step_coordinator(self) -> AlertingFunction:
+        """The coordinator, its step-results queue and its stream mapping (made once)."""
+        if self.step_coordinator is not None:
+            return self.step_coordinator
+        self._steps_scope = Construct(self, "Steps")
+        coordinator = self._function(
+            "StepCoordinator",
+            "document_steps",
+            description="Runs the processing steps and validators of the documents",
+            environment={"DOCUMENTS_BUCKET": self.documents.bucket_name, "DOCUMENTS_TABLE": self.metadata.table_name},
+            timeout=Duration.seconds(30),
+            invocation=Invocation.EVENT_SOURCE,
+            invoked_by=(
+                "the event source mappings of the step-results queue (redrive to its dead-letter queue) and of "
+                "the metadata table's stream (on failure to the step-start-failures queue)"
+            ),
+            network=self.network,
+            alert_topic=self.alert_topic,
+        )
+        self.step_results = SecureQueue(
+            self,
+            "StepResults",
+            visibility_timeout=Duration.seconds(6 * 30),  # six times the coordinator's timeout
+            max_receive_count=5,
+            encryption_key=self.documents_key,
+            alarm_topic=self.alert_topic,
+            oldest_message_age_alarm_threshold=Duration.minutes(15),
+        )
+        self.step_start_failures = SecureQueue(
+            self, "StepStartFailures", encryption_key=self.documents_key, alarm_topic=self.alert_topic
+        )
+        coordinator.add_sqs_source(self.step_results.queue, batch_size=10, report_batch_item_failures=True)
+        coordinator.add_dynamodb_stream_source(
+            self.metadata.table, batch_size=100, retry_attempts=5, on_failure=self.step_start_failures.queue
+        )
+        self.metadata.grant_actions(
+            coordinator,
+            _actions.KMS_DYNAMODB_WRITE,
+            (_actions.DYNAMODB_GET_ITEM + _actions.DYNAMODB_UPDATE_ITEM, [self.metadata.table_arn]),
+        )
+        self.step_coordinator = coordinator
+        return coordinator
+
+    def _grant_stage(self, coordinator: AlertingFunction, stage: ProcessingStep) -> None:
+        """Invoke exactly this function (no other version or alias) and send to its failure queue."""
+        iam.Grant.add_to_principal(grantee=coordinator, actions=["lambda:InvokeFunction"], resource_arns=[stage.function.function_arn])
+        _grant_send(stage.failure_queue.queue, coordinator)
+
+    def _configure_coordinator(self) -> None:
+        """The coordinator's view of the steps and validators (its environment, rewritten)."""
+        assert self.step_coordinator is not None
+        stack = Stack.of(self)
+        steps = [
+            {"name": s.node.id, "function": s.function.function_arn, "statuses": list(s.statuses), "failure_queue": s.failure_queue.queue_url}
+            for s in self.processing_steps
+        ]
+        validators = {
+            content_type: {"name": content_type, "function": v.function.function_arn, "failure_queue": v.failure_queue.queue_url}
+            for content_type, v in self.validators.items()
+        }
+        self.step_coordinator.function.add_environment("PIPELINE_STEPS", stack.to_json_string(steps))
+        self.step_coordinator.function.add_environment("PIPELINE_VALIDATORS", stack.to_json_string(validators))
+
+    def announce_statuses(self, statuses: Iterable[str]) -> None:
+        """Statuses of the user's steps that the notifier announces (see the status events).
+
+        Minimal stand-in with the shared signature; the notifier side is implemented separately.
+        """
+        announced: list[str] = getattr(self, "_announced_statuses", [])
+        announced.extend(s for s in statuses if s not in announced)
+        self._announced_statuses = announced
 
     # ---- building blocks ------------------------------------------------------------------
 
@@ -498,6 +709,7 @@ def _validate(
     dashboard: bool,
     removal_policy: RemovalPolicy,
     tags: Mapping[str, str] | None,
+    validators: Mapping[str, lambda_.IFunction] | None = None,
 ) -> None:
     name = "DocumentPipeline"
     require_type(name, "max_document_bytes", max_document_bytes, int)
@@ -553,6 +765,43 @@ def _validate(
             f"the handlers call {', '.join(VPC_INTERFACE_ENDPOINTS)} from inside the VPC: include them in interface_endpoints",
         )
     errors.check_range("processor_memory_size", processor_memory_size, minimum=128, maximum=10240, unit="MB")
+    _check_validators(errors, types if isinstance(types, list) else [], validators)
     for address in alert_emails:
         check_email(errors, "alert_emails", address)
     errors.raise_if_any()
+
+
+def _check_validators(errors: PropErrors, allowed: Sequence[object], validators: Mapping[str, lambda_.IFunction] | None) -> None:
+    """A content type beyond the built-ins needs a validator; a validator needs its type allowed."""
+    if validators is not None and not isinstance(validators, Mapping):
+        errors.add("validators", validators, "must be a mapping of content type to lambda_.IFunction")
+        return
+    validators = validators or {}
+    built_in = {t.lower() for t in DEFAULT_ALLOWED_CONTENT_TYPES}
+    allowed_lower = {t.lower() for t in allowed if isinstance(t, str)}
+    checked = {t.lower() for t in validators if isinstance(t, str)}
+    for content_type in allowed:
+        if isinstance(content_type, str) and content_type.lower() not in built_in | checked:
+            errors.add(
+                "allowed_content_types",
+                content_type,
+                "is not a built-in content type, so the processor cannot check it: pass a validator for it "
+                f"(validators={{{content_type!r}: <lambda_.IFunction>}}) or remove it",
+            )
+    for content_type, function in validators.items():
+        if not isinstance(content_type, str) or "/" not in content_type or "," in content_type:
+            errors.add("validators", content_type, "keys must be MIME types such as 'application/x-foo'")
+            continue
+        errors.check(
+            content_type.lower() not in built_in,
+            "validators",
+            content_type,
+            "is a built-in content type, which the processor checks itself",
+        )
+        errors.check(
+            content_type.lower() in allowed_lower,
+            "validators",
+            content_type,
+            "is not in allowed_content_types: add it there, or the API refuses such documents",
+        )
+        errors.check(hasattr(function, "function_arn"), "validators", f"{content_type}: {function!r}", "must be a lambda_.IFunction")

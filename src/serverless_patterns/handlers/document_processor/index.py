@@ -42,6 +42,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 METRIC_OF = {
     Outcome.PROCESSED: "DocumentsProcessed",
     Outcome.REJECTED: "DocumentsRejected",
+    Outcome.AWAITING_VALIDATOR: "DocumentsToValidators",
     Outcome.ALREADY_HANDLED: "DuplicateEvents",
     Outcome.UNKNOWN_DOCUMENT: "EventsDropped",
     Outcome.FOREIGN_OBJECT: "EventsDropped",
@@ -80,7 +81,14 @@ def record_handler(record: SQSRecord) -> None:
                 value=1,
             )
             continue
-        result = handle_object(documents, config.bucket, event, now=utc_now())
+        result = handle_object(
+            documents,
+            config.bucket,
+            event,
+            now=utc_now(),
+            accepted_status=config.accepted_status,
+            validator_types=config.validator_types,
+        )
         details = {
             "message_id": record.message_id,
             "key": event.key,

@@ -1,4 +1,9 @@
-"""The processor's one transition: ``AWAITING_UPLOAD`` to ``PROCESSED`` or ``REJECTED``."""
+"""The processor's one transition: ``AWAITING_UPLOAD`` to ``PROCESSED`` or ``REJECTED``.
+
+With processing steps the accepted status is ``VALIDATED`` (the step coordinator takes over); a
+content type with a user validator stays ``AWAITING_UPLOAD`` with ``validation = PENDING`` once its
+object is there at the declared size (the coordinator invokes the validator).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from .formats import check
 AWAITING_UPLOAD = "AWAITING_UPLOAD"
 PROCESSED = "PROCESSED"
 REJECTED = "REJECTED"
+#: ``validation`` of a document whose content type a user validator checks, until it answers.
+VALIDATION_PENDING = "PENDING"
 
 _DOCUMENT_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -44,14 +51,30 @@ def document_id_of(key: str) -> str | None:
     return None
 
 
-def completion(item: dict[str, Any], head: ObjectHead | None, now: str) -> dict[str, Any]:
-    """The attributes that close ``item``: PROCESSED or REJECTED (with a reason).
+def completion(
+    item: dict[str, Any],
+    head: ObjectHead | None,
+    now: str,
+    *,
+    accepted_status: str = PROCESSED,
+    validator_types: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """The attributes that close ``item``: ``accepted_status`` or REJECTED (with a reason).
 
-    ``head`` is None when the object no longer exists (deleted before it could be read).
+    ``head`` is None when the object no longer exists (deleted before it could be read). A
+    declared type in ``validator_types`` is checked for size only and left to its validator:
+    the status stays ``AWAITING_UPLOAD`` with ``validation = PENDING``.
     """
     changes: dict[str, Any] = {"status_version": item["status_version"] + 1, "updated_at": now}
     if head is None:
         return {**changes, "status": REJECTED, "reason": "the object no longer exists"}
+    if str(item["declared_type"]).lower() in validator_types:
+        if head.total_size != item["declared_size"]:
+            reason = f"size mismatch: declared {item['declared_size']} bytes, the object has {head.total_size}"
+            return {**changes, "status": REJECTED, "size": head.total_size, "reason": reason}
+        pending = {**changes, "status": AWAITING_UPLOAD, "validation": VALIDATION_PENDING, "size": head.total_size}
+        pending.update({k: v for k, v in (("etag", head.etag.strip('"') if head.etag else None), ("version_id", head.version_id)) if v})
+        return pending
     verdict = check(
         declared_type=item["declared_type"],
         declared_size=item["declared_size"],
@@ -59,7 +82,7 @@ def completion(item: dict[str, Any], head: ObjectHead | None, now: str) -> dict[
         total_size=head.total_size,
         declared_sha256=item.get("declared_sha256"),
     )
-    changes["status"] = PROCESSED if verdict.accepted else REJECTED
+    changes["status"] = accepted_status if verdict.accepted else REJECTED
     changes["size"] = head.total_size
     optional = {
         "detected_type": verdict.detected_type,

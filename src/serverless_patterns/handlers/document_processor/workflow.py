@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from .states import AWAITING_UPLOAD, PROCESSED, completion, document_id_of
+from .states import AWAITING_UPLOAD, PROCESSED, REJECTED, completion, document_id_of
 
 if TYPE_CHECKING:
     from .aws import DocumentStore
@@ -14,8 +14,11 @@ if TYPE_CHECKING:
 
 
 class Outcome(str, Enum):
+    #: Accepted: PROCESSED, or VALIDATED when processing steps follow.
     PROCESSED = "processed"
     REJECTED = "rejected"
+    #: The object is there at its declared size; a user validator checks its content next.
+    AWAITING_VALIDATOR = "awaiting_validator"
     #: The document already left AWAITING_UPLOAD: a repeated delivery, a second upload, a deletion.
     ALREADY_HANDLED = "already_handled"
     #: Dropped, not retried: no such document, or a key that is not a registered document's.
@@ -35,7 +38,15 @@ class Result:
     reason: str | None = None
 
 
-def handle_object(store: DocumentStore, bucket: str, event: ObjectCreated, *, now: str) -> Result:
+def handle_object(
+    store: DocumentStore,
+    bucket: str,
+    event: ObjectCreated,
+    *,
+    now: str,
+    accepted_status: str = PROCESSED,
+    validator_types: frozenset[str] = frozenset(),
+) -> Result:
     """Check the uploaded object and close its document; the table item is the truth.
 
     Transient AWS errors propagate (the message is retried, then dead-lettered); everything
@@ -61,11 +72,15 @@ def handle_object(store: DocumentStore, bucket: str, event: ObjectCreated, *, no
         return Result(
             Outcome.ALREADY_HANDLED, document_id, f"the document is already {item.get('status')}"
         )
+    if item.get("validation"):
+        return Result(Outcome.ALREADY_HANDLED, document_id, "the document is with its validator")
     head = store.read_head(event.key, version_id=event.version_id)
-    changes = completion(item, head, now)
+    changes = completion(item, head, now, accepted_status=accepted_status, validator_types=validator_types)
     if not store.close(document_id, expected_version=item["status_version"], changes=changes):
         return Result(
             Outcome.ALREADY_HANDLED, document_id, "the document changed while it was being checked"
         )
-    outcome = Outcome.PROCESSED if changes["status"] == PROCESSED else Outcome.REJECTED
+    if changes["status"] == AWAITING_UPLOAD:
+        return Result(Outcome.AWAITING_VALIDATOR, document_id, "handed to the validator of its content type")
+    outcome = Outcome.REJECTED if changes["status"] == REJECTED else Outcome.PROCESSED
     return Result(outcome, document_id, changes.get("reason"))

@@ -1,0 +1,111 @@
+"""Lambda entry point of the step coordinator (``document_steps.index.handler``).
+
+A batch handler with partial failures for both of its event sources: the metadata table's
+stream (NEW_AND_OLD_IMAGES) and the step-results queue (invocation records). Inputs that can
+never be acted on are logged, counted and dropped; AWS errors raise, so the record is retried
+(the queue's redrive policy, the stream mapping's retries and on-failure destination).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from botocore.config import Config as BotoConfig
+from botocore.session import get_session
+
+from .aws import Documents, FailureQueues, Functions
+from .batches import DYNAMODB_STREAMS, SQS, reportable_records
+from .config import Config
+from .stages import utc_now
+from .tracing import xray_tracer
+from .workflow import Outcome, Result, advance, record
+
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "document-steps"
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ServerlessPatterns/Documents"
+
+logger = Logger(service=SERVICE)
+tracer = xray_tracer(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+queue_processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+stream_processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+
+METRIC_OF = {
+    Outcome.INVOKED: "StepsInvoked",
+    Outcome.RECORDED: "StepResultsRecorded",
+    Outcome.FAILED: "DocumentsFailed",
+    Outcome.STALE: "DuplicateEvents",
+    Outcome.MALFORMED: "EventsDropped",
+}
+
+
+@cache
+def clients() -> tuple[Any, Any, Any]:
+    """The DynamoDB, Lambda and SQS clients, made once per execution environment (plain botocore)."""
+    session = get_session()
+    settings = BotoConfig(retries={"mode": "standard"})
+    return tuple(session.create_client(name, config=settings) for name in ("dynamodb", "lambda", "sqs"))  # type: ignore[return-value]
+
+
+def _log(result: Result, **details: Any) -> None:
+    if result.outcome is Outcome.IGNORED:
+        return
+    log = logger.warning if result.outcome in (Outcome.MALFORMED, Outcome.FAILED) else logger.info
+    log(f"document {result.outcome.value}", extra={**details, "document_id": result.document_id, "reason": result.reason})
+    metrics.add_metric(name=METRIC_OF[result.outcome], unit=MetricUnit.Count, value=1)
+
+
+def stream_record_handler(stream_record: DynamoDBRecord) -> None:
+    """Start the document's next stage; raising marks the record failed (retried)."""
+    config = Config.from_env()
+    dynamodb, lambda_client, _ = clients()
+    change = stream_record.dynamodb
+    try:
+        old, new = (change.old_image, change.new_image) if change else (None, None)
+    except (TypeError, ValueError, KeyError, ArithmeticError, AttributeError):
+        _log(Result(Outcome.MALFORMED, reason="the record's images are not DynamoDB attribute values"), event_id=stream_record.event_id)
+        return
+    result = advance(config, Documents(dynamodb=dynamodb, table=config.table), Functions(lambda_client=lambda_client), old, new, now=utc_now())
+    _log(result, event_id=stream_record.event_id)
+
+
+def queue_record_handler(message: SQSRecord) -> None:
+    """Record one step's or validator's result; raising marks the message failed (retried)."""
+    config = Config.from_env()
+    dynamodb, _, sqs = clients()
+    try:
+        invocation_record = json.loads(message.body)
+    except (TypeError, ValueError, RecursionError):
+        _log(Result(Outcome.MALFORMED, reason="the message body is not JSON"), message_id=message.message_id)
+        return
+    result = record(config, Documents(dynamodb=dynamodb, table=config.table), FailureQueues(sqs=sqs), invocation_record, now=utc_now())
+    _log(result, message_id=message.message_id)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Answers ``{"batchItemFailures": [...]}`` for the records to retry, for either source."""
+    raw = event.get("Records") if isinstance(event, dict) else None
+    first = raw[0] if isinstance(raw, list) and raw and isinstance(raw[0], dict) else {}
+    from_stream = first.get("eventSource") == "aws:dynamodb"
+    records, unusable = reportable_records(event, DYNAMODB_STREAMS if from_stream else SQS)
+    if unusable or not isinstance(raw, list):
+        logger.error("not a batch, or records without an identifier", extra={"unusable_records": unusable})
+        metrics.add_metric(name="EventsDropped", unit=MetricUnit.Count, value=max(unusable, 1))
+    if not records:
+        return {"batchItemFailures": []}
+    return process_partial_response(
+        event={**event, "Records": records},
+        record_handler=stream_record_handler if from_stream else queue_record_handler,
+        processor=stream_processor if from_stream else queue_processor,
+        context=context,
+    )

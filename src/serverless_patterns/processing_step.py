@@ -1,0 +1,153 @@
+"""ProcessingStep: one user function a DocumentPipeline invokes asynchronously after validation.
+
+A step (or a content-type validator) is the user's Lambda function. The pipeline's step
+coordinator invokes it asynchronously with the step input; Lambda retries a failed invocation
+``retries`` times and sends its invocation record (success or failure) to the pipeline's
+step-results queue, where the coordinator records the status the function returned, or marks the
+document ``FAILED`` and forwards the record to this step's failure queue, which alarms.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from aws_cdk import Duration, aws_cloudwatch as cloudwatch, aws_lambda as lambda_, aws_sqs as sqs
+from constructs import Construct
+
+from ._validation import PropErrors, is_token
+from .alert_topic import AlertTopic
+from .alerting_function import _AsyncFailureDestination
+from .secure_queue import SecureQueue
+
+#: Lambda's limits for EventInvokeConfig: retries and the age of an event.
+MAX_RETRIES = 2
+MIN_TIMEOUT = Duration.seconds(60)
+MAX_TIMEOUT = Duration.hours(6)
+#: A status a step may return: what the notifier and the status index accept.
+STATUS_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{0,39}$")
+#: Statuses the pipeline itself sets; a step returns statuses of its own.
+BUILT_IN_STATUSES = ("AWAITING_UPLOAD", "VALIDATED", "PROCESSED", "REJECTED", "FAILED", "DELETED")
+#: How long a failure queue keeps the records of failed documents (its dead-letter queue: 14 days).
+FAILURE_RETENTION = Duration.days(7)
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")
+
+
+class ProcessingStep(Construct):
+    """A step of a :class:`~serverless_patterns.DocumentPipeline` (made by ``add_processing_step``).
+
+    Creates the function's ``EventInvokeConfig`` (``retries``, maximum event age ``timeout``,
+    success and failure records to the pipeline's step-results queue), the step's failure queue
+    (a :class:`SecureQueue` under the documents key, 7 days) and an alarm on it.
+
+    Attributes
+    ----------
+    function
+        The user's function.
+    statuses
+        The statuses the step may return (empty for a validator: VALIDATED or REJECTED).
+    failure_queue
+        Invocation records of the documents this step failed.
+    failure_alarm
+        In ALARM while the failure queue holds a record.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        function: lambda_.IFunction,
+        statuses: Sequence[str],
+        results_queue: sqs.IQueue,
+        encryption_key: object,
+        alert_topic: AlertTopic,
+        retries: int = MAX_RETRIES,
+        timeout: Duration | None = None,
+        description: str,
+    ) -> None:
+        super().__init__(scope, id)
+        self.function = function
+        self.statuses: tuple[str, ...] = tuple(statuses)
+        self.retries = retries
+        self.timeout = timeout or MAX_TIMEOUT
+        self.failure_queue = SecureQueue(
+            self,
+            "Failures",
+            encryption_key=encryption_key,  # type: ignore[arg-type]
+            retention_period=FAILURE_RETENTION,
+            alarm_topic=alert_topic,
+            oldest_message_age_alarm_threshold=None,
+        )
+        self.failure_alarm = self.failure_queue.metric_visible_messages(period=Duration.minutes(1), statistic="Maximum").create_alarm(
+            self,
+            "FailuresAlarm",
+            alarm_description=f"{description} failed a document: its invocation record waits in {self.failure_queue.node.path}",
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alert_topic.add_alarm(self.failure_alarm)
+        self.invoke_config = lambda_.EventInvokeConfig(
+            self,
+            "InvokeConfig",
+            function=function,
+            qualifier="$LATEST",
+            retry_attempts=retries,
+            max_event_age=self.timeout,
+            on_success=_AsyncFailureDestination(results_queue),
+            on_failure=_AsyncFailureDestination(results_queue),
+        )
+
+
+def check_step(
+    errors: PropErrors,
+    *,
+    id: object,
+    function: object,
+    statuses: object,
+    retries: object,
+    timeout: object,
+    existing: Sequence[str],
+) -> None:
+    """Record what is wrong with the arguments of ``add_processing_step``."""
+    errors.check(isinstance(id, str) and bool(_ID.match(id)), "id", id, "must be a construct id of letters and digits, starting with a letter")
+    errors.check(id not in existing, "id", id, "a processing step of that id exists already")
+    errors.check(hasattr(function, "function_arn"), "function", function, "must be a lambda_.IFunction")
+    listed = list(statuses) if isinstance(statuses, (list, tuple)) else None
+    errors.check(bool(listed), "statuses", statuses, "must be a non-empty list of status names")
+    for status in listed or ():
+        errors.check(
+            isinstance(status, str) and bool(STATUS_PATTERN.match(status)),
+            "statuses",
+            status,
+            "a status is 1-40 upper-case letters, digits or underscores, starting with a letter",
+        )
+        errors.check(status not in BUILT_IN_STATUSES, "statuses", status, f"is a built-in status ({', '.join(BUILT_IN_STATUSES)})")
+    errors.check(
+        isinstance(retries, int) and not isinstance(retries, bool) and 0 <= retries <= MAX_RETRIES,
+        "retries",
+        retries,
+        f"must be 0-{MAX_RETRIES} (Lambda's retries of an asynchronous invocation)",
+    )
+    if timeout is not None:
+        if not isinstance(timeout, Duration):
+            errors.add("timeout", timeout, "must be a Duration")
+        elif not is_token(timeout):
+            seconds = timeout.to_seconds(integral=False)
+            errors.check(
+                MIN_TIMEOUT.to_seconds() <= seconds <= MAX_TIMEOUT.to_seconds() and seconds == int(seconds),
+                "timeout",
+                f"{seconds:g} seconds",
+                "must be whole seconds from 1 minute to 6 hours (Lambda's maximum event age)",
+            )
+
+
+def existing_invoke_config(function: object) -> bool:
+    """Whether the function already has an EventInvokeConfig (CDK's, or an AlertingFunction's)."""
+    for candidate in (function, getattr(function, "function", None)):
+        node = getattr(candidate, "node", None)
+        if node is not None and node.try_find_child("EventInvokeConfig") is not None:
+            return True
+    return False

@@ -1,0 +1,13 @@
+"""A processing step: counts the lines of a text document (reads the object it is given)."""
+
+import os
+
+import boto3
+
+s3 = boto3.client("s3")
+
+
+def handler(event, context):
+    body = s3.get_object(Bucket=event["bucket"], Key=event["key"], VersionId=event["version_id"])["Body"].read()
+    lines = body.count(b"\n")
+    return {"status": "TAGGED", "detail": {"lines": lines, "previous": event["status"], "tag": os.environ.get("TAG", "")}}
