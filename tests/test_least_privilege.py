@@ -274,6 +274,9 @@ def required_permissions(stack: EmulatedStack, call: AwsCall) -> list[Permission
         resource = stack.physical[logical_id]["Arn"]
     elif call.service == "sns":
         resource, logical_id = params["TopicArn"], index[params["TopicArn"]]
+    elif call.service == "lambda":
+        resource, logical_id = params["FunctionName"], index[params["FunctionName"]]
+        operation = {"Invoke": "InvokeFunction"}.get(operation, operation)
     else:
         raise AssertionError(f"no IAM mapping for {call.service}:{call.operation}; extend required_permissions")
     action = f"{prefix}:{operation}"

@@ -386,7 +386,8 @@ class DocumentPipeline(Construct):
             Any ``lambda_.IFunction`` without an ``EventInvokeConfig`` of its own (the step makes
             it; for an :class:`AlertingFunction` use ``invocation=Invocation.SYNCHRONOUS``). Its
             role is granted ``sqs:SendMessage`` on the step-results queue (Lambda sends the
-            invocation records with it).
+            invocation records with it) and ``s3:GetObject``/``s3:GetObjectVersion`` on
+            ``documents/`` with ``kms:Decrypt`` (to read the document it is given).
         statuses
             The statuses the step may return (announced by the notifier): upper-case names, not
             built-in ones.
@@ -518,7 +519,11 @@ class DocumentPipeline(Construct):
         return coordinator
 
     def _grant_stage(self, coordinator: AlertingFunction, stage: ProcessingStep) -> None:
-        """Invoke exactly this function (no other version or alias) and send to its failure queue."""
+        """Invoke exactly this function (no other version or alias) and send to its failure queue;
+        the function itself may read the documents (any version) it is given."""
+        self.documents.grant_object_actions(
+            stage.function, _actions.S3_GET_OBJECT_ANY_VERSION, _actions.KMS_DECRYPT, key_prefix=DOCUMENTS_PREFIX
+        )
         iam.Grant.add_to_principal(grantee=coordinator, actions=["lambda:InvokeFunction"], resource_arns=[stage.function.function_arn])
         _grant_send(stage.failure_queue.queue, coordinator)
 

@@ -10,6 +10,7 @@ for the stack's EventBridge-enabled buckets are sent in the shape S3 sends them
 """
 
 from .emulator import (
+    ASYNC_INVOKE,
     EVENT_SOURCE,
     HANDLER,
     PRESIGNED,
@@ -21,6 +22,6 @@ from .emulator import (
 from .rest_api import ApiResponse, EmulatedRestApi
 
 __all__ = [
-    "EVENT_SOURCE", "HANDLER", "PRESIGNED", "ApiResponse", "AwsCall", "EmulatedRestApi", "EmulatedStack",
+    "ASYNC_INVOKE", "EVENT_SOURCE", "HANDLER", "PRESIGNED", "ApiResponse", "AwsCall", "EmulatedRestApi", "EmulatedStack",
     "LambdaInvocationError", "s3_eventbridge_event",
 ]

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import boto3
+from botocore.awsrequest import AWSResponse
 from botocore.config import Config as BotocoreConfig
 from botocore.handlers import BUILTIN_HANDLERS
 
@@ -33,6 +34,10 @@ PRESIGNED = "presigned"
 #: :attr:`AwsCall.origin` of a call Lambda's event source mapping makes with the function's role
 #: (receiving and deleting queue messages, reading a stream, sending to its on-failure destination).
 EVENT_SOURCE = "event-source"
+#: :attr:`AwsCall.origin` of a call Lambda makes with the function's role for an asynchronous
+#: invocation: sending the invocation record to an on-success or on-failure destination, or the
+#: event to the function's dead-letter queue.
+ASYNC_INVOKE = "async-invoke"
 
 
 class LambdaInvocationError(RuntimeError):
@@ -103,6 +108,27 @@ class EventSourceMapping:
 
 
 @dataclass
+class AsyncConfig:
+    """A function's asynchronous invocation settings (``AWS::Lambda::EventInvokeConfig``, and the
+    function's ``DeadLetterConfig``): retries after the first attempt and where records go."""
+
+    maximum_retry_attempts: int = 2
+    maximum_event_age_seconds: int = 6 * 3600
+    on_success: str | None = None
+    on_failure: str | None = None
+    dead_letter_queue: str | None = None
+
+
+@dataclass
+class AsyncInvocation:
+    """An event queued by ``Invoke`` with ``InvocationType=Event``, run by :meth:`EmulatedStack.pump`."""
+
+    function: EmulatedFunction
+    payload: Any
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass
 class LambdaContext:
     """The parts of the Lambda context object that handlers and Powertools read."""
 
@@ -168,6 +194,10 @@ class EmulatedStack:
         self.physical: dict[str, dict[str, Any]] = {}
         self.functions: dict[str, EmulatedFunction] = {}
         self.mappings: list[EventSourceMapping] = []
+        #: Function logical id -> its asynchronous invocation settings.
+        self.async_configs: dict[str, AsyncConfig] = {}
+        #: Asynchronous invocations waiting for :meth:`pump`.
+        self.async_invocations: list[AsyncInvocation] = []
         self.skipped_subscriptions: list[str] = []
         self.resolve = Resolver(region=region, ref=self._ref, get_att=self._get_att, parameters=self.parameters)
         self._suffix = uuid.uuid4().hex[:8]
@@ -211,10 +241,18 @@ class EmulatedStack:
             if not progressed:
                 raise RuntimeError(f"cannot resolve dependencies of {pending}")
             pending = [lid for lid in pending if lid not in progressed]
-        for logical_id, resource in self.resources.items():
-            kind, props = resource["Type"], resource.get("Properties", {})
-            if kind == "AWS::Lambda::Function":
-                self._register_function(logical_id, props)
+        functions = {lid: r.get("Properties", {}) for lid, r in self.resources.items() if r["Type"] == "AWS::Lambda::Function"}
+        for logical_id, props in functions.items():  # names and ARNs first: environments refer to other functions
+            name = self.resolve(props.get("FunctionName")) or self._name(logical_id, limit=64)
+            self.physical[logical_id] = {
+                "Ref": name,
+                "Arn": f"arn:aws:lambda:{self.region}:{PSEUDO_PARAMETERS['AWS::AccountId']}:function:{name}",
+            }
+        for logical_id, props in functions.items():
+            self._register_function(logical_id, props)
+        for resource in self.resources.values():
+            if resource["Type"] == "AWS::Lambda::EventInvokeConfig":
+                self._configure_async(resource["Properties"])
         self._create_api_methods()
         for logical_id, resource in self.resources.items():
             kind, props = resource["Type"], resource.get("Properties", {})
@@ -367,7 +405,7 @@ class EmulatedStack:
         self.physical[logical_id] = {"Ref": plan["id"]}
 
     def _register_function(self, logical_id: str, props: Mapping[str, Any]) -> None:
-        name = self.resolve(props.get("FunctionName")) or self._name(logical_id, limit=64)
+        name = self.physical[logical_id]["Ref"]
         environment = {k: str(self.resolve(v)) for k, v in props.get("Environment", {}).get("Variables", {}).items()}
         self.functions[logical_id] = EmulatedFunction(
             logical_id=logical_id,
@@ -376,10 +414,32 @@ class EmulatedStack:
             asset_dir=self._asset_dir(logical_id, props),
             environment=environment,
         )
-        self.physical[logical_id] = {
-            "Ref": name,
-            "Arn": f"arn:aws:lambda:{self.region}:{PSEUDO_PARAMETERS['AWS::AccountId']}:function:{name}",
-        }
+        dead_letter = props.get("DeadLetterConfig", {}).get("TargetArn")
+        if dead_letter:
+            self.async_configs[logical_id] = AsyncConfig(dead_letter_queue=self.resolve(dead_letter))
+
+    def function_by_reference(self, reference: str) -> EmulatedFunction | None:
+        """The function with this name or ARN (unqualified or ``:$LATEST``), if it is the stack's."""
+        unqualified = reference[: -len(":$LATEST")] if reference.endswith(":$LATEST") else reference
+        for function in self.functions.values():
+            if unqualified in (function.name, self.physical[function.logical_id]["Arn"]):
+                return function
+        return None
+
+    def _configure_async(self, props: Mapping[str, Any]) -> None:
+        function = self.function_by_reference(str(self.resolve(props["FunctionName"])))
+        if function is None:
+            return
+        qualifier = self.resolve(props.get("Qualifier", "$LATEST"))
+        if qualifier != "$LATEST":
+            raise ValueError(f"{function.logical_id}: only EventInvokeConfig of $LATEST runs locally, not {qualifier!r}")
+        destinations = props.get("DestinationConfig", {})
+        config = self.async_configs.setdefault(function.logical_id, AsyncConfig())
+        config.maximum_retry_attempts = int(self.resolve(props.get("MaximumRetryAttempts", 2)))
+        config.maximum_event_age_seconds = int(self.resolve(props.get("MaximumEventAgeInSeconds", 6 * 3600)))
+        for name in ("OnSuccess", "OnFailure"):
+            target = destinations.get(name, {}).get("Destination")
+            setattr(config, "on_success" if name == "OnSuccess" else "on_failure", self.resolve(target) if target else None)
 
     def _asset_dir(self, logical_id: str, props: Mapping[str, Any]) -> Path:
         metadata_path = self.resources[logical_id].get("Metadata", {}).get("aws:asset:path")
@@ -479,10 +539,12 @@ class EmulatedStack:
         finally:
             _INVOKED.reset(token)
 
-    def _report(self, function: EmulatedFunction, service: str, operation: str, params: Mapping[str, Any]) -> None:
-        """Tell ``on_call`` about a call an event source mapping makes for ``function``."""
+    def _report(
+        self, function: EmulatedFunction, service: str, operation: str, params: Mapping[str, Any], *, origin: str = EVENT_SOURCE
+    ) -> None:
+        """Tell ``on_call`` about a call Lambda makes for ``function`` (event source mapping, async)."""
         if self.on_call is not None:
-            self.on_call(AwsCall(function.logical_id, service, operation, dict(params), EVENT_SOURCE))
+            self.on_call(AwsCall(function.logical_id, service, operation, dict(params), origin))
 
     def pump(self, max_rounds: int = 100) -> int:
         """Deliver queued messages and stream records to their functions until nothing moves.
@@ -493,13 +555,93 @@ class EmulatedStack:
         """
         delivered = 0
         for _ in range(max_rounds):
-            moved = 0
+            moved = self._run_async_invocations()
             for mapping in self.mappings:
                 moved += self._deliver_queue(mapping) if mapping.is_queue else self._deliver_stream(mapping)
             if not moved:
                 return delivered
             delivered += moved
         raise RuntimeError(f"still delivering after {max_rounds} rounds")
+
+    def invoke_async(self, function: EmulatedFunction, payload: Any) -> AsyncInvocation:
+        """Queue an asynchronous invocation (``InvocationType=Event``); :meth:`pump` runs it."""
+        invocation = AsyncInvocation(function, payload)
+        self.async_invocations.append(invocation)
+        return invocation
+
+    def _run_async_invocations(self) -> int:
+        """Run the queued asynchronous invocations, as Lambda does, with no delay between attempts.
+
+        A handler that raises is retried ``MaximumRetryAttempts`` times; then the invocation record
+        goes to the on-failure destination (``condition: RetriesExhausted``), else the event to
+        the dead-letter queue. A success goes to the on-success destination. Events never expire
+        (no time passes between attempts), so ``EventAgeExceeded`` does not occur.
+        """
+        pending, self.async_invocations = self.async_invocations, []
+        for invocation in pending:
+            function = invocation.function
+            config = self.async_configs.get(function.logical_id, AsyncConfig())
+            attempts, error = 0, None
+            response: Any = None
+            for _attempt in range(config.maximum_retry_attempts + 1):
+                attempts += 1
+                try:
+                    response = json.loads(json.dumps(self.invoke(function, invocation.payload)))
+                except Exception as raised:  # noqa: BLE001 - a raising handler is a failed attempt, as on Lambda
+                    error = raised
+                    continue
+                error = None
+                break
+            if error is None:
+                self._send_invocation_record(function, config.on_success, invocation, "Success", attempts, response)
+            elif config.on_failure:
+                payload = {"errorMessage": str(error), "errorType": type(error).__name__, "stackTrace": []}
+                self._send_invocation_record(function, config.on_failure, invocation, "RetriesExhausted", attempts, payload)
+            elif config.dead_letter_queue:
+                attributes = {
+                    "RequestID": {"DataType": "String", "StringValue": invocation.request_id},
+                    "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+                    "ErrorMessage": {"DataType": "String", "StringValue": str(error)[:256]},
+                }
+                self._send_to(function, config.dead_letter_queue, json.dumps(invocation.payload), attributes)
+        return len(pending)
+
+    def _send_invocation_record(
+        self, function: EmulatedFunction, destination: str | None, invocation: AsyncInvocation, condition: str,
+        attempts: int, response: Any,
+    ) -> None:
+        """Lambda's invocation record (AWS Lambda developer guide, "Capturing records of Lambda
+        asynchronous invocations"), sent as the message body to a queue or topic destination."""
+        if destination is None:
+            return
+        arn = self.physical[function.logical_id]["Arn"]
+        record: dict[str, Any] = {
+            "version": "1.0",
+            "timestamp": _iso(time.time()),
+            "requestContext": {
+                "requestId": invocation.request_id,
+                "functionArn": f"{arn}:$LATEST",
+                "condition": condition,
+                "approximateInvokeCount": attempts,
+            },
+            "requestPayload": invocation.payload,
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"},
+            "responsePayload": response,
+        }
+        if condition != "Success":
+            record["responseContext"]["functionError"] = "Unhandled"
+        self._send_to(function, destination, json.dumps(record))
+
+    def _send_to(self, function: EmulatedFunction, destination: str, body: str, attributes: Mapping[str, Any] | None = None) -> None:
+        if destination.startswith("arn:aws:sns:"):
+            self._report(function, "sns", "Publish", {"TopicArn": destination}, origin=ASYNC_INVOKE)
+            self.client("sns").publish(TopicArn=destination, Message=body)
+        elif destination.startswith("arn:aws:sqs:"):
+            url = self.queue_url(destination)
+            self._report(function, "sqs", "SendMessage", {"QueueUrl": url}, origin=ASYNC_INVOKE)
+            self.client("sqs").send_message(QueueUrl=url, MessageBody=body, MessageAttributes=dict(attributes or {}))
+        else:
+            raise ValueError(f"{function.logical_id}: destination {destination} is not emulated (only SQS queues and SNS topics)")
 
     def _deliver_queue(self, mapping: EventSourceMapping) -> int:
         sqs = self.client("sqs")
@@ -728,7 +870,36 @@ def _observe_presigned_post(request: Any, **_: Any) -> None:
     stack.on_call(AwsCall(function.logical_id, "s3", "PutObject", params, PRESIGNED))
 
 
-BUILTIN_HANDLERS.extend([("before-parameter-build", _observe_api_call), ("before-sign.s3.PutObject", _observe_presigned_post)])
+def _stash_lambda_invoke(params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
+    """``before-parameter-build.lambda.Invoke``: keep the call's parameters for :func:`_emulate_lambda_invoke`."""
+    context["serverless_patterns_lambda_invoke"] = dict(params)
+
+
+def _emulate_lambda_invoke(context: Mapping[str, Any], **_: Any) -> Any:
+    """``before-call.lambda.Invoke``: an asynchronous invoke of a function of the emulated stack,
+    made by one of its handlers, is queued on the stack (202, no request sent); anything else goes on."""
+    invoked = _INVOKED.get()
+    params = context.get("serverless_patterns_lambda_invoke")
+    if invoked is None or params is None or params.get("InvocationType") != "Event":
+        return None
+    stack = invoked[0]
+    function = stack.function_by_reference(str(params.get("FunctionName", "")))
+    if function is None:
+        return None
+    payload = params.get("Payload") or b"{}"
+    if hasattr(payload, "read"):
+        payload = payload.read()
+    invocation = stack.invoke_async(function, json.loads(payload))
+    metadata = {"RequestId": invocation.request_id, "HTTPStatusCode": 202, "HTTPHeaders": {}, "RetryAttempts": 0}
+    return AWSResponse(f"https://lambda.{stack.region}.amazonaws.com", 202, {}, None), {"StatusCode": 202, "ResponseMetadata": metadata}
+
+
+BUILTIN_HANDLERS.extend([
+    ("before-parameter-build", _observe_api_call),
+    ("before-sign.s3.PutObject", _observe_presigned_post),
+    ("before-parameter-build.lambda.Invoke", _stash_lambda_invoke),
+    ("before-call.lambda.Invoke", _emulate_lambda_invoke),
+])
 
 
 # ---- S3 events to EventBridge, as S3 sends them -----------------------------------------------

@@ -26,7 +26,8 @@ from .batches import DYNAMODB_STREAMS, SQS, reportable_records
 from .config import Config
 from .stages import utc_now
 from .tracing import xray_tracer
-from .workflow import Outcome, Result, advance, record
+from . import workflow
+from .workflow import Outcome, Result
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "document-steps"
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ServerlessPatterns/Documents"
@@ -62,31 +63,31 @@ def _log(result: Result, **details: Any) -> None:
     metrics.add_metric(name=METRIC_OF[result.outcome], unit=MetricUnit.Count, value=1)
 
 
-def stream_record_handler(stream_record: DynamoDBRecord) -> None:
+def stream_record_handler(record: DynamoDBRecord) -> None:
     """Start the document's next stage; raising marks the record failed (retried)."""
     config = Config.from_env()
     dynamodb, lambda_client, _ = clients()
-    change = stream_record.dynamodb
+    change = record.dynamodb
     try:
         old, new = (change.old_image, change.new_image) if change else (None, None)
     except (TypeError, ValueError, KeyError, ArithmeticError, AttributeError):
-        _log(Result(Outcome.MALFORMED, reason="the record's images are not DynamoDB attribute values"), event_id=stream_record.event_id)
+        _log(Result(Outcome.MALFORMED, reason="the record's images are not DynamoDB attribute values"), event_id=record.event_id)
         return
-    result = advance(config, Documents(dynamodb=dynamodb, table=config.table), Functions(lambda_client=lambda_client), old, new, now=utc_now())
-    _log(result, event_id=stream_record.event_id)
+    result = workflow.advance(config, Documents(dynamodb=dynamodb, table=config.table), Functions(lambda_client=lambda_client), old, new, now=utc_now())
+    _log(result, event_id=record.event_id)
 
 
-def queue_record_handler(message: SQSRecord) -> None:
+def queue_record_handler(record: SQSRecord) -> None:
     """Record one step's or validator's result; raising marks the message failed (retried)."""
     config = Config.from_env()
     dynamodb, _, sqs = clients()
     try:
-        invocation_record = json.loads(message.body)
+        invocation_record = json.loads(record.body)
     except (TypeError, ValueError, RecursionError):
-        _log(Result(Outcome.MALFORMED, reason="the message body is not JSON"), message_id=message.message_id)
+        _log(Result(Outcome.MALFORMED, reason="the message body is not JSON"), message_id=record.message_id)
         return
-    result = record(config, Documents(dynamodb=dynamodb, table=config.table), FailureQueues(sqs=sqs), invocation_record, now=utc_now())
-    _log(result, message_id=message.message_id)
+    result = workflow.record(config, Documents(dynamodb=dynamodb, table=config.table), FailureQueues(sqs=sqs), invocation_record, now=utc_now())
+    _log(result, message_id=record.message_id)
 
 
 @logger.inject_lambda_context(clear_state=True)
