@@ -17,10 +17,11 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_cdk import App, Duration, Stack, aws_lambda as lambda_
+from aws_cdk import App, Duration, Stack
+from aws_cdk import aws_lambda as lambda_
+from harness import synthesize
 from moto import mock_aws
 
-from harness import synthesize
 from serverless_patterns import AlertingFunction, DocumentPipeline, ProcessingStep
 from serverless_patterns.clients import create_client
 from serverless_patterns.local import ASYNC_INVOKE, HANDLER, AwsCall, EmulatedRestApi, EmulatedStack

@@ -6,7 +6,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from aws_cdk import Duration, RemovalPolicy, aws_cloudwatch as cloudwatch, aws_dynamodb as dynamodb
-from aws_cdk import Stack, aws_events as events, aws_iam as iam, aws_kms as kms, aws_lambda as lambda_, aws_s3 as s3
+from aws_cdk import aws_events as events, aws_kms as kms, aws_s3 as s3
+from aws_cdk import Stack, aws_iam as iam, aws_lambda as lambda_
 from constructs import Construct
 
 from . import _actions

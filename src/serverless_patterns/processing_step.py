@@ -12,7 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from aws_cdk import Duration, aws_cloudwatch as cloudwatch, aws_lambda as lambda_, aws_sqs as sqs
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ._validation import PropErrors, is_token
@@ -36,7 +40,8 @@ _ID = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")
 class ProcessingStep(Construct):
     """A step of a :class:`~serverless_patterns.DocumentPipeline` (made by ``add_processing_step``).
 
-    Creates the function's ``EventInvokeConfig`` (``retries``, maximum event age ``timeout``,
+    ``results_queue``, ``encryption_key`` (of the failure queue) and ``alert_topic`` are the
+    pipeline's. Creates the function's ``EventInvokeConfig`` (``retries``, maximum event age ``timeout``,
     success and failure records to the pipeline's step-results queue), the step's failure queue
     (a :class:`SecureQueue` under the documents key, 7 days) and an alarm on it.
 
@@ -60,7 +65,7 @@ class ProcessingStep(Construct):
         function: lambda_.IFunction,
         statuses: Sequence[str],
         results_queue: sqs.IQueue,
-        encryption_key: object,
+        encryption_key: kms.IKey,
         alert_topic: AlertTopic,
         retries: int = MAX_RETRIES,
         timeout: Duration | None = None,

@@ -155,6 +155,32 @@ def test_a_vanished_object_rejects_the_document():
     }
 
 
+def test_with_processing_steps_an_accepted_document_becomes_validated():
+    head = ObjectHead(samples.pdf(), len(samples.pdf()), version_id="v1")
+    assert completion(item(), head, "now", accepted_status="VALIDATED")["status"] == "VALIDATED"
+    rejected = completion(item(declared_size=3), head, "now", accepted_status="VALIDATED")
+    assert rejected["status"] == "REJECTED"
+
+
+def test_a_type_with_a_user_validator_waits_for_it_once_its_object_has_the_declared_size():
+    head = ObjectHead(b"FOO1 data", 9, etag='"e"', version_id="v1")
+    pending = completion(item(declared_type="application/x-foo", declared_size=9), head, "now", validator_types=frozenset({"application/x-foo"}))
+    assert pending == {
+        "status": "AWAITING_UPLOAD", "validation": "PENDING", "status_version": 2, "updated_at": "now", "size": 9,
+        "etag": "e", "version_id": "v1",
+    }
+    short = completion(item(declared_type="application/x-foo", declared_size=10), head, "now", validator_types=frozenset({"application/x-foo"}))
+    assert (short["status"], short["reason"]) == ("REJECTED", "size mismatch: declared 10 bytes, the object has 9")
+    assert completion(item(declared_type="application/x-foo"), None, "now", validator_types=frozenset({"application/x-foo"}))["status"] == "REJECTED"
+
+
+def test_config_reads_the_accepted_status_and_the_validator_types():
+    env = {"DOCUMENTS_BUCKET": "b", "DOCUMENTS_TABLE": "t", "ACCEPTED_STATUS": "VALIDATED", "VALIDATOR_TYPES": "application/x-foo, Application/X-Bar"}
+    assert Config.from_env(env) == Config("b", "t", "VALIDATED", frozenset({"application/x-foo", "application/x-bar"}))
+    with pytest.raises(ValueError, match="ACCEPTED_STATUS='DONE'"):
+        Config.from_env({**env, "ACCEPTED_STATUS": "DONE"})
+
+
 def test_config_names_missing_variables():
     with pytest.raises(ValueError, match="not set: DOCUMENTS_BUCKET, DOCUMENTS_TABLE"):
         Config.from_env({})
@@ -199,3 +225,20 @@ def test_arbitrary_bodies_parse_to_events_or_skips(body):
         assert isinstance(entry, (ObjectCreated, Skipped))
         if isinstance(entry, ObjectCreated):
             assert entry.bucket and entry.key
+
+
+def test_a_redelivered_event_of_a_document_with_its_validator_changes_nothing():
+    from serverless_patterns.handlers.document_processor.workflow import Outcome, handle_object
+
+    class Store:
+        def get(self, document_id):
+            return item(declared_type="application/x-foo", validation="PENDING", status_version=2, object_key=KEY)
+
+        def read_head(self, key, *, version_id):
+            raise AssertionError("a handed-over document is not read again")
+
+        def close(self, document_id, *, expected_version, changes):
+            raise AssertionError("a handed-over document is not written again")
+
+    result = handle_object(Store(), BUCKET, ObjectCreated(bucket=BUCKET, key=KEY), now="now", validator_types=frozenset({"application/x-foo"}))
+    assert (result.outcome, result.reason) == (Outcome.ALREADY_HANDLED, "the document is with its validator")

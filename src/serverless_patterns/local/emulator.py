@@ -420,7 +420,7 @@ class EmulatedStack:
 
     def function_by_reference(self, reference: str) -> EmulatedFunction | None:
         """The function with this name or ARN (unqualified or ``:$LATEST``), if it is the stack's."""
-        unqualified = reference[: -len(":$LATEST")] if reference.endswith(":$LATEST") else reference
+        unqualified = reference.removesuffix(":$LATEST")
         for function in self.functions.values():
             if unqualified in (function.name, self.physical[function.logical_id]["Arn"]):
                 return function

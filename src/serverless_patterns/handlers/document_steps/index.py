@@ -15,18 +15,22 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.config import Config as BotoConfig
 from botocore.session import get_session
 
+from . import workflow
 from .aws import Documents, FailureQueues, Functions
 from .batches import DYNAMODB_STREAMS, SQS, reportable_records
 from .config import Config
 from .stages import utc_now
 from .tracing import xray_tracer
-from . import workflow
 from .workflow import Outcome, Result
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "document-steps"
