@@ -279,6 +279,8 @@ FAILING = local_flow.Sample("fail.txt", "text/plain", b"will fail\n")
 BOGUS = local_flow.Sample("bogus.txt", "text/plain", b"undeclared status\n")
 WRONG_SIZE = local_flow.Sample("short.foo", FOO, b"FOO1", declared_size=10)
 NOT_PDF = local_flow.Sample("fake.pdf", "application/pdf", b"not a pdf at all")
+PAGED = local_flow.Sample("paged.txt", "text/plain", b"page one\x0cpage two\n")
+UNSURE = local_flow.Sample("unsure.foo", FOO, b"FOO? maybe\n")
 
 #: file name -> (final status, reason or None, statuses in order of the notifier-visible transitions)
 EXPECTED = {
@@ -290,6 +292,8 @@ EXPECTED = {
     "bogus.txt": ("FAILED", "processing step Classify returned status 'NOT_DECLARED', not one of its statuses (CLASSIFIED_SMALL, CLASSIFIED_LARGE)"),
     "short.foo": ("REJECTED", "size mismatch: declared 10 bytes, the object has 4"),
     "fake.pdf": ("REJECTED", None),
+    "paged.txt": ("FAILED", "processing step TagPages failed: ValueError: form feed: cannot paginate (RetriesExhausted after 3 attempts)"),
+    "unsure.foo": ("FAILED", "validator application/x-foo returned status 'UNSURE', not VALIDATED or REJECTED"),
 }
 
 
@@ -327,7 +331,7 @@ def flow(synth):
             table=stack.function("api_key_authorizer.").environment["PERMISSIONS_TABLE"], client_id="writer",
             level="read-write", api_id=api.api_id, session=boto3.Session(region_name=stack.region),
         ).api_key
-        samples = [FOO_GOOD, FOO_BAD, SMALL, LARGE, FAILING, BOGUS, WRONG_SIZE, NOT_PDF]
+        samples = [FOO_GOOD, FOO_BAD, SMALL, LARGE, FAILING, BOGUS, WRONG_SIZE, NOT_PDF, PAGED, UNSURE]
         outcomes = [local_flow._register_and_upload(api, key, sample) for sample in samples]
         assert [o.http_status for o in outcomes] == [201] * len(samples), [o.reason for o in outcomes]
         stack.pump()
@@ -352,6 +356,8 @@ def test_the_steps_run_in_order_and_record_their_statuses_once(flow):
     assert flow.history["bad.foo"] == ["AWAITING_UPLOAD", "REJECTED"]
     assert flow.history["fail.txt"] == ["AWAITING_UPLOAD", "VALIDATED", "TAGGED", "FAILED"]
     assert flow.history["fake.pdf"] == ["AWAITING_UPLOAD", "REJECTED"]
+    assert flow.history["paged.txt"] == ["AWAITING_UPLOAD", "VALIDATED", "FAILED"]
+    assert flow.history["unsure.foo"] == ["AWAITING_UPLOAD", "FAILED"]
 
 
 def test_a_steps_detail_is_kept_on_the_document(flow):
@@ -378,7 +384,11 @@ def test_a_failing_step_leaves_its_invocation_record_in_its_own_failure_queue(fl
     steps = json.loads(stack.function("document_steps.").environment["PIPELINE_STEPS"])
     queues = {step["name"]: step["failure_queue"] for step in steps}
     classify = _drain(stack, queues["Classify"])
-    assert not _drain(stack, queues["TagPages"])
+    (paged,) = _drain(stack, queues["TagPages"])
+    assert json.loads(paged["Body"])["requestContext"]["approximateInvokeCount"] == 3  # retries=2
+    validators = json.loads(stack.function("document_steps.").environment["PIPELINE_VALIDATORS"])
+    (unsure,) = _drain(stack, validators[FOO]["failure_queue"])
+    assert json.loads(unsure["Body"])["responsePayload"] == {"status": "UNSURE"}
     records = {json.loads(m["Body"])["requestPayload"]["key"].rsplit("/", 1)[-1]: (json.loads(m["Body"]), m) for m in classify}
     assert sorted(records) == ["bogus.txt", "fail.txt"], "one record per failed document"
     failed, message = records["fail.txt"]
@@ -410,9 +420,9 @@ def test_each_document_invokes_each_stage_once(flow):
     invokes = [json.loads(c.params["Payload"]) for c in flow.calls if c.service == "lambda" and c.operation == "Invoke"]
     keys = [(p["document_id"], p["step"]) for p in invokes]
     assert len(keys) == len(set(keys))
-    # validators: 2 valid-size foo documents; TagPages: 5 validated; Classify: 5.
-    assert sorted(p["step"] for p in invokes).count("TagPages") == 5
-    assert sorted(p["step"] for p in invokes).count(FOO) == 2
+    # validator: 3 foo documents of the declared size; TagPages: 6 validated; Classify: the 5 tagged.
+    steps = [p["step"] for p in invokes]
+    assert (steps.count(FOO), steps.count("TagPages"), steps.count("Classify")) == (3, 6, 5)
 
 
 def test_replaying_the_whole_stream_and_the_records_changes_nothing(flow):
@@ -476,3 +486,48 @@ def policies_with_user_roles(stack: EmulatedStack, synth, library_policies) -> d
             for raw in resource["Properties"]["PolicyDocument"]["Statement"]
         ]
     return result
+
+
+#: The coordinator's permissions the flow does not exercise, each with its reason (see
+#: tests/test_least_privilege.py for the flagship's functions).
+COORDINATOR_NOT_EXERCISED = {
+    ("dynamodb:ListStreams", "*"): "AWS lists it among the permissions a DynamoDB stream mapping needs; no resource-level permissions.",
+    ("sqs:GetQueueAttributes", "AWS::SQS::Queue"): "Lambda reads the results queue's attributes when it creates the SQS mapping.",
+    ("sqs:SendMessage", "AWS::SQS::Queue"): "The stream mapping's on-failure destination: only a batch that keeps failing is sent there.",
+}
+
+
+def test_every_permission_of_the_coordinator_is_used_or_listed(flow):
+    from test_least_privilege import NOT_EXERCISED, Observed, _grants
+
+    stack = flow.stack
+    # A failure record delivered late, after the document failed: the coordinator reads the item.
+    payload = next(json.loads(c.params["Payload"]) for c in flow.calls if c.operation == "Invoke" and b"fail.txt" in c.params["Payload"]
+                   and b'"Classify"' in c.params["Payload"])
+    results_url = stack.queue_url(next(m.source_arn for m in stack.mappings if m.is_queue and "StepResults" in m.source_arn))
+    stack.client("sqs").send_message(QueueUrl=results_url, MessageBody=json.dumps({
+        "version": "1.0", "requestContext": {"requestId": "late", "condition": "RetriesExhausted", "approximateInvokeCount": 2},
+        "requestPayload": payload, "responseContext": {"statusCode": 200, "functionError": "Unhandled"}, "responsePayload": {},
+    }))
+    stack.pump()
+    users = {lid: stack.functions.pop(lid) for lid, f in list(stack.functions.items()) if f.handler == "index.handler"}
+    try:
+        grants = [g for g in _grants([Observed(stack, [c for c in flow.calls if c.function not in users])]) if g.handler == "document_steps"]
+    finally:
+        stack.functions.update(users)
+    unused = {(g.action, g.kind, g.label) for g in grants if not g.used}
+    unexplained = sorted(
+        u for u in unused if (u[0], u[1]) not in COORDINATOR_NOT_EXERCISED and ("*", u[0], u[1]) not in NOT_EXERCISED
+    )
+    assert not unexplained, unexplained
+    start_failures = _resource_id_of(stack, "StepStartFailures")
+    # Every stage's failure queue was used; only the stream mapping's on-failure queue was not.
+    on_failure = json.dumps({"Fn::GetAtt": [start_failures, "Arn"]}, sort_keys=True)
+    assert [u for u in unused if u[0] == "sqs:SendMessage"] == [("sqs:SendMessage", "AWS::SQS::Queue", on_failure)]
+    used = {g.action for g in grants if g.used}
+    assert {"lambda:InvokeFunction", "dynamodb:GetItem", "dynamodb:UpdateItem", "sqs:SendMessage", "sqs:ReceiveMessage", "dynamodb:GetRecords"} <= used
+
+
+def _resource_id_of(stack: EmulatedStack, name: str) -> str:
+    (logical_id,) = [lid for lid, r in stack.resources.items() if r["Type"] == "AWS::SQS::Queue" and name in lid and "DeadLetter" not in lid]
+    return logical_id
