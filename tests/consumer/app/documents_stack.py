@@ -24,7 +24,7 @@ from aws_cdk.aws_lambda_event_sources import SqsEventSource
 from constructs import Construct
 
 from serverless_patterns import AlertingFunction, AuditedTable, DocumentPipeline, Invocation, IsolatedNetwork, SecureQueue
-from serverless_patterns.compliance import acknowledge_all
+from serverless_patterns.compliance import acknowledge, acknowledge_all
 from serverless_patterns.document_pipeline import VPC_INTERFACE_ENDPOINTS
 
 from platform_stack import PlatformStack
@@ -96,7 +96,6 @@ class DocumentsStack(Stack):
             "Classify",
             "classify_step",
             "Classifies a validated document from its first 64 KiB",
-            invoked_by="the document pipeline, as its first processing step",
         )
         # Reads only the documents the pipeline hands it (the bucket's key decrypts them).
         self.platform.documents_bucket.grant_read(classify, "documents/*")
@@ -106,7 +105,6 @@ class DocumentsStack(Stack):
             "catalog_step",
             "Records a classified document in the catalog",
             environment={"CATALOG_TABLE": self.catalog.table_name},
-            invoked_by="the document pipeline, as its second processing step",
         )
         self.catalog.grant_write_data(catalog)
         self._acknowledge_write_grant(catalog)
@@ -120,15 +118,21 @@ class DocumentsStack(Stack):
     # ---- status events -----------------------------------------------------------------------
 
     def _consume_status_events(self) -> None:
+        # What EventBridge or SNS could not deliver to our consumers, after their retries.
+        self.undelivered = SecureQueue(self, "UndeliveredEvents", alarm_topic=self.platform.ops_alerts)
+
         # EventBridge: every status change into a queue of ours, drained by the audit function.
         status_events = SecureQueue(self, "StatusEvents", alarm_topic=self.platform.ops_alerts)
-        events.Rule(
+        status_changed = events.Rule(
             self,
             "StatusChanged",
             description="Every document status change, to the audit queue",
             event_pattern=events.EventPattern(source=[STATUS_EVENT_SOURCE], detail_type=[STATUS_EVENT_DETAIL_TYPE]),
-            targets=[targets.SqsQueue(status_events)],
+            targets=[targets.SqsQueue(status_events, dead_letter_queue=self.undelivered, retry_attempts=10)],
         )
+        # The queues' keys let EventBridge in for this rule's deliveries (CDK adds the queue policies).
+        status_events.allow_send_from("events.amazonaws.com", source_arn=status_changed.rule_arn)
+        self.undelivered.allow_send_from("events.amazonaws.com", source_arn=status_changed.rule_arn)
         audit = self._function(
             "StatusAudit",
             "status_audit",
@@ -137,7 +141,15 @@ class DocumentsStack(Stack):
             invocation=Invocation.EVENT_SOURCE,
             invoked_by="the status-events queue's event source mapping",
         )
-        audit.add_event_source(SqsEventSource(status_events, batch_size=10, report_batch_item_failures=True))
+        mapping = SqsEventSource(status_events, batch_size=10, report_batch_item_failures=True)
+        audit.add_event_source(mapping)
+        (cfn_mapping,) = [c for c in audit.node.find_all() if isinstance(c, lambda_.CfnEventSourceMapping)]
+        acknowledge(
+            cfn_mapping,
+            "Serverless-LambdaEventSourceMappingDestination",
+            "An SQS event source has no on-failure destination: messages that keep failing follow the "
+            "status-events queue's redrive policy to its dead-letter queue, whose alarm notifies ops.",
+        )
         self.catalog.grant_write_data(audit)
         self._acknowledge_write_grant(audit)
 
@@ -147,13 +159,15 @@ class DocumentsStack(Stack):
             "rejection_notice",
             "Tells the ops topic which document was rejected and why",
             environment={"OPS_TOPIC_ARN": self.platform.ops_alerts.topic_arn},
-            invoked_by="the status topic's subscription (rejections only)",
         )
         self.pipeline.status_topic.add_subscription(
             subscriptions.LambdaSubscription(
-                rejections, filter_policy={"status": sns.SubscriptionFilter.string_filter(allowlist=["REJECTED"])}
+                rejections,
+                filter_policy={"status": sns.SubscriptionFilter.string_filter(allowlist=["REJECTED"])},
+                dead_letter_queue=self.undelivered,
             )
         )
+        self.undelivered.allow_send_from("sns.amazonaws.com", source_arn=self.pipeline.status_topic.topic_arn)
         self.platform.ops_alerts.grant_publish(rejections)
         self._acknowledge_key_grant(rejections)
 
@@ -165,15 +179,15 @@ class DocumentsStack(Stack):
             "daily_digest",
             "Counts the catalog's documents by classification and sends the digest to ops",
             environment={"CATALOG_TABLE": self.catalog.table_name, "OPS_TOPIC_ARN": self.platform.ops_alerts.topic_arn},
-            invoked_by="the daily EventBridge schedule",
         )
-        events.Rule(
+        schedule = events.Rule(
             self,
             "DailyDigestSchedule",
             description="The catalog digest, every morning",
             schedule=events.Schedule.cron(minute="0", hour="6"),
-            targets=[targets.LambdaFunction(digest, retry_attempts=2)],
+            targets=[targets.LambdaFunction(digest, dead_letter_queue=self.undelivered, retry_attempts=2)],
         )
+        self.undelivered.allow_send_from("events.amazonaws.com", source_arn=schedule.rule_arn)
         self.catalog.grant_read_data(digest)
         self.platform.ops_alerts.grant_publish(digest)
         self._acknowledge_key_grant(digest)
@@ -188,7 +202,7 @@ class DocumentsStack(Stack):
         *,
         environment: dict[str, str] | None = None,
         invocation: Invocation = Invocation.ASYNCHRONOUS,
-        invoked_by: str,
+        invoked_by: str | None = None,
     ) -> AlertingFunction:
         """One of our functions: in the platform's VPC, alarms to the ops topic, logs under the data key."""
         function = AlertingFunction(
@@ -210,13 +224,16 @@ class DocumentsStack(Stack):
         return function
 
     def _acknowledge_read_grant(self, function: AlertingFunction) -> None:
+        # The bucket ARN is an import of the platform stack's export: the finding names the export
+        # (copied from what `cdk synth` prints; it follows from the bucket's logical id).
+        bucket_arn = f"{self.platform.stack_name}:ExportsOutputFnGetAttDocumentsDCDDF95AArn6599C91B"
         acknowledge_all(
             function.role,
             [
                 "AwsSolutions-IAM5[Action::s3:GetObject*]",
                 "AwsSolutions-IAM5[Action::s3:GetBucket*]",
                 "AwsSolutions-IAM5[Action::s3:List*]",
-                f"AwsSolutions-IAM5[Resource::<{self.resolve_arn_token(self.platform.documents_bucket)}>/documents/*]",
+                f"AwsSolutions-IAM5[Resource::{bucket_arn}/documents/*]",
             ],
             "CDK's grant_read of the documents bucket, limited to the documents/ prefix the pipeline "
             "hands to steps: object-level actions need an object ARN pattern.",
@@ -237,8 +254,3 @@ class DocumentsStack(Stack):
             "CDK's grant_publish of the KMS-encrypted ops topic: SNS encrypts with the data key on the "
             "function's behalf, on this key only.",
         )
-
-    def resolve_arn_token(self, bucket: Any) -> str:
-        """The bucket ARN as cdk-nag prints it in an IAM5 finding (an import of the platform's export)."""
-        return f"{Stack.of(bucket).stack_name}:{bucket.node.id}"
-
