@@ -57,6 +57,7 @@ class DocumentsStack(Stack):
         super().__init__(scope, id, description=f"Documents service ({stage})", **kwargs)
         self.platform = platform
         # The platform's VPC, with the endpoints and security groups the service needs.
+        # --8<-- [start:bring_your_own]
         self.network = IsolatedNetwork(
             self,
             "Network",
@@ -75,6 +76,7 @@ class DocumentsStack(Stack):
             removal_policy=removal_policy,
             tags={"Environment": stage, "Service": "documents"},
         )
+        # --8<-- [end:bring_your_own]
         # Our catalog of processed documents, and every status a document went through.
         self.catalog = AuditedTable(
             self,
@@ -92,6 +94,7 @@ class DocumentsStack(Stack):
     # ---- our two processing steps ------------------------------------------------------------
 
     def _add_processing_steps(self) -> None:
+        # --8<-- [start:steps]
         classify = self._function(
             "Classify",
             "classify_step",
@@ -114,6 +117,7 @@ class DocumentsStack(Stack):
         self.catalog_step = self.pipeline.add_processing_step(
             "Catalogue", function=catalog, statuses=CATALOG_STATUSES, retries=1
         )
+        # --8<-- [end:steps]
 
     # ---- status events -----------------------------------------------------------------------
 
@@ -121,6 +125,7 @@ class DocumentsStack(Stack):
         # What EventBridge or SNS could not deliver to our consumers, after their retries.
         self.undelivered = SecureQueue(self, "UndeliveredEvents", alarm_topic=self.platform.ops_alerts)
 
+        # --8<-- [start:status_events]
         # EventBridge: every status change into a queue of ours, drained by the audit function.
         status_events = SecureQueue(self, "StatusEvents", alarm_topic=self.platform.ops_alerts)
         status_changed = events.Rule(
@@ -152,7 +157,9 @@ class DocumentsStack(Stack):
         )
         self.catalog.grant_write_data(audit)
         self._acknowledge_write_grant(audit)
+        # --8<-- [end:status_events]
 
+        # --8<-- [start:subscription]
         # SNS: rejections only (a filter on the message attribute `status`), to the ops topic.
         rejections = self._function(
             "RejectionNotice",
@@ -170,6 +177,7 @@ class DocumentsStack(Stack):
         self.undelivered.allow_send_from("sns.amazonaws.com", source_arn=self.pipeline.status_topic.topic_arn)
         self.platform.ops_alerts.grant_publish(rejections)
         self._acknowledge_key_grant(rejections)
+        # --8<-- [end:subscription]
 
     # ---- a scheduled report ------------------------------------------------------------------
 
@@ -180,6 +188,7 @@ class DocumentsStack(Stack):
             "Counts the catalog's documents by classification and sends the digest to ops",
             environment={"CATALOG_TABLE": self.catalog.table_name, "OPS_TOPIC_ARN": self.platform.ops_alerts.topic_arn},
         )
+        # --8<-- [start:schedule]
         schedule = events.Rule(
             self,
             "DailyDigestSchedule",
@@ -188,6 +197,7 @@ class DocumentsStack(Stack):
             targets=[targets.LambdaFunction(digest, dead_letter_queue=self.undelivered, retry_attempts=2)],
         )
         self.undelivered.allow_send_from("events.amazonaws.com", source_arn=schedule.rule_arn)
+        # --8<-- [end:schedule]
         self.catalog.grant_read_data(digest)
         self.platform.ops_alerts.grant_publish(digest)
         self._acknowledge_key_grant(digest)
