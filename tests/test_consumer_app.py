@@ -85,6 +85,9 @@ def test_the_platform_stack_alone_synthesizes_from_the_wheel_with_zero_open_find
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     report = read_nag_report(consumer.root / "platform.out")
     assert set(NAG_PACKS) <= _plugins(consumer.root / "platform.out")
+    template = consumer.root / "platform.out" / "dev-platform.template.json"
+    report.extend(run_cfn_lint([template], regions=["us-east-1"]))
+    report.extend(run_checkov([template]))
     assert report.findings == [], "\n".join(map(str, report.findings))
     assert all(a.reason.strip() for a in report.acknowledged)
     resources = _template(consumer.root / "platform.out", "dev-platform")["Resources"]
@@ -149,14 +152,24 @@ def test_the_pipeline_uses_the_platforms_resources_and_the_users_extensions(synt
     outdir = _synthesized(synth)
     documents = _template(outdir, "dev-documents")
     kinds = [r["Type"] for r in documents["Resources"].values()]
-    # brought in, not created: the bucket, the key, the alert topic's key and the VPC are the platform's
-    for kind in ("AWS::S3::Bucket", "AWS::KMS::Key", "AWS::EC2::VPC"):
+    # brought in, not created: the documents bucket and the VPC are the platform's
+    for kind in ("AWS::S3::Bucket", "AWS::EC2::VPC"):
         assert kind not in kinds, f"the documents stack creates its own {kind}"
+    assert kinds.count("AWS::SNS::Topic") == 1, "only the status topic: alerts go to the platform's topic"
     imported = set(re.findall(r'"Fn::ImportValue": "([^"]+)"', json.dumps(documents)))
     exported = {o["Export"]["Name"] for o in _template(outdir, "dev-platform").get("Outputs", {}).values()}
     assert imported <= exported, imported - exported
     for resource in ("DataKey", "Documents", "OpsAlerts", "Vpc"):  # each passed in as a CDK object
-        assert any(f"{resource}" in name for name in imported), (resource, sorted(imported))
+        assert any(resource in name for name in imported), (resource, sorted(imported))
+    # every alarm of the stack (the pipeline's and ours) notifies the platform's ops topic
+    alarms = [r["Properties"] for r in documents["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    assert alarms
+    for alarm in alarms:
+        assert "OpsAlerts" in json.dumps(alarm.get("AlarmActions")), alarm.get("AlarmDescription")
+    # one key for the pipeline's data: its tables are encrypted with the platform's data key
+    table_keys = [json.dumps(r["Properties"].get("SSESpecification", {})) for r in documents["Resources"].values()
+                  if r["Type"] in ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")]
+    assert sum("DataKey" in key for key in table_keys) >= 3, table_keys  # metadata, ledger, our catalog
     # dev stage: DESTROY, so no table (the pipeline's or ours) keeps deletion protection
     tables = {lid: r for lid, r in documents["Resources"].items() if r["Type"] in ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")}
     assert len(tables) >= 4, sorted(tables)  # metadata, notification ledger, API permissions, our catalog

@@ -16,6 +16,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from serverless_patterns import AlertTopic, SecureBucket
+from serverless_patterns.compliance import acknowledge_all
 
 
 class PlatformStack(Stack):
@@ -99,4 +100,14 @@ class PlatformStack(Stack):
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs, role.without_policy_updates()),
             traffic_type=ec2.FlowLogTrafficType.ALL,
         )
+        # CDK's own deploy-time function that strips the default security group's rules
+        # (restrictDefaultSecurityGroup in cdk.json): checkov and cfn-lint look inside it.
+        provider = self.node.find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider").node.find_child("Handler")
+        acknowledge_all(
+            provider,
+            ["CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117"],
+            "CDK's provider that removes the default security group's rules: it runs once per deployment, "
+            "calls only the EC2 API, and has no events to retry, dead-letter or throttle.",
+        )
+        provider.add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3005"]}})  # CDK's redundant DependsOn
         return vpc
