@@ -16,10 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from consumer_env import ROOT, ConsumerEnvironment, consumer_environment
 
-from serverless_patterns.compliance import NAG_PACKS, ComplianceReport, read_nag_report, run_cfn_lint, run_checkov
+from serverless_patterns.compliance import (
+    NAG_PACKS,
+    ComplianceReport,
+    read_nag_report,
+    run_cfn_lint,
+    run_checkov,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -208,3 +213,47 @@ def test_document_flow_with_the_users_steps_on_the_local_emulator(synth, consume
     assert run["ops_messages"] == ["Daily document digest"]
     # the emulator runs no SNS -> Lambda subscription: the rejection notice is synthesized, not run here
     assert any("RejectionNotice" in s and s.endswith("(lambda)") for s in run["skipped_subscriptions"]), run
+
+
+# ---- the app's own handler code, in-process ------------------------------------------------------
+
+
+def test_the_audit_handler_records_a_status_event_and_reports_what_it_cannot_read(monkeypatch):
+    """A message that is not a version 1 status event is a batch item failure (retried, then kept in the
+    dead-letter queue), never dropped; the others are recorded."""
+    import importlib.util
+
+    import boto3
+    from moto import mock_aws
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("CATALOG_TABLE", "catalog")
+    with mock_aws():
+        table = boto3.resource("dynamodb").create_table(
+            TableName="catalog", BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "document_id", "KeyType": "HASH"}, {"AttributeName": "entry", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": "document_id", "AttributeType": "S"},
+                                  {"AttributeName": "entry", "AttributeType": "S"}],
+        )
+        spec = importlib.util.spec_from_file_location(
+            "consumer_status_audit", ROOT / "tests" / "consumer" / "app" / "handlers" / "status_audit" / "index.py")
+        audit = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(audit)
+        event = {"source": "serverless-patterns.document-pipeline", "detail-type": "Document Status Changed",
+                 "detail": {"schema_version": "1", "document_id": "d" * 32, "status": "REJECTED",
+                            "previous_status": "AWAITING_UPLOAD", "occurred_at": "2026-01-01T00:00:00Z",
+                            "reason": "content is image/gif, declared application/pdf"}}
+        records = [
+            {"messageId": "good", "body": json.dumps(event)},
+            {"messageId": "not-json", "body": "{"},
+            {"messageId": "future-version", "body": json.dumps({**event, "detail": {**event["detail"], "schema_version": "2"}})},
+            {"messageId": "no-status", "body": json.dumps({"detail": {"schema_version": "1", "document_id": "x"}})},
+        ]
+        response = audit.handler({"Records": records}, None)
+        assert response == {"batchItemFailures": [{"itemIdentifier": m} for m in ("not-json", "future-version", "no-status")]}
+        assert table.scan()["Items"] == [{
+            "document_id": "d" * 32, "entry": "status#REJECTED", "status": "REJECTED", "previous_status": "AWAITING_UPLOAD",
+            "occurred_at": "2026-01-01T00:00:00Z", "reason": "content is image/gif, declared application/pdf",
+        }]

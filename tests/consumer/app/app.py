@@ -13,11 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_cdk import App, Environment, RemovalPolicy
-
-from serverless_patterns.compliance import add_nag_packs, add_preflight_checks
-
 from documents_stack import DocumentsStack
 from platform_stack import PlatformStack
+
+from serverless_patterns.compliance import add_nag_packs, add_preflight_checks
 
 
 @dataclass(frozen=True)

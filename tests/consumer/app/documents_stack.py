@@ -22,12 +22,18 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk.aws_lambda_event_sources import SqsEventSource
 from constructs import Construct
+from platform_stack import PlatformStack
 
-from serverless_patterns import AlertingFunction, AuditedTable, DocumentPipeline, Invocation, IsolatedNetwork, SecureQueue
+from serverless_patterns import (
+    AlertingFunction,
+    AuditedTable,
+    DocumentPipeline,
+    Invocation,
+    IsolatedNetwork,
+    SecureQueue,
+)
 from serverless_patterns.compliance import acknowledge, acknowledge_all
 from serverless_patterns.document_pipeline import VPC_INTERFACE_ENDPOINTS
-
-from platform_stack import PlatformStack
 
 HANDLERS = Path(__file__).resolve().parent / "handlers"
 
