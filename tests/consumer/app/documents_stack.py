@@ -106,9 +106,7 @@ class DocumentsStack(Stack):
             "classify_step",
             "Classifies a validated document from its first 64 KiB",
         )
-        # Reads only the documents the pipeline hands it (the bucket's key decrypts them).
-        self.platform.documents_bucket.grant_read(classify, "documents/*")
-        self._acknowledge_read_grant(classify)
+        # No grant of ours: the pipeline lets each step read the document it hands it (documents/).
         catalog = self._function(
             "Catalogue",
             "catalog_step",
@@ -238,22 +236,6 @@ class DocumentsStack(Stack):
         )
         self.network.allow_https_from(function.security_group)
         return function
-
-    def _acknowledge_read_grant(self, function: AlertingFunction) -> None:
-        # The bucket ARN is an import of the platform stack's export: the finding names the export
-        # (copied from what `cdk synth` prints; it follows from the bucket's logical id).
-        bucket_arn = f"{self.platform.stack_name}:ExportsOutputFnGetAttDocumentsDCDDF95AArn6599C91B"
-        acknowledge_all(
-            function.role,
-            [
-                "AwsSolutions-IAM5[Action::s3:GetObject*]",
-                "AwsSolutions-IAM5[Action::s3:GetBucket*]",
-                "AwsSolutions-IAM5[Action::s3:List*]",
-                f"AwsSolutions-IAM5[Resource::{bucket_arn}/documents/*]",
-            ],
-            "CDK's grant_read of the documents bucket, limited to the documents/ prefix the pipeline "
-            "hands to steps: object-level actions need an object ARN pattern.",
-        )
 
     def _acknowledge_write_grant(self, function: AlertingFunction) -> None:
         acknowledge_all(
