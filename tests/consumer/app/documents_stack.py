@@ -116,7 +116,7 @@ class DocumentsStack(Stack):
         self.catalog.grant_write_data(catalog)
         self._acknowledge_write_grant(catalog)
         self.classify_step = self.pipeline.add_processing_step(
-            "Classify", function=classify, statuses=CLASSIFY_STATUSES, retries=2, timeout=Duration.seconds(30)
+            "Classify", function=classify, statuses=CLASSIFY_STATUSES, retries=2, timeout=Duration.minutes(15)
         )
         self.catalog_step = self.pipeline.add_processing_step(
             "Catalogue", function=catalog, statuses=CATALOG_STATUSES, retries=1
@@ -208,6 +208,7 @@ class DocumentsStack(Stack):
 
     # ---- building blocks ---------------------------------------------------------------------
 
+    # --8<-- [start:function]
     def _function(
         self,
         id: str,
@@ -236,6 +237,7 @@ class DocumentsStack(Stack):
         )
         self.network.allow_https_from(function.security_group)
         return function
+    # --8<-- [end:function]
 
     def _acknowledge_write_grant(self, function: AlertingFunction) -> None:
         acknowledge_all(
