@@ -164,6 +164,9 @@ class EmulatedStack:
     quiet
         Keep handlers' INFO and WARNING logs and metric output off stdout (errors still show).
         Default: False.
+    imports
+        Export name -> value, for the template's ``Fn::ImportValue``: the :meth:`exports` of the
+        stacks it depends on, started first in the same moto (a multi-stack app). Default: none.
     on_call
         A test seam, called with an :class:`AwsCall` for every AWS call made with a function's
         role: each SDK call of its handler (before it is sent), each URL or POST form it
@@ -182,6 +185,7 @@ class EmulatedStack:
         parameters: Mapping[str, Any] | None = None,
         quiet: bool = False,
         on_call: Callable[[AwsCall], None] | None = None,
+        imports: Mapping[str, Any] | None = None,
     ) -> None:
         self.template = template
         self.on_call = on_call
@@ -199,7 +203,9 @@ class EmulatedStack:
         #: Asynchronous invocations waiting for :meth:`pump`.
         self.async_invocations: list[AsyncInvocation] = []
         self.skipped_subscriptions: list[str] = []
-        self.resolve = Resolver(region=region, ref=self._ref, get_att=self._get_att, parameters=self.parameters)
+        self.resolve = Resolver(
+            region=region, ref=self._ref, get_att=self._get_att, parameters=self.parameters, imports=imports
+        )
         self._suffix = uuid.uuid4().hex[:8]
         self._clients: dict[str, Any] = {}
 
@@ -268,6 +274,14 @@ class EmulatedStack:
             if resource["Type"] == "AWS::ApiGateway::UsagePlan":
                 self._create_usage_plan(logical_id, resource.get("Properties", {}))
         return self
+
+    def exports(self) -> dict[str, Any]:
+        """Export name -> value of the template's exported outputs, for the ``imports`` of the next stack."""
+        return {
+            self.resolve(output["Export"]["Name"]): self.resolve(output["Value"])
+            for output in self.template.get("Outputs", {}).values()
+            if "Export" in output
+        }
 
     def _name(self, logical_id: str, limit: int = 63, lower: bool = False) -> str:
         name = f"{logical_id[: limit - 9]}-{self._suffix}"

@@ -19,7 +19,9 @@ LOCAL_STACK_UUID = "00000000-0000-4000-8000-0000000000e1"
 class Resolver:
     """Turns ``Ref``/``Fn::GetAtt``/``Fn::Join``/``Fn::Sub``/``Fn::Select``/``Fn::Split`` into values.
 
-    ``ref`` and ``get_att`` map a logical id (and attribute) to the emulated resource's value.
+    ``ref`` and ``get_att`` map a logical id (and attribute) to the emulated resource's value;
+    ``imports`` maps export names to values, for ``Fn::ImportValue`` (the exports of stacks
+    started before this one).
     """
 
     def __init__(
@@ -29,6 +31,7 @@ class Resolver:
         ref: Callable[[str], Any],
         get_att: Callable[[str, str], Any],
         parameters: Mapping[str, Any] | None = None,
+        imports: Mapping[str, Any] | None = None,
     ) -> None:
         self._pseudo = {
             **PSEUDO_PARAMETERS,
@@ -39,6 +42,7 @@ class Resolver:
         self._ref = ref
         self._get_att = get_att
         self._parameters = dict(parameters or {})
+        self._imports = dict(imports or {})
 
     def __call__(self, value: Any) -> Any:
         if isinstance(value, list):
@@ -66,6 +70,11 @@ class Resolver:
         if function == "Fn::Split":
             separator, text = argument
             return str(self(text)).split(separator)
+        if function == "Fn::ImportValue":
+            name = self(argument)
+            if name not in self._imports:
+                raise KeyError(f"Fn::ImportValue {name!r}: no stack started before this one exports it")
+            return self._imports[name]
         if function == "Fn::Sub":
             template, variables = (argument, {}) if isinstance(argument, str) else argument
             return self._substitute(template, {k: self(v) for k, v in variables.items()})
