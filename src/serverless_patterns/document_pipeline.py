@@ -457,7 +457,8 @@ class DocumentPipeline(Construct):
         to IAM that makes the grants on the functions' roles effective.
         """
         stack = Stack.of(self)
-        account, region = stack.account, stack.region
+        account = "<account>" if is_token(stack.account) else stack.account
+        region = "<region>" if is_token(stack.region) else stack.region
         publishers = " ".join(_actions.KMS_FOR_SERVICE_PUBLISHERS)
         statements = [
             f"the default statement delegating to IAM (Principal AWS arn:<partition>:iam::{account}:root, "
@@ -690,7 +691,7 @@ def _describe(resource: object) -> str:
     """A resource as a user recognises it: its construct path, and its ARN when it is not a token."""
     node = getattr(resource, "node", None)
     path = node.path if node is not None else repr(resource)
-    for attribute in ("bucket_arn", "key_arn", "topic_arn", "vpc_id"):
+    for attribute in ("bucket_arn", "bucket_name", "key_arn", "topic_arn", "vpc_id"):
         value = getattr(resource, attribute, None)
         if isinstance(value, str) and not is_token(value):
             return f"{path} ({value})"
