@@ -7,7 +7,7 @@ import importlib
 import json
 
 import pytest
-from aws_cdk import App, Stack, aws_ec2 as ec2, aws_kms as kms, aws_s3 as s3, aws_sns as sns
+from aws_cdk import App, Stack, aws_ec2 as ec2, aws_iam as iam, aws_kms as kms, aws_s3 as s3, aws_sns as sns
 from moto import mock_aws
 
 from harness import assert_compliant, synthesize
@@ -57,7 +57,9 @@ def _own_buckets(stack):
     secure = SecureBucket(stack, "Shared")
     plain = s3.Bucket(stack, "Plain", enforce_ssl=True)
     DocumentPipeline(stack, "FromSecure", bucket=secure, cors_origins=["https://app.example.com"])
-    DocumentPipeline(stack, "FromPlain", bucket=plain, api=False)
+    pipeline = DocumentPipeline(stack, "FromPlain", bucket=plain, api=False)
+    uploader = iam.Role(stack, "Uploader", assumed_by=iam.AccountRootPrincipal())
+    pipeline.grant_upload(uploader)
 
 
 def _wrapped_network(stack):
@@ -198,13 +200,17 @@ def test_an_imported_key_encrypts_everything_and_its_policy_needs_are_named(impo
     for logical_id, table in imported_key.resources("AWS::DynamoDB::Table").items():
         if not logical_id.startswith("DocsApiPermissions"):
             assert table["Properties"]["SSESpecification"]["KMSMasterKeyId"] == KEY_ARN, logical_id
-    bucket = imported_key.resources("AWS::S3::Bucket")[_only_id(imported_key, "AWS::S3::Bucket", "DocsDocuments")]["Properties"]
+    [bucket] = [r["Properties"] for lid, r in _of(imported_key, "AWS::S3::Bucket", "DocsDocuments").items() if "AccessLogs" not in lid]
     encryption = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
     assert encryption["KMSMasterKeyID"] == KEY_ARN
     [warning] = [w for w in _warnings(imported_key) if KEY_ARN in w]
     for needed in ("iam::", "logs.", "events.amazonaws.com", "cloudwatch.amazonaws.com", "kms:EncryptionContext:aws:logs:arn"):
         assert needed in warning, needed
     assert KEY_POLICY_WARNING in warning
+
+
+def test_imported_key_compliance(imported_key):
+    assert_compliant(imported_key)
 
 
 # ---- buckets of the same app ----------------------------------------------------------------
@@ -228,6 +234,14 @@ def test_without_an_api_the_processor_registers_uploads_and_may_put_items(own_bu
     env = processor["Environment"]["Variables"]
     assert env["REGISTER_UPLOADS"] == "true" and "application/pdf" in env["ALLOWED_CONTENT_TYPES"]
     assert not _of(own_buckets, "AWS::ApiGateway::RestApi", "FromPlain")
+
+
+def test_grant_upload_allows_putting_objects_under_documents_only(own_buckets):
+    [policy] = _of(own_buckets, "AWS::IAM::Policy", "UploaderDefaultPolicy").values()
+    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "s3:PutObject"
+    plain = _only_id(own_buckets, "AWS::S3::Bucket", "Plain")
+    assert statement["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [plain, "Arn"]}, "/documents/*"]]}
 
 
 # ---- a wrapped VPC --------------------------------------------------------------------------

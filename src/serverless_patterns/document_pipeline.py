@@ -566,7 +566,15 @@ class DocumentPipeline(Construct):
             (_actions.DYNAMODB_IDEMPOTENCY_RECORDS, [self.notification_ledger.table_arn]),
         )
 
-    def _grant_objects(self, grantee: AlertingFunction, s3_actions: list[str], kms_actions: list[str]) -> None:
+    def grant_upload(self, grantee: iam.IGrantable) -> None:
+        """Let ``grantee`` put documents under ``documents/`` of the bucket (uploads without the API).
+
+        ``s3:PutObject`` on ``documents/*`` and, for the bucket's key, ``kms:GenerateDataKey`` and
+        ``kms:Decrypt`` (multipart uploads). With ``api=False`` each object put there becomes a document.
+        """
+        self._grant_objects(grantee, _actions.S3_PUT_OBJECT, _actions.KMS_GENERATE_DATA_KEY + _actions.KMS_DECRYPT)
+
+    def _grant_objects(self, grantee: iam.IGrantable, s3_actions: list[str], kms_actions: list[str]) -> None:
         """Exactly ``s3_actions`` on objects under ``documents/``, and ``kms_actions`` on the bucket's key."""
         if isinstance(self.documents, SecureBucket):
             self.documents.grant_object_actions(grantee, s3_actions, kms_actions, key_prefix=DOCUMENTS_PREFIX)
@@ -575,6 +583,8 @@ class DocumentPipeline(Construct):
         iam.Grant.add_to_principal(grantee=grantee, actions=s3_actions, resource_arns=[object_arn])
         if self.bucket_key is not None:
             self.bucket_key.grant(grantee, *kms_actions)
+        if not isinstance(grantee.grant_principal, Construct):
+            return
         acknowledge(
             grantee.grant_principal,
             f"AwsSolutions-IAM5[Resource::{_nag_resource(self, object_arn)}]",
@@ -582,7 +592,7 @@ class DocumentPipeline(Construct):
             f"documents bucket and the prefix {DOCUMENTS_PREFIX!r}.",
         )
 
-    def _grant_list(self, grantee: AlertingFunction) -> None:
+    def _grant_list(self, grantee: iam.IGrantable) -> None:
         """``s3:ListBucket`` on the documents bucket, for keys under ``documents/`` only."""
         if isinstance(self.documents, SecureBucket):
             self.documents.grant_list(grantee, key_prefix=DOCUMENTS_PREFIX)
