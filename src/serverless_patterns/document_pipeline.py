@@ -93,6 +93,14 @@ class DocumentPipeline(Construct):
     publishes one message per status transition to the status topic. ``GET /documents``,
     ``GET /documents/{id}`` (read-only) and ``DELETE /documents/{id}`` (admin) complete the API.
 
+    Every resource can be the user's own instead (``bucket``, ``key``, ``alert_topic``,
+    ``network``/``vpc_subnets``, ``api``); the pipeline then creates none of that kind. Where it
+    cannot change an imported resource (a bucket's notifications, a key's or topic's policy), it
+    emits a CDK warning that names exactly what the owner must allow or turn on; acknowledge it
+    with ``Annotations.of(pipeline).acknowledge_warning(<id>, <reason>)`` once done (the ids are
+    :data:`BUCKET_EVENTS_WARNING`, :data:`BUCKET_CORS_WARNING`, :data:`BUCKET_KEY_WARNING`,
+    :data:`KEY_POLICY_WARNING` and ``_alarms.IMPORTED_ALARM_TOPIC_WARNING``).
+
     Parameters
     ----------
     scope, id
@@ -104,19 +112,31 @@ class DocumentPipeline(Construct):
         Declared content types accepted. Default: PDF, PNG, JPEG, GIF, TIFF, plain text, CSV,
         JSON and the three Office Open XML formats.
     upload_url_expiry, download_url_expiry
-        Lifetime of presigned URLs. Default: 15 minutes and 5 minutes.
+        Lifetime of presigned URLs. Default: 15 minutes and 5 minutes. Not with ``api=False``.
     tiers
         Usage-plan tiers of the API. Default: read-only, read-write and admin plans
-        (see :class:`~serverless_patterns.keyed_api.UsagePlanTier`).
+        (see :class:`~serverless_patterns.keyed_api.UsagePlanTier`). Only when the pipeline makes
+        its API (``api=True``), as are ``authorizer_cache_ttl``, ``private_api`` and ``web_acl``.
     authorizer_cache_ttl
         How long an authorization decision is cached per key. Default: 300 seconds.
     cors_origins
         Browser origins allowed to call the API and to post uploads to the bucket. Default: none.
+        With a user ``api`` they apply to the bucket only (the API's CORS is the API's own); not
+        with ``api=False``.
     network
-        Put every function in the isolated subnets of this network (see :class:`IsolatedNetwork`).
-        Default: None (functions outside a VPC; the acknowledgement's reason says why).
+        The functions' network. An :class:`IsolatedNetwork` (the library's, or one wrapping your
+        VPC with ``IsolatedNetwork(..., vpc=...)``): its subnets, and HTTPS to its interface
+        endpoints. Or any ``ec2.IVpc`` (a landing-zone VPC, ``ec2.Vpc.from_lookup``,
+        ``ec2.Vpc.from_vpc_attributes``): its subnets must reach S3, DynamoDB and SNS (endpoints or
+        NAT), which the pipeline cannot check. Default: None (functions outside a VPC; the
+        acknowledgement's reason says why).
+    vpc_subnets
+        The subnets of an ``ec2.IVpc`` ``network`` for the functions. Default: CDK's default
+        selection (the VPC's private subnets, else its isolated ones). Not with an
+        :class:`IsolatedNetwork` (give them to it) or without ``network``.
     private_api
-        Make the API private, reachable only through ``network``'s execute-api endpoint.
+        Make the API private, reachable only through ``network``'s execute-api endpoint (an
+        :class:`IsolatedNetwork` with ``execute-api`` among its interface endpoints).
         Default: False.
     cloud_watch_role
         Set API Gateway's account-wide CloudWatch role, which the API's logging needs (see
@@ -126,22 +146,47 @@ class DocumentPipeline(Construct):
         Record S3 and DynamoDB data events of the pipeline in this trail (billed per event).
         Default: None.
     alert_emails
-        Addresses subscribed to the shared alert topic. Default: none.
+        Addresses subscribed to the shared alert topic. Default: none. Not with ``alert_topic``.
+    alert_topic
+        Where every alarm of the pipeline notifies: any ``sns.ITopic`` (``sns.Topic.from_topic_arn``
+        included) or an :class:`AlertTopic`. Default: None (the pipeline's own encrypted
+        ``AlertTopic``). An imported topic keeps its policies: a warning names the CloudWatch
+        statements its topic and key policies must hold.
     processor_memory_size
         Memory of the processor in MB. Default: 512.
     key
         One customer-managed key for all the pipeline's data (bucket, tables, queues, topics,
-        functions, API logs; the API's permissions table keeps its own). Default: one key per data
+        functions, API logs; the API's permissions table keeps its own): a ``kms.Key`` of this app
+        (the statements each service needs are added to its policy) or an imported ``kms.IKey``
+        (a :data:`KEY_POLICY_WARNING` names the statements its policy must hold: the delegation to
+        IAM, CloudWatch Logs, EventBridge and CloudWatch alarms). Default: one key per data
         domain: documents (bucket, metadata table, upload queue), notifications (status topic,
         ledger, failed notifications), operations (alerts, functions' environments and logs, API
         logs), and API permissions.
+    bucket
+        The documents bucket: any ``s3.IBucket``. A bucket of this app (``s3.Bucket`` or
+        :class:`SecureBucket`) gets EventBridge notifications (on its ``AWS::S3::Bucket``, no
+        custom resource) and the upload CORS rule; an imported one gets a warning saying what to
+        turn on. Its KMS key (``encryption_key``, or ``key``) is granted to the functions. The
+        pipeline uses keys under ``documents/`` only, and applies no ``removal_policy`` or tags to
+        it. Default: None (the pipeline's own :class:`SecureBucket`).
+    api
+        ``True``: the pipeline makes its keyed API. An :class:`ApiWithKeyedUsagePlan` of yours: the
+        four routes are added to it, at its read-write, read-only and admin levels (its alarms,
+        dashboard widgets and permissions-table audit stay yours). ``False``: no API; objects put
+        straight into the bucket under ``documents/`` (see :meth:`grant_upload`) are the
+        documents: the processor registers each key once from its first event (id: the first 32
+        hex digits of the key's SHA-256; declared type and size: the object's Content-Type and
+        size, checked against ``allowed_content_types`` and ``max_document_bytes``), then checks
+        it as usual. A later upload to a processed key is the same document and is not checked
+        again. Default: True.
     web_acl
         Filter the API through an AWS WAF web ACL ($5 a month plus $1 per rule, idle).
         Default: False (acknowledged with :data:`NO_WEB_ACL_REASON`); production sets True.
     dashboard
         A CloudWatch dashboard of the pipeline ($3 a month). Default: False.
     removal_policy
-        For the bucket and tables. Default: ``RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE``.
+        For the pipeline's own bucket and tables. Default: ``RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE``.
     tags
         Tags for every resource. Default: none.
     """
