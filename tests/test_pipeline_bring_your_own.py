@@ -22,6 +22,7 @@ from serverless_patterns.document_pipeline import (
 from serverless_patterns.local import EmulatedStack, s3_eventbridge_event
 
 local_flow = importlib.import_module("examples.document_pipeline.local_flow")
+least_privilege = importlib.import_module("test_least_privilege")  # its model of each call's IAM permissions
 
 ACCOUNT = "111111111111"
 KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -333,8 +334,9 @@ def _no_api(stack):
 @pytest.fixture(scope="module")
 def direct_flow():
     synth = synthesize(_no_api)
+    calls = []
     with mock_aws():
-        stack = EmulatedStack(synth.template, synth.outdir, quiet=True).start()
+        stack = EmulatedStack(synth.template, synth.outdir, quiet=True, on_call=calls.append).start()
         processor = stack.function("document_processor.")
         notifier = stack.function("document_notifier.")
         bucket = processor.environment["DOCUMENTS_BUCKET"]
@@ -359,7 +361,16 @@ def direct_flow():
         s3_client.put_object(Bucket=bucket, Key="documents/diagram.png", Body=b"not a png any more", ContentType="image/png")
         stack.pump()
         items = stack.client("dynamodb").scan(TableName=table, ConsistentRead=True)["Items"]
+        statements = least_privilege.policies(stack)
+        denied = [
+            f"{permission.action} on {permission.resource} ({permission.call})"
+            for call in calls
+            for permission in least_privilege.required_permissions(stack, call)
+            if not any(least_privilege._allows(s, permission) for s in statements[permission.function])
+        ]
         yield {
+            "denied": denied,
+            "operations": {(stack.functions[c.function].handler.split(".")[0], c.operation) for c in calls},
             "items": {i["document_id"]["S"]: {k: next(iter(v.values())) for k, v in i.items()} for i in items},
             "notifications": local_flow._drain_notifications(stack, watch),
             "dead_letters": local_flow._dead_letter_count(stack),
@@ -391,3 +402,22 @@ def test_each_document_is_registered_and_closed_once_despite_redelivery_and_reup
     for key, (_, _, status, _) in DIRECT_UPLOADS.items():
         assert sorted(s for d, s in transitions if d == _id(key)) == sorted(["AWAITING_UPLOAD", status]), key
     assert direct_flow["dead_letters"] == 0
+
+
+def test_every_call_of_the_direct_flow_is_allowed_by_the_functions_own_policies(direct_flow):
+    assert ("document_processor", "PutItem") in direct_flow["operations"], "the registration ran"
+    assert direct_flow["denied"] == []
+
+
+def test_acknowledged_warnings_leave_nothing_for_cdk_synth_strict():
+    from aws_cdk import Annotations
+
+    from serverless_patterns.document_pipeline import BUCKET_KEY_WARNING
+
+    def build(stack):
+        pipeline = _imported(stack)
+        for warning in (IMPORTED_ALARM_TOPIC_WARNING, BUCKET_EVENTS_WARNING, BUCKET_KEY_WARNING):
+            Annotations.of(stack).acknowledge_warning(warning, "the platform team's topic and bucket allow it")
+        return pipeline
+
+    assert _warnings(synthesize(build)) == []
