@@ -17,13 +17,13 @@ from .alert_topic import AlertTopic, check_email
 from .alerting_function import AlertingFunction, Invocation
 from .audit_trail import AuditTrail
 from .audited_table import AuditedTable
+from .compliance import acknowledge
 from .handlers import handler_code, handler_entry
 from .handlers.documents_api.config import DEFAULT_ALLOWED_CONTENT_TYPES, DEFAULT_MAX_DOCUMENT_BYTES
 from .isolated_network import IsolatedNetwork
 from .keyed_api import DEFAULT_TIERS, ApiWithKeyedUsagePlan, UsagePlanTier
 from .secure_bucket import SecureBucket
 from .secure_queue import SecureQueue
-from .compliance import acknowledge
 from .tagging import apply_tags, validate_tags
 
 #: Key prefix of stored documents; the processor ignores anything else.
@@ -255,8 +255,8 @@ class DocumentPipeline(Construct):
         self.vpc_subnets: ec2.SubnetSelection | None = isolated.subnets if isolated else vpc_subnets
         # One key per data domain; each grant names its principal and, for services, the source.
         #: Where the pipeline's alarms notify: its own AlertTopic, or the ``alert_topic`` passed.
-        self.alert_topic: AlertTopic | sns.ITopic = alert_topic or AlertTopic(
-            self, "Alerts", emails=alert_emails, encryption_key=key
+        self.alert_topic: AlertTopic | sns.ITopic = (
+            alert_topic if alert_topic is not None else AlertTopic(self, "Alerts", emails=alert_emails, encryption_key=key)
         )
         #: Operations: alerts, the functions' environments, dead-letter queues and logs, API logs.
         self.operations_key: kms.IKey = (
@@ -269,7 +269,7 @@ class DocumentPipeline(Construct):
         self.notifications_key: kms.IKey = self.status_topic.encryption_key
 
         #: The documents bucket: the pipeline's SecureBucket, or the ``bucket`` passed.
-        self.documents: SecureBucket | s3.IBucket = bucket or SecureBucket(
+        self.documents: SecureBucket | s3.IBucket = bucket if bucket is not None else SecureBucket(
             self,
             "Documents",
             event_bridge_enabled=True,
@@ -506,16 +506,24 @@ class DocumentPipeline(Construct):
         region = "<region>" if is_token(stack.region) else stack.region
         publishers = " ".join(_actions.KMS_FOR_SERVICE_PUBLISHERS)
         statements = [
-            f"the default statement delegating to IAM (Principal AWS arn:<partition>:iam::{account}:root, "
-            "Action kms:*): the pipeline grants its functions' roles exactly the KMS actions they use on S3 "
-            "objects, DynamoDB tables and streams, SQS messages, SNS publishing and their encrypted environment",
-            f"Service logs.{region}.amazonaws.com: {' '.join(_actions.KMS_FOR_CLOUDWATCH_LOGS)} with ArnLike "
-            f"kms:EncryptionContext:aws:logs:arn = arn:<partition>:logs:{region}:{account}:log-group:* "
-            "(the functions' and the API's encrypted log groups)",
-            f"Service events.amazonaws.com: {publishers} with aws:SourceAccount = {account} "
-            "(EventBridge sends the object-created events to the encrypted upload queue)",
-            f"Service cloudwatch.amazonaws.com: {publishers} with aws:SourceAccount = {account} "
-            "(alarms publish to the encrypted topics)",
+            (
+                f"the default statement delegating to IAM (Principal AWS arn:<partition>:iam::{account}:root, "
+                "Action kms:*): the pipeline grants its functions' roles exactly the KMS actions they use on S3 "
+                "objects, DynamoDB tables and streams, SQS messages, SNS publishing and their encrypted environment"
+            ),
+            (
+                f"Service logs.{region}.amazonaws.com: {' '.join(_actions.KMS_FOR_CLOUDWATCH_LOGS)} with ArnLike "
+                f"kms:EncryptionContext:aws:logs:arn = arn:<partition>:logs:{region}:{account}:log-group:* "
+                "(the functions' and the API's encrypted log groups)"
+            ),
+            (
+                f"Service events.amazonaws.com: {publishers} with aws:SourceAccount = {account} "
+                "(EventBridge sends the object-created events to the encrypted upload queue)"
+            ),
+            (
+                f"Service cloudwatch.amazonaws.com: {publishers} with aws:SourceAccount = {account} "
+                "(alarms publish to the encrypted topics)"
+            ),
         ]
         if isinstance(self.alert_topic, AlertTopic) and self.alert_topic.delivery_failures is not None:
             statements.append(
@@ -577,7 +585,7 @@ class DocumentPipeline(Construct):
         the constructs' narrow grant methods with the handlers' own calls. ``tests/test_least_privilege.py`` checks the
         result against every call of an end-to-end run.
         """
-        metadata, prefix = self.metadata, DOCUMENTS_PREFIX
+        metadata = self.metadata
         # The API presigns uploads (PutObject, encrypted under the bucket's key) and downloads of the
         # validated version (GetObjectVersion, decrypted): S3 authorizes both against its role.
         if self.api_handler is not None:

@@ -67,6 +67,8 @@ class IsolatedNetwork(Construct):
         An existing VPC to add the endpoints to. Default: None (the construct makes the VPC, with
         isolated subnets, flow logs and a closed default security group). Not with ``max_azs``,
         ``availability_zones``, ``cidr`` or ``flow_log_retention``, which describe a VPC it makes.
+        List in ``interface_endpoints`` only services the VPC has no endpoint for: a second
+        endpoint with private DNS for the same service fails to deploy.
     vpc_subnets
         The subnets of ``vpc`` the workloads and interface endpoints use (:attr:`subnets`).
         Default: CDK's default selection of ``vpc`` (its private subnets, else its isolated ones).
