@@ -291,10 +291,3 @@ def test_a_network_without_the_endpoints_the_handlers_call_is_refused():
     network = IsolatedNetwork(stack, "Net", interface_endpoints=["sqs"])
     with pytest.raises(ValueError, match="network=.*without sns endpoints.*include them in interface_endpoints"):
         DocumentPipeline(stack, "Bad", network=network)
-
-
-def test_key_must_be_a_key_of_this_app():
-    stack = Stack(App(), "V")
-    imported = kms.Key.from_key_arn(stack, "K", "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab")
-    with pytest.raises(TypeError, match="DocumentPipeline: key must be Key"):
-        DocumentPipeline(stack, "Bad", key=imported)

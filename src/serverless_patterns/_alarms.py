@@ -136,16 +136,27 @@ def threshold_alarm(
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         alarm_description=description,
     )
-    sns_topic = as_topic(topic)
-    if sns_topic is None:
+    if as_topic(topic) is None:
         acknowledge_all(alarm, in_every_pack("CloudWatchAlarmAction", ("HIPAA.Security", "NIST.800.53.R5")), NO_ALARM_TOPIC_REASON)
         return alarm
+    notify(scope, alarm, topic, notify_on_recovery=notify_on_recovery)
+    return alarm
+
+
+def notify(scope: Construct, alarm: cloudwatch.Alarm, topic: Any, *, notify_on_recovery: bool = True) -> None:
+    """Send ``alarm``'s ALARM (and, unless turned off, OK) notifications to ``topic``.
+
+    ``topic`` is an ``AlertTopic`` or any ``sns.ITopic``; the topic and key policies are made to
+    let CloudWatch in where this app can change them, and a warning says what to add otherwise.
+    """
+    sns_topic = as_topic(topic)
+    if sns_topic is None:
+        raise TypeError(f"{scope.node.path}: no SNS topic to notify for alarm {alarm.node.path}")
     allow_cloudwatch_alarms(scope, topic)
     action = _sns_action(sns_topic)
     alarm.add_alarm_action(action)
     if notify_on_recovery:
         alarm.add_ok_action(action)
-    return alarm
 
 
 def _sns_action(topic: sns.ITopic) -> cw_actions.SnsAction:

@@ -5,19 +5,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from aws_cdk import Duration, RemovalPolicy, aws_cloudwatch as cloudwatch, aws_dynamodb as dynamodb
-from aws_cdk import aws_events as events, aws_kms as kms, aws_s3 as s3
-from aws_cdk import Stack, aws_iam as iam, aws_lambda as lambda_
+from aws_cdk import Annotations, Duration, RemovalPolicy, Stack, aws_cloudwatch as cloudwatch, aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2, aws_events as events, aws_iam as iam, aws_kms as kms, aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3, aws_sns as sns
 from constructs import Construct
 
 from . import _actions
-from ._defaults import STATEFUL_REMOVAL_POLICY
+from ._alarms import as_topic, notify
+from ._defaults import STATEFUL_REMOVAL_POLICY, customer_managed_key
 from ._prop_types import check_prop_types
 from ._validation import PropErrors, is_token, require_type
 from .alert_topic import AlertTopic, check_email
 from .alerting_function import AlertingFunction, Invocation, _grant_send
 from .audit_trail import AuditTrail
 from .audited_table import AuditedTable
+from .compliance import acknowledge
 from .handlers import handler_code, handler_entry
 from .handlers.documents_api.config import DEFAULT_ALLOWED_CONTENT_TYPES, DEFAULT_MAX_DOCUMENT_BYTES
 from .isolated_network import IsolatedNetwork
@@ -44,6 +46,15 @@ METRICS_NAMESPACE = "ServerlessPatterns/Documents"
 VPC_INTERFACE_ENDPOINTS = ("sns",)
 #: What the step coordinator calls from inside the VPC: Lambda (Invoke) and SQS (failure queues).
 STEP_INTERFACE_ENDPOINTS = ("lambda", "sqs")
+
+#: Id of the warning that an imported documents bucket needs EventBridge notifications turned on.
+BUCKET_EVENTS_WARNING = "serverless-patterns:documentsBucketEventBridge"
+#: Id of the warning that an imported documents bucket cannot get the CORS rule of ``cors_origins``.
+BUCKET_CORS_WARNING = "serverless-patterns:documentsBucketCors"
+#: Id of the warning that the KMS key of an imported documents bucket is unknown.
+BUCKET_KEY_WARNING = "serverless-patterns:documentsBucketKey"
+#: Id of the warning that an imported ``key``'s policy must let the pipeline's services in.
+KEY_POLICY_WARNING = "serverless-patterns:pipelineKeyPolicy"
 
 #: Operations the handlers call on each table, and so the operations its alarms sum.
 METADATA_OPERATIONS = (
@@ -87,6 +98,14 @@ class DocumentPipeline(Construct):
     publishes one message per status transition to the status topic. ``GET /documents``,
     ``GET /documents/{id}`` (read-only) and ``DELETE /documents/{id}`` (admin) complete the API.
 
+    Every resource can be the user's own instead (``bucket``, ``key``, ``alert_topic``,
+    ``network``/``vpc_subnets``, ``api``); the pipeline then creates none of that kind. Where it
+    cannot change an imported resource (a bucket's notifications, a key's or topic's policy), it
+    emits a CDK warning that names exactly what the owner must allow or turn on; acknowledge it
+    with ``Annotations.of(pipeline).acknowledge_warning(<id>, <reason>)`` once done (the ids are
+    :data:`BUCKET_EVENTS_WARNING`, :data:`BUCKET_CORS_WARNING`, :data:`BUCKET_KEY_WARNING`,
+    :data:`KEY_POLICY_WARNING` and ``_alarms.IMPORTED_ALARM_TOPIC_WARNING``).
+
     Parameters
     ----------
     scope, id
@@ -98,19 +117,31 @@ class DocumentPipeline(Construct):
         Declared content types accepted. Default: PDF, PNG, JPEG, GIF, TIFF, plain text, CSV,
         JSON and the three Office Open XML formats.
     upload_url_expiry, download_url_expiry
-        Lifetime of presigned URLs. Default: 15 minutes and 5 minutes.
+        Lifetime of presigned URLs. Default: 15 minutes and 5 minutes. Not with ``api=False``.
     tiers
         Usage-plan tiers of the API. Default: read-only, read-write and admin plans
-        (see :class:`~serverless_patterns.keyed_api.UsagePlanTier`).
+        (see :class:`~serverless_patterns.keyed_api.UsagePlanTier`). Only when the pipeline makes
+        its API (``api=True``), as are ``authorizer_cache_ttl``, ``private_api`` and ``web_acl``.
     authorizer_cache_ttl
         How long an authorization decision is cached per key. Default: 300 seconds.
     cors_origins
         Browser origins allowed to call the API and to post uploads to the bucket. Default: none.
+        With a user ``api`` they apply to the bucket only (the API's CORS is the API's own); not
+        with ``api=False``.
     network
-        Put every function in the isolated subnets of this network (see :class:`IsolatedNetwork`).
-        Default: None (functions outside a VPC; the acknowledgement's reason says why).
+        The functions' network. An :class:`IsolatedNetwork` (the library's, or one wrapping your
+        VPC with ``IsolatedNetwork(..., vpc=...)``): its subnets, and HTTPS to its interface
+        endpoints. Or any ``ec2.IVpc`` (a landing-zone VPC, ``ec2.Vpc.from_lookup``,
+        ``ec2.Vpc.from_vpc_attributes``): its subnets must reach S3, DynamoDB and SNS (endpoints or
+        NAT), which the pipeline cannot check. Default: None (functions outside a VPC; the
+        acknowledgement's reason says why).
+    vpc_subnets
+        The subnets of an ``ec2.IVpc`` ``network`` for the functions. Default: CDK's default
+        selection (the VPC's private subnets, else its isolated ones). Not with an
+        :class:`IsolatedNetwork` (give them to it) or without ``network``.
     private_api
-        Make the API private, reachable only through ``network``'s execute-api endpoint.
+        Make the API private, reachable only through ``network``'s execute-api endpoint (an
+        :class:`IsolatedNetwork` with ``execute-api`` among its interface endpoints).
         Default: False.
     cloud_watch_role
         Set API Gateway's account-wide CloudWatch role, which the API's logging needs (see
@@ -120,15 +151,40 @@ class DocumentPipeline(Construct):
         Record S3 and DynamoDB data events of the pipeline in this trail (billed per event).
         Default: None.
     alert_emails
-        Addresses subscribed to the shared alert topic. Default: none.
+        Addresses subscribed to the shared alert topic. Default: none. Not with ``alert_topic``.
+    alert_topic
+        Where every alarm of the pipeline notifies: any ``sns.ITopic`` (``sns.Topic.from_topic_arn``
+        included) or an :class:`AlertTopic`. Default: None (the pipeline's own encrypted
+        ``AlertTopic``). An imported topic keeps its policies: a warning names the CloudWatch
+        statements its topic and key policies must hold.
     processor_memory_size
         Memory of the processor in MB. Default: 512.
     key
         One customer-managed key for all the pipeline's data (bucket, tables, queues, topics,
-        functions, API logs; the API's permissions table keeps its own). Default: one key per data
+        functions, API logs; the API's permissions table keeps its own): a ``kms.Key`` of this app
+        (the statements each service needs are added to its policy) or an imported ``kms.IKey``
+        (a :data:`KEY_POLICY_WARNING` names the statements its policy must hold: the delegation to
+        IAM, CloudWatch Logs, EventBridge and CloudWatch alarms). Default: one key per data
         domain: documents (bucket, metadata table, upload queue), notifications (status topic,
         ledger, failed notifications), operations (alerts, functions' environments and logs, API
         logs), and API permissions.
+    bucket
+        The documents bucket: any ``s3.IBucket``. A bucket of this app (``s3.Bucket`` or
+        :class:`SecureBucket`) gets EventBridge notifications (on its ``AWS::S3::Bucket``, no
+        custom resource) and the upload CORS rule; an imported one gets a warning saying what to
+        turn on. Its KMS key (``encryption_key``, or ``key``) is granted to the functions. The
+        pipeline uses keys under ``documents/`` only, and applies no ``removal_policy`` or tags to
+        it. Default: None (the pipeline's own :class:`SecureBucket`).
+    api
+        ``True``: the pipeline makes its keyed API. An :class:`ApiWithKeyedUsagePlan` of yours: the
+        four routes are added to it, at its read-write, read-only and admin levels (its alarms,
+        dashboard widgets and permissions-table audit stay yours). ``False``: no API; objects put
+        straight into the bucket under ``documents/`` (see :meth:`grant_upload`) are the
+        documents: the processor registers each key once from its first event (id: the first 32
+        hex digits of the key's SHA-256; declared type and size: the object's Content-Type and
+        size, checked against ``allowed_content_types`` and ``max_document_bytes``), then checks
+        it as usual. A later upload to a processed key is the same document and is not checked
+        again. Default: True.
     web_acl
         Filter the API through an AWS WAF web ACL ($5 a month plus $1 per rule, idle).
         Default: False (acknowledged with :data:`NO_WEB_ACL_REASON`); production sets True.
@@ -140,7 +196,7 @@ class DocumentPipeline(Construct):
         or ``{"status": "REJECTED", "reason": "..."}``. Every ``allowed_content_types`` entry that
         is not built in (:data:`DEFAULT_ALLOWED_CONTENT_TYPES`) needs one. Default: none.
     removal_policy
-        For the bucket and tables. Default: ``RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE``.
+        For the pipeline's own bucket and tables. Default: ``RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE``.
     tags
         Tags for every resource. Default: none.
     """
@@ -157,13 +213,17 @@ class DocumentPipeline(Construct):
         tiers: Sequence[UsagePlanTier] = DEFAULT_TIERS,
         authorizer_cache_ttl: Duration | None = None,
         cors_origins: Sequence[str] = (),
-        network: IsolatedNetwork | None = None,
+        network: IsolatedNetwork | ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
         private_api: bool = False,
         cloud_watch_role: bool = True,
         audit_trail: AuditTrail | None = None,
         alert_emails: Sequence[str] = (),
+        alert_topic: AlertTopic | sns.ITopic | None = None,
         processor_memory_size: int = 512,
-        key: kms.Key | None = None,
+        key: kms.IKey | None = None,
+        bucket: SecureBucket | s3.IBucket | None = None,
+        api: ApiWithKeyedUsagePlan | bool = True,
         web_acl: bool = False,
         dashboard: bool = False,
         removal_policy: RemovalPolicy = STATEFUL_REMOVAL_POLICY,
@@ -171,36 +231,57 @@ class DocumentPipeline(Construct):
         validators: Mapping[str, lambda_.IFunction] | None = None,
     ) -> None:
         check_prop_types("DocumentPipeline", DocumentPipeline.__init__, locals())
-        upload_url_expiry = upload_url_expiry or Duration.minutes(15)
-        download_url_expiry = download_url_expiry or Duration.minutes(5)
         _validate(
             max_document_bytes=max_document_bytes,
             allowed_content_types=allowed_content_types,
             upload_url_expiry=upload_url_expiry,
             download_url_expiry=download_url_expiry,
+            tiers=tiers,
+            authorizer_cache_ttl=authorizer_cache_ttl,
+            cors_origins=cors_origins,
             network=network,
+            vpc_subnets=vpc_subnets,
             private_api=private_api,
+            cloud_watch_role=cloud_watch_role,
             audit_trail=audit_trail,
             alert_emails=alert_emails,
+            alert_topic=alert_topic,
             processor_memory_size=processor_memory_size,
             key=key,
+            bucket=bucket,
+            api=api,
             web_acl=web_acl,
             dashboard=dashboard,
             removal_policy=removal_policy,
             tags=tags,
             validators=validators,
         )
+        upload_url_expiry = upload_url_expiry or Duration.minutes(15)
+        download_url_expiry = download_url_expiry or Duration.minutes(5)
         super().__init__(scope, id)
+        #: What was passed as ``network``: an :class:`IsolatedNetwork`, any ``ec2.IVpc``, or None.
         self.network = network
+        isolated = network if isinstance(network, IsolatedNetwork) else None
+        #: The VPC and subnets of the functions (None without ``network``).
+        self.vpc: ec2.IVpc | None = isolated.vpc if isolated else network
+        self.vpc_subnets: ec2.SubnetSelection | None = isolated.subnets if isolated else vpc_subnets
         # One key per data domain; each grant names its principal and, for services, the source.
-        self.alert_topic = AlertTopic(self, "Alerts", emails=alert_emails, encryption_key=key)
+        #: Where the pipeline's alarms notify: its own AlertTopic, or the ``alert_topic`` passed.
+        self.alert_topic: AlertTopic | sns.ITopic = (
+            alert_topic if alert_topic is not None else AlertTopic(self, "Alerts", emails=alert_emails, encryption_key=key)
+        )
         #: Operations: alerts, the functions' environments, dead-letter queues and logs, API logs.
-        self.operations_key: kms.Key = self.alert_topic.encryption_key
+        self.operations_key: kms.IKey = (
+            key
+            or (self.alert_topic.encryption_key if alert_topic is None else None)
+            or customer_managed_key(self, "OperationsKey", description=f"Encrypts operational data of {self.node.path}")
+        )
         self.status_topic = AlertTopic(self, "StatusTopic", encryption_key=key)
         #: Notifications: status topic, notification ledger, failed notifications.
-        self.notifications_key: kms.Key = self.status_topic.encryption_key
+        self.notifications_key: kms.IKey = self.status_topic.encryption_key
 
-        self.documents = SecureBucket(
+        #: The documents bucket: the pipeline's SecureBucket, or the ``bucket`` passed.
+        self.documents: SecureBucket | s3.IBucket = bucket if bucket is not None else SecureBucket(
             self,
             "Documents",
             event_bridge_enabled=True,
@@ -208,8 +289,17 @@ class DocumentPipeline(Construct):
             encryption_key=key,
             removal_policy=removal_policy,
         )
+        if bucket is not None:
+            self._adopt_bucket(bucket, cors_origins, key)
+        #: The key of the bucket's objects, when known (the handlers are granted its use).
+        self.bucket_key: kms.IKey | None = _bucket_key(self.documents) or key
         #: Documents: the bucket, the metadata table, the upload events.
-        self.documents_key: kms.Key = self.documents.encryption_key
+        self.documents_key: kms.IKey = (
+            key
+            or self.bucket_key
+            or customer_managed_key(self, "DocumentsKey", description=f"Encrypts document metadata of {self.node.path}")
+        )
+        alarm_topic = as_topic(self.alert_topic)
         self.metadata = AuditedTable(
             self,
             "Metadata",
@@ -224,7 +314,7 @@ class DocumentPipeline(Construct):
             ],
             stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
             encryption_key=self.documents_key,
-            alarm_topic=self.alert_topic.topic,
+            alarm_topic=alarm_topic,
             alarm_operations=METADATA_OPERATIONS,
             removal_policy=removal_policy,
         )
@@ -234,34 +324,45 @@ class DocumentPipeline(Construct):
             partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
             time_to_live_attribute="expiration",
             encryption_key=self.notifications_key,
-            alarm_topic=self.alert_topic.topic,
+            alarm_topic=alarm_topic,
             alarm_operations=NOTIFICATION_LEDGER_OPERATIONS,
             removal_policy=removal_policy,
         )
 
         common = {"network": network, "alert_topic": self.alert_topic}
-        self.api_handler = self._function(
-            "ApiHandler",
-            "documents_api",
-            description="Documents API: register, get, list and delete documents",
-            environment={
-                "DOCUMENTS_BUCKET": self.documents.bucket_name,
-                "DOCUMENTS_TABLE": self.metadata.table_name,
-                "STATUS_INDEX": STATUS_INDEX,
-                "MAX_DOCUMENT_BYTES": str(max_document_bytes),
-                "ALLOWED_CONTENT_TYPES": ",".join(allowed_content_types),
-                "UPLOAD_URL_EXPIRY_SECONDS": str(int(upload_url_expiry.to_seconds())),
-                "DOWNLOAD_URL_EXPIRY_SECONDS": str(int(download_url_expiry.to_seconds())),
-            },
-            invocation=Invocation.SYNCHRONOUS,
-            invoked_by="API Gateway (the documents API's Lambda proxy integration)",
-            **common,
-        )
+        #: The documents API's function; None with ``api=False``.
+        self.api_handler: AlertingFunction | None = None
+        if api is not False:
+            self.api_handler = self._function(
+                "ApiHandler",
+                "documents_api",
+                description="Documents API: register, get, list and delete documents",
+                environment={
+                    "DOCUMENTS_BUCKET": self.documents.bucket_name,
+                    "DOCUMENTS_TABLE": self.metadata.table_name,
+                    "STATUS_INDEX": STATUS_INDEX,
+                    "MAX_DOCUMENT_BYTES": str(max_document_bytes),
+                    "ALLOWED_CONTENT_TYPES": ",".join(allowed_content_types),
+                    "UPLOAD_URL_EXPIRY_SECONDS": str(int(upload_url_expiry.to_seconds())),
+                    "DOWNLOAD_URL_EXPIRY_SECONDS": str(int(download_url_expiry.to_seconds())),
+                },
+                invocation=Invocation.SYNCHRONOUS,
+                invoked_by="API Gateway (the documents API's Lambda proxy integration)",
+                **common,
+            )
+        # Without an API nobody registers a document before its upload: the processor does.
+        registration = {} if api is not False else {
+            "REGISTER_UPLOADS": "true",
+            "MAX_DOCUMENT_BYTES": str(max_document_bytes),
+            "ALLOWED_CONTENT_TYPES": ",".join(allowed_content_types),
+        }
         self.processor = self._function(
             "Processor",
             "document_processor",
             description="Checks uploaded documents and records their status",
-            environment={"DOCUMENTS_BUCKET": self.documents.bucket_name, "DOCUMENTS_TABLE": self.metadata.table_name},
+            environment={
+                "DOCUMENTS_BUCKET": self.documents.bucket_name, "DOCUMENTS_TABLE": self.metadata.table_name, **registration,
+            },
             memory_size=processor_memory_size,
             timeout=Duration.seconds(60),
             invocation=Invocation.EVENT_SOURCE,
@@ -317,31 +418,43 @@ class DocumentPipeline(Construct):
         )
         self._grant_least_privilege()
 
-        self.api = ApiWithKeyedUsagePlan(
-            self,
-            "Api",
-            tiers=tiers,
-            authorizer_cache_ttl=authorizer_cache_ttl,
-            cors_origins=cors_origins,
-            private=private_api,
-            vpc_endpoint=network.interface_endpoints["execute-api"] if (network and private_api) else None,
-            authorizer_vpc=network.vpc if network else None,
-            authorizer_vpc_subnets=network.subnets if network else None,
-            cloud_watch_role=cloud_watch_role,
-            alert_topic=self.alert_topic,
-            encryption_key=self.operations_key,
-            web_acl_opt_out_reason=None if web_acl else NO_WEB_ACL_REASON,
-        )
-        if network is not None and self.api.authorizer_function.security_group is not None:
-            network.allow_https_from(self.api.authorizer_function.security_group)
-        self.api.add_route("POST", "/documents", self.api_handler, level="read-write", request_schema=UPLOAD_REQUEST_SCHEMA)
-        self.api.add_route("GET", "/documents", self.api_handler, level="read-only")
-        self.api.add_route("GET", "/documents/{id}", self.api_handler, level="read-only")
-        self.api.add_route("DELETE", "/documents/{id}", self.api_handler, level="admin")
+        #: The keyed API serving the routes: the pipeline's own, the ``api`` passed, or None.
+        self.api: ApiWithKeyedUsagePlan | None = None
+        if isinstance(api, ApiWithKeyedUsagePlan):
+            self.api = api
+        elif api:
+            self.api = ApiWithKeyedUsagePlan(
+                self,
+                "Api",
+                tiers=tiers,
+                authorizer_cache_ttl=authorizer_cache_ttl,
+                cors_origins=cors_origins,
+                private=private_api,
+                vpc_endpoint=isolated.interface_endpoints["execute-api"] if (isolated and private_api) else None,
+                authorizer_vpc=self.vpc,
+                authorizer_vpc_subnets=self.vpc_subnets,
+                cloud_watch_role=cloud_watch_role,
+                alert_topic=self.alert_topic,
+                encryption_key=self.operations_key,
+                web_acl_opt_out_reason=None if web_acl else NO_WEB_ACL_REASON,
+            )
+            if isolated is not None and self.api.authorizer_function.security_group is not None:
+                isolated.allow_https_from(self.api.authorizer_function.security_group)
+        if self.api is not None and self.api_handler is not None:
+            self.api.add_route("POST", "/documents", self.api_handler, level="read-write", request_schema=UPLOAD_REQUEST_SCHEMA)
+            self.api.add_route("GET", "/documents", self.api_handler, level="read-only")
+            self.api.add_route("GET", "/documents/{id}", self.api_handler, level="read-only")
+            self.api.add_route("DELETE", "/documents/{id}", self.api_handler, level="admin")
+        #: Whether the pipeline made the API (its alarms, dashboard widgets and audit are then the pipeline's).
+        self.owns_api = self.api is not None and api is True
 
         if audit_trail is not None:
             audit_trail.add_s3_data_events([self.documents])
-            audit_trail.add_dynamodb_data_events([self.metadata, self.api.permissions_table])
+            audit_trail.add_dynamodb_data_events(
+                [self.metadata, *([self.api.permissions_table] if self.owns_api and self.api else [])]
+            )
+        if key is not None and not isinstance(key, kms.Key):
+            self._warn_imported_key(key)
 
         self.alarms = self._create_alarms()
         self.dashboard: cloudwatch.Dashboard | None = self._create_dashboard() if dashboard else None
@@ -522,9 +635,7 @@ class DocumentPipeline(Construct):
     def _grant_stage(self, coordinator: AlertingFunction, stage: ProcessingStep) -> None:
         """Invoke exactly this function (no other version or alias) and send to its failure queue;
         the function itself may read the documents (any version) it is given."""
-        self.documents.grant_object_actions(
-            stage.function, _actions.S3_GET_OBJECT_ANY_VERSION, _actions.KMS_DECRYPT, key_prefix=DOCUMENTS_PREFIX
-        )
+        self._grant_objects(stage.function, _actions.S3_GET_OBJECT_ANY_VERSION, _actions.KMS_DECRYPT)
         iam.Grant.add_to_principal(grantee=coordinator, actions=["lambda:InvokeFunction"], resource_arns=[stage.function.function_arn])
         _grant_send(stage.failure_queue.queue, coordinator)
 
@@ -551,6 +662,93 @@ class DocumentPipeline(Construct):
         announced: list[str] = getattr(self, "_announced_statuses", [])
         announced.extend(s for s in statuses if s not in announced)
         self._announced_statuses = announced
+    # ---- bring your own -------------------------------------------------------------------
+
+    def _adopt_bucket(self, bucket: s3.IBucket, cors_origins: Sequence[str], key: kms.IKey | None) -> None:
+        """Turn on what the pipeline needs on the user's bucket, or say exactly what to turn on.
+
+        A bucket of this app (an ``s3.Bucket`` or :class:`SecureBucket`) gets EventBridge
+        notifications on its ``AWS::S3::Bucket`` resource (not through CDK's notifications
+        custom resource) and the upload CORS rule; an imported bucket keeps its configuration,
+        and a warning names what its owner must turn on.
+        """
+        l2 = _owned_bucket(bucket)
+        name = _describe(bucket)
+        if l2 is not None:
+            l2.node.default_child.add_property_override(
+                "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
+            )
+            for rule in _upload_cors(cors_origins):
+                l2.add_cors_rule(
+                    allowed_methods=rule.allowed_methods, allowed_origins=rule.allowed_origins,
+                    allowed_headers=rule.allowed_headers, max_age=rule.max_age,
+                )
+            return
+        warn = Annotations.of(self).add_warning_v2
+        warn(
+            BUCKET_EVENTS_WARNING,
+            f"The documents bucket {name} is imported: turn on its Amazon EventBridge notifications "
+            "(EventBridgeConfiguration in the bucket's NotificationConfiguration: the console's Properties > "
+            "Amazon EventBridge > On, or put-bucket-notification-configuration keeping its other "
+            f"notifications). Without them no object-created event under {DOCUMENTS_PREFIX} reaches the "
+            "processor and every document stays AWAITING_UPLOAD.",
+        )
+        if cors_origins:
+            warn(
+                BUCKET_CORS_WARNING,
+                f"The documents bucket {name} is imported: for browsers of {', '.join(cors_origins)} to post "
+                "upload forms, its CORS configuration needs a rule allowing POST from those origins with "
+                "AllowedHeaders *.",
+            )
+        if _bucket_key(bucket) is None and key is None:
+            warn(
+                BUCKET_KEY_WARNING,
+                f"The documents bucket {name} is imported without encryption_key: the functions get no KMS "
+                "permissions for its objects. If its default encryption is SSE-KMS, import it with "
+                "s3.Bucket.from_bucket_attributes(..., encryption_key=<its key>) or pass key=<that key>.",
+            )
+
+    def _warn_imported_key(self, key: kms.IKey) -> None:
+        """One warning naming every statement an imported pipeline key's policy must hold.
+
+        They are the statements the pipeline's constructs add to a key of this app: the services
+        that use the key on the pipeline's behalf, each scoped to this account, and the delegation
+        to IAM that makes the grants on the functions' roles effective.
+        """
+        stack = Stack.of(self)
+        account = "<account>" if is_token(stack.account) else stack.account
+        region = "<region>" if is_token(stack.region) else stack.region
+        publishers = " ".join(_actions.KMS_FOR_SERVICE_PUBLISHERS)
+        statements = [
+            (
+                f"the default statement delegating to IAM (Principal AWS arn:<partition>:iam::{account}:root, "
+                "Action kms:*): the pipeline grants its functions' roles exactly the KMS actions they use on S3 "
+                "objects, DynamoDB tables and streams, SQS messages, SNS publishing and their encrypted environment"
+            ),
+            (
+                f"Service logs.{region}.amazonaws.com: {' '.join(_actions.KMS_FOR_CLOUDWATCH_LOGS)} with ArnLike "
+                f"kms:EncryptionContext:aws:logs:arn = arn:<partition>:logs:{region}:{account}:log-group:* "
+                "(the functions' and the API's encrypted log groups)"
+            ),
+            (
+                f"Service events.amazonaws.com: {publishers} with aws:SourceAccount = {account} "
+                "(EventBridge sends the object-created events to the encrypted upload queue)"
+            ),
+            (
+                f"Service cloudwatch.amazonaws.com: {publishers} with aws:SourceAccount = {account} "
+                "(alarms publish to the encrypted topics)"
+            ),
+        ]
+        if isinstance(self.alert_topic, AlertTopic) and self.alert_topic.delivery_failures is not None:
+            statements.append(
+                f"Service sns.amazonaws.com: {publishers} with aws:SourceAccount = {account} "
+                "(the alert topic keeps undeliverable alerts in an encrypted queue)"
+            )
+        Annotations.of(self).add_warning_v2(
+            KEY_POLICY_WARNING,
+            f"The pipeline's key {_describe(key)} is imported, so this app cannot change its policy. For the "
+            "pipeline to work, the key policy must allow " + "; ".join(statements) + ".",
+        )
 
     # ---- building blocks ------------------------------------------------------------------
 
@@ -561,8 +759,8 @@ class DocumentPipeline(Construct):
         *,
         description: str,
         environment: Mapping[str, str],
-        network: IsolatedNetwork | None,
-        alert_topic: AlertTopic,
+        network: IsolatedNetwork | ec2.IVpc | None,
+        alert_topic: AlertTopic | sns.ITopic,
         memory_size: int = 256,
         timeout: Duration | None = None,
         invocation: Invocation = Invocation.ASYNCHRONOUS,
@@ -582,14 +780,14 @@ class DocumentPipeline(Construct):
                 "POWERTOOLS_SERVICE_NAME": handler.replace("_", "-"),
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             },
-            vpc=network.vpc if network else None,
-            vpc_subnets=network.subnets if network else None,
+            vpc=self.vpc,
+            vpc_subnets=self.vpc_subnets,
             alert_topic=alert_topic,
             invocation=invocation,
             invoked_by=invoked_by,
             encryption_key=self.operations_key,
         )
-        if network is not None and function.security_group is not None:
+        if isinstance(network, IsolatedNetwork) and function.security_group is not None:
             network.allow_https_from(function.security_group)
         return function
 
@@ -601,30 +799,32 @@ class DocumentPipeline(Construct):
         the constructs' narrow grant methods with the handlers' own calls. ``tests/test_least_privilege.py`` checks the
         result against every call of an end-to-end run.
         """
-        documents, metadata, prefix = self.documents, self.metadata, DOCUMENTS_PREFIX
+        metadata = self.metadata
         # The API presigns uploads (PutObject, encrypted under the bucket's key) and downloads of the
         # validated version (GetObjectVersion, decrypted): S3 authorizes both against its role.
-        documents.grant_object_actions(
-            self.api_handler,
-            _actions.S3_PUT_OBJECT + _actions.S3_GET_OBJECT_VERSION + _actions.S3_DELETE_OBJECT,
-            _actions.KMS_GENERATE_DATA_KEY + _actions.KMS_DECRYPT,
-            key_prefix=prefix,
-        )
-        metadata.grant_actions(
-            self.api_handler,
-            _actions.KMS_DYNAMODB_WRITE,
-            (_actions.DYNAMODB_GET_ITEM + _actions.DYNAMODB_PUT_ITEM + _actions.DYNAMODB_UPDATE_ITEM, [metadata.table_arn]),
-            (_actions.DYNAMODB_QUERY, [f"{metadata.table_arn}/index/{STATUS_INDEX}"]),
-        )
+        if self.api_handler is not None:
+            self._grant_objects(
+                self.api_handler,
+                _actions.S3_PUT_OBJECT + _actions.S3_GET_OBJECT_VERSION + _actions.S3_DELETE_OBJECT,
+                _actions.KMS_GENERATE_DATA_KEY + _actions.KMS_DECRYPT,
+            )
+            metadata.grant_actions(
+                self.api_handler,
+                _actions.KMS_DYNAMODB_WRITE,
+                (_actions.DYNAMODB_GET_ITEM + _actions.DYNAMODB_PUT_ITEM + _actions.DYNAMODB_UPDATE_ITEM, [metadata.table_arn]),
+                (_actions.DYNAMODB_QUERY, [f"{metadata.table_arn}/index/{STATUS_INDEX}"]),
+            )
         # The processor reads the head of the version named by the event (or the current one).
         # ListBucket makes S3 answer a missing key with 404 NoSuchKey, not 403, so a document whose
         # object is gone is rejected instead of retried into the dead-letter queue.
-        documents.grant_object_actions(self.processor, _actions.S3_GET_OBJECT_ANY_VERSION, _actions.KMS_DECRYPT, key_prefix=prefix)
-        documents.grant_list(self.processor, key_prefix=prefix)
+        self._grant_objects(self.processor, _actions.S3_GET_OBJECT_ANY_VERSION, _actions.KMS_DECRYPT)
+        self._grant_list(self.processor)
+        # Without an API the processor registers each new document (a conditional PutItem).
+        registers = _actions.DYNAMODB_PUT_ITEM if self.api_handler is None else []
         metadata.grant_actions(
             self.processor,
             _actions.KMS_DYNAMODB_WRITE,
-            (_actions.DYNAMODB_GET_ITEM + _actions.DYNAMODB_UPDATE_ITEM, [metadata.table_arn]),
+            (_actions.DYNAMODB_GET_ITEM + registers + _actions.DYNAMODB_UPDATE_ITEM, [metadata.table_arn]),
         )
         self.status_topic.grant_publish(self.notifier)
         self.notification_ledger.grant_actions(
@@ -633,8 +833,57 @@ class DocumentPipeline(Construct):
             (_actions.DYNAMODB_IDEMPOTENCY_RECORDS, [self.notification_ledger.table_arn]),
         )
 
+    def grant_upload(self, grantee: iam.IGrantable) -> None:
+        """Let ``grantee`` put documents under ``documents/`` of the bucket (uploads without the API).
+
+        ``s3:PutObject`` on ``documents/*`` and, for the bucket's key, ``kms:GenerateDataKey`` and
+        ``kms:Decrypt`` (multipart uploads). With ``api=False`` each object put there becomes a document.
+        """
+        self._grant_objects(grantee, _actions.S3_PUT_OBJECT, _actions.KMS_GENERATE_DATA_KEY + _actions.KMS_DECRYPT)
+
+    def _grant_objects(self, grantee: iam.IGrantable, s3_actions: list[str], kms_actions: list[str]) -> None:
+        """Exactly ``s3_actions`` on objects under ``documents/``, and ``kms_actions`` on the bucket's key."""
+        if isinstance(self.documents, SecureBucket):
+            self.documents.grant_object_actions(grantee, s3_actions, kms_actions, key_prefix=DOCUMENTS_PREFIX)
+            return
+        object_arn = self.documents.arn_for_objects(f"{DOCUMENTS_PREFIX}*")
+        iam.Grant.add_to_principal(grantee=grantee, actions=s3_actions, resource_arns=[object_arn])
+        if self.bucket_key is not None:
+            self.bucket_key.grant(grantee, *kms_actions)
+        if not isinstance(grantee.grant_principal, Construct):
+            return
+        acknowledge(
+            grantee.grant_principal,
+            f"AwsSolutions-IAM5[Resource::{_nag_resource(self, object_arn)}]",
+            "Object-level S3 permissions name objects by key pattern; the pattern is limited to the "
+            f"documents bucket and the prefix {DOCUMENTS_PREFIX!r}.",
+        )
+
+    def _grant_list(self, grantee: iam.IGrantable) -> None:
+        """``s3:ListBucket`` on the documents bucket, for keys under ``documents/`` only."""
+        if isinstance(self.documents, SecureBucket):
+            self.documents.grant_list(grantee, key_prefix=DOCUMENTS_PREFIX)
+            return
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=_actions.S3_LIST,
+                resources=[self.documents.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{DOCUMENTS_PREFIX}*"]}},
+            )
+        )
+
+    def _notify(self, alarm: cloudwatch.Alarm) -> None:
+        """Alarm and recovery notifications of ``alarm`` to the alert topic."""
+        if isinstance(self.alert_topic, AlertTopic):
+            self.alert_topic.add_alarm(alarm)
+            return
+        notify(self, alarm, self.alert_topic)
+
     def _create_alarms(self) -> dict[str, cloudwatch.Alarm]:
-        # Functions, tables, queues and the authorizer alarm on their own; this adds the API's.
+        # Functions, tables, queues and the authorizer alarm on their own; this adds the API's
+        # (when the pipeline made it: a user's API carries the user's routes too, and their alarms).
+        if not self.owns_api or self.api is None:
+            return {}
         alarms = {
             "Api5xx": self.api.api.metric_server_error(period=Duration.minutes(5), statistic="Sum").create_alarm(
                 self,
@@ -646,30 +895,15 @@ class DocumentPipeline(Construct):
             ),
         }
         for alarm in alarms.values():
-            self.alert_topic.add_alarm(alarm)
+            self._notify(alarm)
         return alarms
 
     def _create_dashboard(self) -> cloudwatch.Dashboard:
-        api = self.api.api
         functions = {"API": self.api_handler, "Processor": self.processor, "Notifier": self.notifier}
+        functions = {name: f for name, f in functions.items() if f is not None}
         dashboard = cloudwatch.Dashboard(self, "Dashboard")
-        dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="API requests and errors",
-                left=[api.metric_count(), api.metric_client_error(), api.metric_server_error()],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="API latency (p50, p99)",
-                left=[api.metric_latency(statistic="p50"), api.metric_latency(statistic="p99")],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="Authorization decisions",
-                left=[self.api.metric_allowed(), self.api.metric_denied()],
-                width=8,
-            ),
-        )
+        if self.api is not None:
+            self._api_widgets(dashboard, self.api)
         dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Function errors",
@@ -692,6 +926,70 @@ class DocumentPipeline(Construct):
         )
         return dashboard
 
+    @staticmethod
+    def _api_widgets(dashboard: cloudwatch.Dashboard, keyed: ApiWithKeyedUsagePlan) -> None:
+        api = keyed.api
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="API requests and errors",
+                left=[api.metric_count(), api.metric_client_error(), api.metric_server_error()],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="API latency (p50, p99)",
+                left=[api.metric_latency(statistic="p50"), api.metric_latency(statistic="p99")],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Authorization decisions",
+                left=[keyed.metric_allowed(), keyed.metric_denied()],
+                width=8,
+            ),
+        )
+
+
+def _owned_bucket(bucket: s3.IBucket) -> s3.Bucket | None:
+    """The ``s3.Bucket`` of this app behind ``bucket`` (a SecureBucket's ``bucket``), or None if imported."""
+    l2 = getattr(bucket, "bucket", bucket) if isinstance(bucket, SecureBucket) else bucket
+    if isinstance(l2, s3.Bucket) and isinstance(l2.node.default_child, s3.CfnBucket):
+        return l2
+    return None
+
+
+def _bucket_key(bucket: s3.IBucket) -> kms.IKey | None:
+    """The KMS key of ``bucket``'s objects, when the app knows it."""
+    return getattr(bucket, "encryption_key", None)
+
+
+def _describe(resource: object) -> str:
+    """A resource as a user recognises it: its construct path, and its ARN when it is not a token."""
+    node = getattr(resource, "node", None)
+    path = node.path if node is not None else repr(resource)
+    for attribute in ("bucket_arn", "bucket_name", "key_arn", "topic_arn", "vpc_id"):
+        value = getattr(resource, attribute, None)
+        if isinstance(value, str) and not is_token(value):
+            return f"{path} ({value})"
+    return path
+
+
+def _nag_resource(scope: Construct, arn: str) -> str:
+    """``arn`` as cdk-nag prints it in an IAM5 finding (``<LogicalId.Arn>``, ``<AWS::Partition>``)."""
+    resolved = Stack.of(scope).resolve(arn)
+
+    def render(part: object) -> str:
+        if isinstance(part, str):
+            return part
+        if isinstance(part, dict) and "Ref" in part:
+            return f"<{part['Ref']}>"
+        if isinstance(part, dict) and "Fn::GetAtt" in part:
+            return f"<{'.'.join(part['Fn::GetAtt'])}>"
+        if isinstance(part, dict) and "Fn::Join" in part:
+            separator, parts = part["Fn::Join"]
+            return separator.join(render(p) for p in parts)
+        return str(part)
+
+    return render(resolved)
+
 
 def _upload_cors(origins: Sequence[str]) -> list[s3.CorsRule]:
     if not origins:
@@ -703,14 +1001,22 @@ def _validate(
     *,
     max_document_bytes: int,
     allowed_content_types: Sequence[str],
-    upload_url_expiry: Duration,
-    download_url_expiry: Duration,
-    network: IsolatedNetwork | None,
+    upload_url_expiry: Duration | None,
+    download_url_expiry: Duration | None,
+    tiers: Sequence[UsagePlanTier],
+    authorizer_cache_ttl: Duration | None,
+    cors_origins: Sequence[str],
+    network: IsolatedNetwork | ec2.IVpc | None,
+    vpc_subnets: ec2.SubnetSelection | None,
     private_api: bool,
+    cloud_watch_role: bool,
     audit_trail: AuditTrail | None,
     alert_emails: Sequence[str],
+    alert_topic: AlertTopic | sns.ITopic | None,
     processor_memory_size: int,
-    key: kms.Key | None,
+    key: kms.IKey | None,
+    bucket: s3.IBucket | None,
+    api: ApiWithKeyedUsagePlan | bool,
     web_acl: bool,
     dashboard: bool,
     removal_policy: RemovalPolicy,
@@ -721,15 +1027,22 @@ def _validate(
     require_type(name, "max_document_bytes", max_document_bytes, int)
     require_type(name, "upload_url_expiry", upload_url_expiry, Duration)
     require_type(name, "download_url_expiry", download_url_expiry, Duration)
-    require_type(name, "network", network, IsolatedNetwork)
+    require_type(name, "network", network, (IsolatedNetwork, ec2.IVpc))
+    require_type(name, "vpc_subnets", vpc_subnets, ec2.SubnetSelection)
     require_type(name, "private_api", private_api, bool)
     require_type(name, "audit_trail", audit_trail, AuditTrail)
+    require_type(name, "alert_topic", alert_topic, (AlertTopic, sns.ITopic))
     require_type(name, "processor_memory_size", processor_memory_size, int)
-    require_type(name, "key", key, kms.Key)
+    require_type(name, "key", key, kms.IKey)
+    require_type(name, "bucket", bucket, (SecureBucket, s3.IBucket))
+    require_type(name, "api", api, (ApiWithKeyedUsagePlan, bool))
     require_type(name, "web_acl", web_acl, bool)
     require_type(name, "dashboard", dashboard, bool)
     require_type(name, "removal_policy", removal_policy, RemovalPolicy)
     validate_tags(name, tags)
+    upload_url_expiry_given, download_url_expiry_given = upload_url_expiry, download_url_expiry
+    upload_url_expiry = upload_url_expiry or Duration.minutes(15)
+    download_url_expiry = download_url_expiry or Duration.minutes(5)
     errors = PropErrors(name)
     errors.check_range("max_document_bytes", max_document_bytes, minimum=1, maximum=S3_MAX_OBJECT_BYTES, unit="bytes")
     types = list(allowed_content_types) if not isinstance(allowed_content_types, str) else allowed_content_types
@@ -750,7 +1063,53 @@ def _validate(
             "must be whole seconds from 1 minute to 7 days (S3's limit for presigned URLs)",
         )
     errors.check(
-        not private_api or network is not None,
+        alert_topic is None or not alert_emails,
+        "alert_emails",
+        list(alert_emails) if not isinstance(alert_emails, str) else alert_emails,
+        "subscribe addresses to the alert_topic you pass, not here",
+    )
+    # Props that configure the API the pipeline makes: refused when it makes none.
+    if api is not True:
+        made_by = "your ApiWithKeyedUsagePlan sets it" if api is not False else "api=False makes no API"
+        for prop, value, default in (
+            ("tiers", tuple(tiers), tuple(DEFAULT_TIERS)),
+            ("authorizer_cache_ttl", authorizer_cache_ttl, None),
+            ("private_api", private_api, False),
+            ("web_acl", web_acl, False),
+        ):
+            errors.check(value == default, prop, value, f"configures the pipeline's own API: {made_by}")
+    if api is False:
+        for prop, value in (("upload_url_expiry", upload_url_expiry_given), ("download_url_expiry", download_url_expiry_given)):
+            errors.check(value is None, prop, value, "api=False presigns no URLs: uploads go straight to the bucket")
+        errors.check(
+            not cors_origins,
+            "cors_origins",
+            list(cors_origins) if not isinstance(cors_origins, str) else cors_origins,
+            "api=False serves no API or upload form to browsers; configure CORS on your own bucket",
+        )
+    errors.check(
+        vpc_subnets is None or network is not None,
+        "vpc_subnets",
+        vpc_subnets,
+        "needs network= (the VPC the subnets belong to)",
+    )
+    errors.check(
+        vpc_subnets is None or not isinstance(network, IsolatedNetwork),
+        "vpc_subnets",
+        vpc_subnets,
+        "an IsolatedNetwork chooses its subnets: pass them as IsolatedNetwork(..., vpc_subnets=...)",
+    )
+    errors.check(
+        not private_api or network is None or isinstance(network, IsolatedNetwork),
+        "network",
+        _describe(network),
+        "a private API needs an IsolatedNetwork with an 'execute-api' endpoint; wrap your VPC: "
+        "IsolatedNetwork(scope, id, vpc=<your VPC>, interface_endpoints=[..., 'execute-api'])",
+    )
+    vpc_given = network is not None
+    network = network if isinstance(network, IsolatedNetwork) else None
+    errors.check(
+        not private_api or vpc_given,
         "private_api",
         private_api,
         "a private API needs network= (its execute-api interface endpoint)",

@@ -44,13 +44,39 @@ RESTRICT_DEFAULT_SG_PROVIDER_REASON = (
 )
 
 
+#: Gateway endpoints created by default (free): S3 and DynamoDB.
+DEFAULT_GATEWAY_ENDPOINTS = ("s3", "dynamodb")
+_GATEWAY_SERVICES: Mapping[str, tuple[str, str]] = {"s3": ("S3", "S3"), "dynamodb": ("DYNAMODB", "DynamoDb")}
+
+#: Default ``cidr`` (the range of the VPC the construct makes).
+DEFAULT_CIDR = "10.0.0.0/16"
+
+
 class IsolatedNetwork(Construct):
     """A VPC whose subnets have no internet route; AWS APIs are reached through VPC endpoints.
+
+    With ``vpc=`` it wraps an existing VPC instead (a landing-zone VPC, ``ec2.Vpc.from_lookup``,
+    ``ec2.Vpc.from_vpc_attributes`` or a VPC of this app): it then creates no VPC, subnets, flow
+    log or default-security-group rule, only the endpoints and their security group.
 
     Parameters
     ----------
     scope, id
         The construct's parent and id.
+    vpc
+        An existing VPC to add the endpoints to. Default: None (the construct makes the VPC, with
+        isolated subnets, flow logs and a closed default security group). Not with ``max_azs``,
+        ``availability_zones``, ``cidr`` or ``flow_log_retention``, which describe a VPC it makes.
+        List in ``interface_endpoints`` only services the VPC has no endpoint for: a second
+        endpoint with private DNS for the same service fails to deploy.
+    vpc_subnets
+        The subnets of ``vpc`` the workloads and interface endpoints use (:attr:`subnets`).
+        Default: CDK's default selection of ``vpc`` (its private subnets, else its isolated ones).
+        Only with ``vpc``.
+    gateway_endpoints
+        Gateway endpoints to create: ``s3``, ``dynamodb``. Default: both. A wrapped VPC whose route
+        tables already route to them (many landing zones) passes ``()``: a route table takes one
+        route per gateway service.
     max_azs
         Availability Zones to spread subnets over. Default: 2. Stacks without an explicit
         account and Region know only two AZs, whatever this says. Not with ``availability_zones``.
@@ -63,14 +89,15 @@ class IsolatedNetwork(Construct):
         so pick names whose IDs ``aws ec2 describe-availability-zones`` and ``aws ec2
         describe-vpc-endpoint-services`` show as supported.
     cidr
-        The VPC's IPv4 range. Default: ``"10.0.0.0/16"``.
+        The VPC's IPv4 range. Default: ``"10.0.0.0/16"``. Not with ``vpc``.
     interface_endpoints
         Interface endpoints to create, by short name (``sqs``, ``sns``, ``kms``, ``logs``,
         ``monitoring``, ``xray``, ``execute-api``, ``secretsmanager``, ``sts``, ``events``).
-        Default: :data:`DEFAULT_INTERFACE_ENDPOINTS`. S3 and DynamoDB always get (free) gateway
-        endpoints.
+        Default: :data:`DEFAULT_INTERFACE_ENDPOINTS`. S3 and DynamoDB get (free) gateway
+        endpoints: see ``gateway_endpoints``.
     flow_log_retention
         Retention of the VPC flow logs (all traffic, to an encrypted log group). Default: 30 days.
+        Not with ``vpc`` (a wrapped VPC's flow logs are its owner's).
     tags
         Tags for every resource. Default: none.
 
@@ -86,16 +113,31 @@ class IsolatedNetwork(Construct):
         scope: Construct,
         id: str,
         *,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
         max_azs: int | None = None,
         availability_zones: Sequence[str] | None = None,
-        cidr: str = "10.0.0.0/16",
+        cidr: str | None = None,
         interface_endpoints: Sequence[str] = DEFAULT_INTERFACE_ENDPOINTS,
-        flow_log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
+        gateway_endpoints: Sequence[str] = DEFAULT_GATEWAY_ENDPOINTS,
+        flow_log_retention: logs.RetentionDays | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> None:
-        _validate(max_azs=max_azs, availability_zones=availability_zones, cidr=cidr,
-                  interface_endpoints=interface_endpoints, flow_log_retention=flow_log_retention, tags=tags)
+        _validate(vpc=vpc, vpc_subnets=vpc_subnets, max_azs=max_azs, availability_zones=availability_zones, cidr=cidr,
+                  interface_endpoints=interface_endpoints, gateway_endpoints=gateway_endpoints,
+                  flow_log_retention=flow_log_retention, tags=tags)
         super().__init__(scope, id)
+        #: Whether the VPC was passed as ``vpc=`` (then it is not this construct's to change).
+        self.wraps_existing_vpc = vpc is not None
+        self._subnets = vpc_subnets
+        if vpc is not None:
+            self.vpc: ec2.IVpc = vpc
+            #: The flow log of the VPC the construct made; None for a wrapped VPC (its owner's).
+            self.flow_log: ec2.FlowLog | None = None
+            self._create_endpoints(interface_endpoints, gateway_endpoints, vpc_subnets)
+            apply_tags(self, "IsolatedNetwork", tags)
+            return
+        cidr = cidr or DEFAULT_CIDR
         self.vpc = ec2.Vpc(
             self,
             "Resource",
@@ -109,9 +151,22 @@ class IsolatedNetwork(Construct):
             restrict_default_security_group=True,
         )
         self._acknowledge_default_sg_provider()
-        self.flow_log = self._create_flow_log(flow_log_retention)
-        self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
-        self.vpc.add_gateway_endpoint("DynamoDb", service=ec2.GatewayVpcEndpointAwsService.DYNAMODB)
+        self.flow_log = self._create_flow_log(flow_log_retention or DEFAULT_LOG_RETENTION)
+        self._create_endpoints(
+            interface_endpoints, gateway_endpoints, ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        )
+        apply_tags(self, "IsolatedNetwork", tags)
+
+    def _create_endpoints(
+        self, interface_endpoints: Sequence[str], gateway_endpoints: Sequence[str], subnets: ec2.SubnetSelection | None
+    ) -> None:
+        for name in dict.fromkeys(gateway_endpoints):
+            service, endpoint_id = _GATEWAY_SERVICES[name]
+            self.vpc.add_gateway_endpoint(
+                endpoint_id,
+                service=getattr(ec2.GatewayVpcEndpointAwsService, service),
+                subnets=[subnets] if (subnets is not None and self.wraps_existing_vpc) else None,
+            )
         self.endpoint_security_group = ec2.SecurityGroup(
             self,
             "EndpointSecurityGroup",
@@ -126,15 +181,17 @@ class IsolatedNetwork(Construct):
                 private_dns_enabled=True,
                 security_groups=[self.endpoint_security_group],
                 open=False,
-                subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+                subnets=subnets,
             )
             for name in dict.fromkeys(interface_endpoints)
         }
-        apply_tags(self, "IsolatedNetwork", tags)
 
     @property
     def subnets(self) -> ec2.SubnetSelection:
-        """The isolated subnets, for ``vpc_subnets=`` props."""
+        """The workloads' subnets, for ``vpc_subnets=`` props: the isolated subnets of the VPC the
+        construct made, or ``vpc_subnets`` of a wrapped VPC (default: its default selection)."""
+        if self.wraps_existing_vpc:
+            return self._subnets or ec2.SubnetSelection()
         return ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
 
     def allow_https_from(self, security_group: ec2.ISecurityGroup, description: str | None = None) -> None:
@@ -180,19 +237,47 @@ def _endpoint_id(name: str) -> str:
 
 def _validate(
     *,
+    vpc: ec2.IVpc | None,
+    vpc_subnets: ec2.SubnetSelection | None,
     max_azs: int | None,
     availability_zones: Sequence[str] | None,
-    cidr: str,
+    cidr: str | None,
     interface_endpoints: Sequence[str],
-    flow_log_retention: logs.RetentionDays,
+    gateway_endpoints: Sequence[str],
+    flow_log_retention: logs.RetentionDays | None,
     tags: Mapping[str, str] | None,
 ) -> None:
     name = "IsolatedNetwork"
+    require_type(name, "vpc", vpc, ec2.IVpc)
+    require_type(name, "vpc_subnets", vpc_subnets, ec2.SubnetSelection)
     require_type(name, "max_azs", max_azs, int)
     require_type(name, "cidr", cidr, str)
     require_type(name, "flow_log_retention", flow_log_retention, logs.RetentionDays)
     validate_tags(name, tags)
     errors = PropErrors(name)
+    unknown_gateways = [e for e in gateway_endpoints if e not in _GATEWAY_SERVICES]
+    errors.check(
+        not unknown_gateways and not isinstance(gateway_endpoints, str),
+        "gateway_endpoints",
+        list(gateway_endpoints) if not isinstance(gateway_endpoints, str) else gateway_endpoints,
+        f"must be a list of: {', '.join(_GATEWAY_SERVICES)}",
+    )
+    if vpc is not None:
+        errors.check(
+            not isinstance(vpc, IsolatedNetwork), "vpc", getattr(getattr(vpc, "node", None), "path", vpc),
+            "is already an IsolatedNetwork: use it directly",
+        )
+        for prop, value in (("max_azs", max_azs), ("availability_zones", availability_zones), ("cidr", cidr),
+                            ("flow_log_retention", flow_log_retention)):
+            errors.check(
+                value is None, prop, value,
+                "describes the VPC the construct makes; with vpc= the VPC is yours (set it there)",
+            )
+        _check_interface_endpoints(errors, interface_endpoints)
+        errors.raise_if_any()
+        return
+    errors.check(vpc_subnets is None, "vpc_subnets", vpc_subnets, "only with vpc= (the construct's own subnets are isolated)")
+    cidr = DEFAULT_CIDR if cidr is None else cidr
     errors.check_range("max_azs", max_azs, minimum=1, maximum=6)
     if availability_zones is not None:
         zones = list(availability_zones) if not isinstance(availability_zones, str) else availability_zones
@@ -213,6 +298,11 @@ def _validate(
         cidr,
         "must be an IPv4 CIDR block with a prefix length from /16 to /20 (each subnet is a /22)",
     )
+    _check_interface_endpoints(errors, interface_endpoints)
+    errors.raise_if_any()
+
+
+def _check_interface_endpoints(errors: PropErrors, interface_endpoints: Sequence[str]) -> None:
     unknown = [e for e in interface_endpoints if e not in _INTERFACE_SERVICES]
     errors.check(
         not unknown and not isinstance(interface_endpoints, str),
@@ -220,4 +310,3 @@ def _validate(
         list(interface_endpoints) if not isinstance(interface_endpoints, str) else interface_endpoints,
         f"must be a list of: {', '.join(_INTERFACE_SERVICES)}",
     )
-    errors.raise_if_any()

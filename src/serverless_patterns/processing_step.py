@@ -16,9 +16,11 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from ._alarms import notify
 from ._validation import PropErrors, is_token
 from .alert_topic import AlertTopic
 from .alerting_function import _AsyncFailureDestination
@@ -66,7 +68,7 @@ class ProcessingStep(Construct):
         statuses: Sequence[str],
         results_queue: sqs.IQueue,
         encryption_key: kms.IKey,
-        alert_topic: AlertTopic,
+        alert_topic: AlertTopic | sns.ITopic,
         retries: int = MAX_RETRIES,
         timeout: Duration | None = None,
         description: str,
@@ -93,7 +95,10 @@ class ProcessingStep(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        alert_topic.add_alarm(self.failure_alarm)
+        if isinstance(alert_topic, AlertTopic):
+            alert_topic.add_alarm(self.failure_alarm)
+        else:
+            notify(self, self.failure_alarm, alert_topic)
         self.invoke_config = lambda_.EventInvokeConfig(
             self,
             "InvokeConfig",

@@ -1,4 +1,7 @@
-"""The processor's only AWS calls: GetItem, one ranged GetObject, one conditional UpdateItem."""
+"""The processor's only AWS calls: GetItem, one ranged GetObject, one conditional UpdateItem.
+
+Without an API, a first event of a key also makes one conditional PutItem (the registration).
+"""
 
 from __future__ import annotations
 
@@ -26,6 +29,24 @@ class DocumentStore:
         )
         item = response.get("Item")
         return {name: _decode(value) for name, value in item.items()} if item else None
+
+    def register(self, item: Mapping[str, Any]) -> bool:
+        """Put ``item`` unless a document with its id exists; False when one does.
+
+        The one write that registers a directly uploaded document: of all deliveries of its
+        events, exactly one succeeds.
+        """
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item={name: _encode(value) for name, value in item.items()},
+                ConditionExpression="attribute_not_exists(document_id)",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def read_head(self, key: str, *, version_id: str | None) -> ObjectHead | None:
         """The first :data:`HEAD_BYTES` of the object (of that version, when known).
@@ -57,6 +78,7 @@ class DocumentStore:
             ),
             etag=response.get("ETag"),
             version_id=response.get("VersionId") or version_id,
+            content_type=response.get("ContentType"),
         )
 
     def close(self, document_id: str, *, expected_version: int, changes: Mapping[str, Any]) -> bool:

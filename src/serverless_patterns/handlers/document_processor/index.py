@@ -2,7 +2,9 @@
 
 An SQS batch handler with partial failures: each message is one S3 object-created event (or a
 classic notification with records). Messages that can never succeed (malformed, test events,
-unknown documents, keys outside ``documents/``) are logged, counted and dropped; AWS errors
+unknown documents, keys outside ``documents/``) are logged, counted and dropped; with
+``REGISTER_UPLOADS=true`` (a pipeline without an API) each new key under ``documents/`` is
+registered from its event instead (see :func:`.workflow.handle_object`); AWS errors
 raise, so the message is retried and, after ``maxReceiveCount``, dead-lettered.
 """
 
@@ -88,6 +90,7 @@ def record_handler(record: SQSRecord) -> None:
             now=utc_now(),
             accepted_status=config.accepted_status,
             validator_types=config.validator_types,
+            registration=config.registration,
         )
         details = {
             "message_id": record.message_id,

@@ -6,11 +6,23 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from .states import AWAITING_UPLOAD, PROCESSED, REJECTED, completion, document_id_of
+from .states import (
+    AWAITING_UPLOAD,
+    PROCESSED,
+    REJECTED,
+    completion,
+    document_id_of,
+    refusal,
+    refused,
+    registered_item,
+    uploaded_document_id,
+)
 
 if TYPE_CHECKING:
     from .aws import DocumentStore
+    from .config import Registration
     from .events import ObjectCreated
+    from .states import ObjectHead
 
 
 class Outcome(str, Enum):
@@ -46,20 +58,36 @@ def handle_object(
     now: str,
     accepted_status: str = PROCESSED,
     validator_types: frozenset[str] = frozenset(),
+    registration: Registration | None = None,
 ) -> Result:
     """Check the uploaded object and close its document; the table item is the truth.
+
+    With ``registration`` (a pipeline without an API) a key under ``documents/`` is a document
+    of its own, whose id is derived from the key (:func:`.states.uploaded_document_id`): its
+    first event registers it ``AWAITING_UPLOAD`` with one conditional put (a concurrent delivery
+    that loses the race reads the winner's item), and from there it is closed exactly as a
+    document registered through the API. A later upload to the same key is the same document,
+    already closed: it is not checked again.
 
     Transient AWS errors propagate (the message is retried, then dead-lettered); everything
     that a retry cannot change is answered with a :class:`Result`.
     """
-    document_id = document_id_of(event.key)
+    document_id = uploaded_document_id(event.key) if registration else document_id_of(event.key)
     if event.bucket != bucket or document_id is None:
         return Result(
             Outcome.FOREIGN_OBJECT,
             document_id,
-            "the object is not under documents/<id>/ in this bucket",
+            "the object is not under documents/<id>/ in this bucket"
+            if registration is None
+            else "the object is not under documents/ in this bucket",
         )
     item = store.get(document_id)
+    head: ObjectHead | None = None
+    head_read = False
+    if item is None and registration is not None:
+        head, head_read = store.read_head(event.key, version_id=event.version_id), True
+        candidate = registered_item(document_id, event.key, head, now)
+        item = candidate if store.register(candidate) else store.get(document_id)
     if item is None:
         return Result(Outcome.UNKNOWN_DOCUMENT, document_id, "no such document")
     if item.get("object_key") != event.key:
@@ -74,8 +102,22 @@ def handle_object(
         )
     if item.get("validation"):
         return Result(Outcome.ALREADY_HANDLED, document_id, "the document is with its validator")
-    head = store.read_head(event.key, version_id=event.version_id)
-    changes = completion(item, head, now, accepted_status=accepted_status, validator_types=validator_types)
+    if not head_read:
+        head = store.read_head(event.key, version_id=event.version_id)
+    reason = (
+        refusal(
+            item,
+            allowed_content_types=registration.allowed_content_types,
+            max_document_bytes=registration.max_document_bytes,
+        )
+        if registration is not None and head is not None
+        else None
+    )
+    changes = (
+        refused(item, head, reason, now)
+        if (reason and head)
+        else completion(item, head, now, accepted_status=accepted_status, validator_types=validator_types)
+    )
     if not store.close(document_id, expected_version=item["status_version"], changes=changes):
         return Result(
             Outcome.ALREADY_HANDLED, document_id, "the document changed while it was being checked"
