@@ -25,6 +25,7 @@ from . import _actions
 from ._defaults import DEFAULT_LOG_RETENTION, STATEFUL_REMOVAL_POLICY, customer_managed_key
 from ._prop_types import check_prop_types
 from ._roles import ManagedPolicyRole
+from ._resource_policies import require_key_statement
 from ._validation import PropErrors, is_token, require_type
 from .alert_topic import AlertTopic, check_email
 from ._alarms import threshold_alarm
@@ -303,8 +304,11 @@ class AlertingFunction(Construct):
     log_retention
         Default: ``RetentionDays.ONE_MONTH``. ``INFINITE`` is refused.
     encryption_key
-        A ``kms.Key`` of this app for the log group, the environment and the dead-letter queue; its
-        policy gets a statement for CloudWatch Logs. Default: a new customer-managed key.
+        A KMS key for the log group, the environment and the dead-letter queue; the key policy of a
+        ``kms.Key`` of this app gets a statement for CloudWatch Logs. An imported key
+        (``kms.Key.from_key_arn``) is used through the role's own policy (environment, dead-letter
+        queue); a warning (:data:`~serverless_patterns._resource_policies.KEY_POLICY_WARNING`) names
+        the statement its owner must add for CloudWatch Logs. Default: a new customer-managed key.
     reserved_concurrent_executions
         Reserve (and cap) concurrency for this function. Default: none, because a reservation fails
         to deploy in accounts whose unreserved concurrency would drop below the minimum; the
@@ -387,7 +391,7 @@ class AlertingFunction(Construct):
         layers: Sequence[lambda_.ILayerVersion] = (),
         powertools: bool = False,
         log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
-        encryption_key: kms.Key | None = None,
+        encryption_key: kms.IKey | None = None,
         reserved_concurrent_executions: float | None = None,
         invocation: Invocation = Invocation.ASYNCHRONOUS,
         invoked_by: str | None = None,
@@ -414,10 +418,10 @@ class AlertingFunction(Construct):
         self.invocation = invocation
         asynchronous = invocation is Invocation.ASYNCHRONOUS
 
-        self.encryption_key: kms.Key = encryption_key or customer_managed_key(
+        self.encryption_key: kms.IKey = encryption_key or customer_managed_key(
             self, "Key", description=f"Encrypts the logs, environment and dead-letter queue of {self.node.path}"
         )
-        _allow_cloudwatch_logs(self.encryption_key)
+        _allow_cloudwatch_logs(self, self.encryption_key)
         self.log_group = logs.LogGroup(
             self,
             "LogGroup",
@@ -1025,10 +1029,16 @@ class _AsyncFailureDestination:
         return lambda_.DestinationConfig(destination=_grant_send(self._destination, fn))
 
 
-def _allow_cloudwatch_logs(key: kms.Key) -> None:
-    """Let CloudWatch Logs use ``key`` for the log groups of this account and Region only."""
-    stack = Stack.of(key)
-    key.add_to_resource_policy(
+def _allow_cloudwatch_logs(scope: Construct, key: kms.IKey) -> None:
+    """Let CloudWatch Logs use ``key`` for the log groups of this account and Region only.
+
+    CloudWatch Logs uses the key as the service principal ``logs.<region>.amazonaws.com``, which only
+    a key policy can allow: for an imported key, a warning on ``scope`` names the statement.
+    """
+    stack = Stack.of(scope)
+    require_key_statement(
+        scope,
+        key,
         iam.PolicyStatement(
             sid="AllowCloudWatchLogs",
             principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
@@ -1044,7 +1054,8 @@ def _allow_cloudwatch_logs(key: kms.Key) -> None:
                     )
                 }
             },
-        )
+        ),
+        purpose=f"CloudWatch Logs to encrypt the log group of {scope.node.path}",
     )
 
 
@@ -1111,7 +1122,7 @@ def _validate(
     layers: Sequence[lambda_.ILayerVersion],
     powertools: bool,
     log_retention: logs.RetentionDays,
-    encryption_key: kms.Key | None,
+    encryption_key: kms.IKey | None,
     reserved_concurrent_executions: float | None,
     invocation: Invocation,
     invoked_by: str | None,
@@ -1214,12 +1225,6 @@ def _validate(
         "log_retention",
         log_retention,
         "logs must expire; choose a retention up to RetentionDays.TEN_YEARS",
-    )
-    errors.check(
-        encryption_key is None or isinstance(encryption_key, kms.Key),
-        "encryption_key",
-        encryption_key,
-        "must be a kms.Key of this app: its policy must let CloudWatch Logs use it (imported keys keep theirs)",
     )
     errors.check(
         function_name is None or is_token(function_name) or bool(_FUNCTION_NAME.match(function_name)),

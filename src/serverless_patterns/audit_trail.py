@@ -25,6 +25,7 @@ from ._alarms import IMPORTED_ALARM_TOPIC_WARNING, allow_cloudwatch_alarms
 from ._defaults import customer_managed_key, unique_physical_name
 from ._log_groups import encrypted_log_group, log_group_arn
 from ._roles import ManagedPolicyRole
+from ._resource_policies import require_key_statement
 from ._validation import PropErrors, _is_instance, duration_in_days, is_token, require_type
 from .compliance import acknowledge
 from .secure_bucket import SecureBucket
@@ -125,8 +126,10 @@ class AuditTrail(Construct):
     include_global_service_events
         Record events of global services such as IAM. Default: True.
     encryption_key
-        A customer-managed ``kms.Key`` of this app for the log files, the bucket and the log group.
-        Default: a new key with yearly rotation.
+        A customer-managed KMS key for the log files, the bucket and the log group. The key policy of
+        a ``kms.Key`` of this app gets the statements CloudTrail and CloudWatch Logs need; for an
+        imported key (``kms.Key.from_key_arn``) a warning (``serverless-patterns:keyPolicyNotWritable``)
+        names each statement its owner must add. Default: a new key with yearly rotation.
     log_retention
         Retention of the CloudWatch Logs copy. Default: one year.
     log_file_retention
@@ -162,7 +165,7 @@ class AuditTrail(Construct):
         exclude_management_event_sources: Sequence[str] = (),
         insight_types: Sequence[cloudtrail.InsightType] = (),
         include_global_service_events: bool = True,
-        encryption_key: kms.Key | None = None,
+        encryption_key: kms.IKey | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         log_file_retention: Duration | None = None,
         object_lock_retention: Duration | None = None,
@@ -182,7 +185,7 @@ class AuditTrail(Construct):
         self._excluded_sources = list(exclude_management_event_sources)
         self._data_selectors: dict[tuple[str, str, cloudtrail.ReadWriteType], list[str]] = {}
 
-        self.encryption_key = encryption_key or customer_managed_key(
+        self.encryption_key: kms.IKey = encryption_key or customer_managed_key(
             self, "Key", description=f"Encrypts the CloudTrail logs of {self.node.path}"
         )
         self._allow_cloudtrail_to_use_key()
@@ -388,7 +391,9 @@ class AuditTrail(Construct):
     def _allow_cloudtrail_to_use_key(self) -> None:
         stack = Stack.of(self)
         principal = iam.ServicePrincipal("cloudtrail.amazonaws.com")
-        self.encryption_key.add_to_resource_policy(
+        require_key_statement(
+            self,
+            self.encryption_key,
             iam.PolicyStatement(
                 sid="AllowCloudTrailToEncryptLogs",
                 principals=[principal],
@@ -400,16 +405,20 @@ class AuditTrail(Construct):
                         "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{stack.partition}:cloudtrail:*:{stack.account}:trail/*"
                     },
                 },
-            )
+            ),
+            purpose=f"CloudTrail to encrypt the log files of {self.node.path}",
         )
-        self.encryption_key.add_to_resource_policy(
+        require_key_statement(
+            self,
+            self.encryption_key,
             iam.PolicyStatement(
                 sid="AllowCloudTrailToDescribeKey",
                 principals=[principal],
                 actions=_actions.KMS_DESCRIBE,
                 resources=["*"],
                 conditions={"StringEquals": {"aws:SourceArn": self.trail_arn}},
-            )
+            ),
+            purpose=f"CloudTrail to check the key of {self.node.path}",
         )
 
     def _allow_cloudtrail_to_write(self, log_prefix: str) -> None:
@@ -515,7 +524,7 @@ def _validate(
     exclude_management_event_sources: Sequence[str],
     insight_types: Sequence[cloudtrail.InsightType],
     include_global_service_events: bool,
-    encryption_key: kms.Key | None,
+    encryption_key: kms.IKey | None,
     log_retention: logs.RetentionDays,
     log_file_retention: Duration | None,
     object_lock_retention: Duration | None,
@@ -527,7 +536,7 @@ def _validate(
 ) -> None:
     require_type(_NAME, "trail_name", trail_name, str)
     require_type(_NAME, "management_events", management_events, cloudtrail.ReadWriteType)
-    require_type(_NAME, "encryption_key", encryption_key, kms.Key)
+    require_type(_NAME, "encryption_key", encryption_key, kms.IKey)
     require_type(_NAME, "log_retention", log_retention, logs.RetentionDays)
     require_type(_NAME, "s3_key_prefix", s3_key_prefix, str)
     require_type(_NAME, "server_access_logs_bucket", server_access_logs_bucket, s3.IBucket)

@@ -9,6 +9,7 @@ from aws_cdk import aws_events as events, aws_kms as kms, aws_s3 as s3
 from constructs import Construct
 
 from . import _actions
+from ._apis import warn_loopback_origins
 from ._defaults import STATEFUL_REMOVAL_POLICY
 from ._prop_types import check_prop_types
 from ._validation import PropErrors, is_token, require_type
@@ -20,6 +21,7 @@ from .handlers import handler_code, handler_entry
 from .handlers.documents_api.config import DEFAULT_ALLOWED_CONTENT_TYPES, DEFAULT_MAX_DOCUMENT_BYTES
 from .isolated_network import IsolatedNetwork
 from .keyed_api import DEFAULT_TIERS, ApiWithKeyedUsagePlan, UsagePlanTier
+from .keyed_api import validate_props as validate_api_props
 from .secure_bucket import SecureBucket
 from .secure_queue import SecureQueue
 from .tagging import apply_tags, validate_tags
@@ -167,6 +169,10 @@ class DocumentPipeline(Construct):
             allowed_content_types=allowed_content_types,
             upload_url_expiry=upload_url_expiry,
             download_url_expiry=download_url_expiry,
+            tiers=tiers,
+            authorizer_cache_ttl=authorizer_cache_ttl,
+            cors_origins=cors_origins,
+            cloud_watch_role=cloud_watch_role,
             network=network,
             private_api=private_api,
             audit_trail=audit_trail,
@@ -179,6 +185,7 @@ class DocumentPipeline(Construct):
             tags=tags,
         )
         super().__init__(scope, id)
+        warn_loopback_origins(self, cors_origins, what="The CORS configuration of the documents bucket (browser uploads)")
         self.network = network
         # One key per data domain; each grant names its principal and, for services, the source.
         self.alert_topic = AlertTopic(self, "Alerts", emails=alert_emails, encryption_key=key)
@@ -488,6 +495,10 @@ def _validate(
     allowed_content_types: Sequence[str],
     upload_url_expiry: Duration,
     download_url_expiry: Duration,
+    tiers: Sequence[UsagePlanTier],
+    authorizer_cache_ttl: Duration | None,
+    cors_origins: Sequence[str],
+    cloud_watch_role: bool,
     network: IsolatedNetwork | None,
     private_api: bool,
     audit_trail: AuditTrail | None,
@@ -555,4 +566,12 @@ def _validate(
     errors.check_range("processor_memory_size", processor_memory_size, minimum=128, maximum=10240, unit="MB")
     for address in alert_emails:
         check_email(errors, "alert_emails", address)
+    # The props handed on to the API: its problems are reported here, under the pipeline's names.
+    with errors.nested({prop: prop for prop in ("tiers", "authorizer_cache_ttl", "cors_origins", "cloud_watch_role")}):
+        validate_api_props(
+            tiers=tiers,
+            authorizer_cache_ttl=authorizer_cache_ttl,
+            cors_origins=cors_origins,
+            cloud_watch_role=cloud_watch_role,
+        )
     errors.raise_if_any()

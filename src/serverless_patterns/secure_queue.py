@@ -72,8 +72,11 @@ class SecureQueue(Construct):
     scope, id
         The construct's parent and id.
     encryption_key
-        A ``kms.Key`` of this app for both queues; its policy is extended for the services that
-        send to them. Default: a new customer-managed key with yearly rotation.
+        A KMS key for both queues. The key policy of a ``kms.Key`` of this app is extended for the
+        services that send to them (:meth:`allow_send_from`); an imported key (``kms.Key.from_key_arn``)
+        is granted to consumers and producers through their roles, and each service that needs the key
+        policy gets a warning (``serverless-patterns:keyPolicyNotWritable``) naming the statement.
+        Default: a new customer-managed key with yearly rotation.
     visibility_timeout
         How long a received message stays hidden, 0 seconds to 12 hours. A Lambda consumer needs at
         least its timeout, AWS recommends six times. Default: 60 seconds (six times a 10-second
@@ -131,7 +134,7 @@ class SecureQueue(Construct):
         scope: Construct,
         id: str,
         *,
-        encryption_key: kms.Key | None = None,
+        encryption_key: kms.IKey | None = None,
         visibility_timeout: Duration | None = None,
         retention_period: Duration | None = None,
         dead_letter_retention_period: Duration | None = None,
@@ -165,7 +168,7 @@ class SecureQueue(Construct):
         self.target_dead_letter_queue: sqs.Queue | None = None
         self.target_dead_letter_messages_alarm: cloudwatch.Alarm | None = None
 
-        self.encryption_key: kms.Key = encryption_key or customer_managed_key(
+        self.encryption_key: kms.IKey = encryption_key or customer_managed_key(
             self, "Key", description=f"Encrypts the messages of {self.node.path}"
         )
         self.dead_letter_queue = sqs.Queue(
@@ -322,10 +325,17 @@ class SecureQueue(Construct):
                     source_arn=Stack.of(self).format_arn(
                         service="events", resource="rule", resource_name="*", arn_format=ArnFormat.SLASH_RESOURCE_NAME
                     ),
+                    scope=self,
+                    purpose=f"EventBridge rules to deliver to the encrypted queues of {self.node.path}",
                 )
             else:
                 allow_service_to_use_key(
-                    self.encryption_key, service, actions=_actions.KMS_FOR_SERVICE_PUBLISHERS, source_account=account
+                    self.encryption_key,
+                    service,
+                    actions=_actions.KMS_FOR_SERVICE_PUBLISHERS,
+                    source_account=account,
+                    scope=self,
+                    purpose=f"{service} to send to the encrypted queues of {self.node.path}",
                 )
 
     def rule_target(
@@ -561,7 +571,7 @@ def _check_seconds(errors: PropErrors, prop: str, value: Duration | None, minimu
 
 def _validate(
     *,
-    encryption_key: kms.Key | None,
+    encryption_key: kms.IKey | None,
     visibility_timeout: Duration,
     retention_period: Duration,
     dead_letter_retention_period: Duration,
@@ -586,12 +596,6 @@ def _validate(
     validate_tags(_NAME, tags)
 
     errors = PropErrors(_NAME)
-    errors.check(
-        encryption_key is None or isinstance(encryption_key, kms.Key),
-        "encryption_key",
-        encryption_key,
-        "must be a kms.Key of this app: its policy must let the sending services use it (imported keys keep theirs)",
-    )
     _check_seconds(errors, "visibility_timeout", visibility_timeout, 0, 12 * 3600)
     _check_seconds(errors, "retention_period", retention_period, 60, _MAX_RETENTION_SECONDS)
     _check_seconds(errors, "dead_letter_retention_period", dead_letter_retention_period, 60, _MAX_RETENTION_SECONDS)
