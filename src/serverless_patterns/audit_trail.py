@@ -26,7 +26,7 @@ from ._defaults import customer_managed_key, unique_physical_name
 from ._log_groups import encrypted_log_group, log_group_arn
 from ._roles import ManagedPolicyRole
 from ._resource_policies import require_key_statement
-from ._validation import PropErrors, _is_instance, duration_in_days, is_token, require_type
+from ._validation import PropErrors, _is_instance, describe, duration_in_days, is_token, require_type, type_name
 from .compliance import acknowledge
 from .secure_bucket import SecureBucket
 from .tagging import apply_tags, validate_tags
@@ -501,7 +501,7 @@ def _unwrap(items: Iterable[Any], attribute: str, expected: type, prop: str) -> 
         if not _implements(candidate, expected):
             raise TypeError(
                 f"{_NAME}: {prop} must hold {expected.__name__} objects or objects with a .{attribute} "
-                f"attribute, got {type(item).__name__} ({item!r})"
+                f"attribute, got {type_name(item)} ({describe(item)})"
             )
         result.append(candidate)
     if not result:

@@ -102,7 +102,8 @@ class DocumentPipeline(Construct):
     authorizer_cache_ttl
         How long an authorization decision is cached per key. Default: 300 seconds.
     cors_origins
-        Browser origins allowed to call the API and to post uploads to the bucket. Default: none.
+        Browser origins allowed to call the API and to post uploads to the bucket: ``https://``
+        origins; ``http://localhost[:port]`` and ``http://127.0.0.1[:port]`` are accepted for development stages, with the warning ``serverless-patterns:devCorsOrigin``; any other ``http://`` origin is refused. Default: none.
     network
         Put every function in the isolated subnets of this network (see :class:`IsolatedNetwork`).
         Default: None (functions outside a VPC; the acknowledgement's reason says why).

@@ -224,7 +224,7 @@ class ApiWithKeyedUsagePlan(Construct):
         Retention of the access, execution and WAF log groups. Default: ``ONE_MONTH``.
     cors_origins
         ``https://`` origins browsers may call the API from (``*`` is refused). Adds CORS
-        preflight (OPTIONS) methods. Default: none (no CORS).
+        preflight (OPTIONS) methods. ``http://localhost[:port]`` and ``http://127.0.0.1[:port]`` are accepted for development stages, with the warning ``serverless-patterns:devCorsOrigin``; any other ``http://`` origin is refused. Default: none (no CORS).
     private
         Serve the API only through an ``execute-api`` interface VPC endpoint (``vpc`` or
         ``vpc_endpoint``), with a resource policy that denies every other source. Default: False

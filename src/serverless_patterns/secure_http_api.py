@@ -96,7 +96,7 @@ class SecureHttpApi(Construct):
         Default: 100 requests per second, bursts of 200.
     cors_origins
         ``https://`` origins browsers may call the API from (``*`` is refused). API Gateway then
-        answers CORS preflight requests itself. Default: none (no CORS).
+        answers CORS preflight requests itself. ``http://localhost[:port]`` and ``http://127.0.0.1[:port]`` are accepted for development stages, with the warning ``serverless-patterns:devCorsOrigin``; any other ``http://`` origin is refused. Default: none (no CORS).
     cors_allow_headers
         Request headers browsers may send. Default: ``Content-Type``, ``Authorization``.
     cors_allow_credentials
@@ -223,7 +223,7 @@ class SecureHttpApi(Construct):
         path
             Starting with ``/``: literal segments, ``{param}`` segments and a final ``{proxy+}``.
         function
-            The :class:`AlertingFunction` behind the route.
+            The function behind the route: an :class:`AlertingFunction` or any ``lambda_.IFunction``.
         authorizer
             This route's authorizer. Default: the API's ``authorizer``.
         authorization_scopes
