@@ -31,6 +31,7 @@ from serverless_patterns.audited_table import AuditedTable
 from serverless_patterns.bucket_distribution import BucketDistribution
 from serverless_patterns.handlers import handler_code, handler_entry
 from serverless_patterns.keyed_api import ApiWithKeyedUsagePlan
+from serverless_patterns.secure_bucket import SecureBucket
 from serverless_patterns.secure_queue import SecureQueue
 from serverless_patterns.secure_secret import ROTATION_ROLE_WARNING, SecureSecret
 
@@ -155,6 +156,21 @@ def test_alert_topic_with_an_imported_key_names_the_cloudwatch_statement_once():
     assert services == ["cloudwatch.amazonaws.com", "sns.amazonaws.com"]
     # The alarms of the function do not repeat it: the topic's own warning names the statement.
     assert _warnings(stack, IMPORTED_ALARM_TOPIC_WARNING) == []
+
+
+def test_secure_bucket_logging_to_an_imported_bucket_names_the_log_delivery_statement():
+    stack = _stack()
+    SecureBucket(stack, "Docs", server_access_logs_bucket=s3.Bucket.from_bucket_name(stack, "OrgLogs", "org-access-logs"))
+    template = Template.from_stack(stack).to_json()
+    (bucket,) = _resources(template, "AWS::S3::Bucket")
+    assert bucket["Properties"]["LoggingConfiguration"]["DestinationBucketName"] == "org-access-logs"
+    (warning,) = _warnings(stack, BUCKET_POLICY_WARNING)
+    assert "uses the imported bucket Imported/OrgLogs, whose bucket policy this app cannot change" in warning
+    statement = _statement(warning)
+    assert statement["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert statement["Action"] == "s3:PutObject"
+    assert statement["Resource"].startswith("arn:<partition>:s3:::org-access-logs/")
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
 
 
 # ---- topics, buckets and functions ----------------------------------------------------------------

@@ -50,11 +50,11 @@ def check_prop_types(construct_name: str, constructor: Callable[..., Any], value
     >>> check_prop_types("SecureBucket", build, {"versioned": None})
     Traceback (most recent call last):
     ...
-    TypeError: SecureBucket: versioned must be bool, got NoneType (None)
+    serverless_patterns._validation.PropTypeError: SecureBucket: versioned must be bool, got NoneType (None)
     >>> check_prop_types("SecureBucket", build, {"layers": ["a", 1]})
     Traceback (most recent call last):
     ...
-    TypeError: SecureBucket: layers[] must be str, got int (1)
+    serverless_patterns._validation.PropTypeError: SecureBucket: layers[] must be str, got int (1)
     """
     annotations, required = _annotations(constructor)
     for prop, value in values.items():

@@ -96,7 +96,7 @@ class PropErrors:
     >>> errors.raise_if_any()
     Traceback (most recent call last):
     ...
-    ValueError: SecureBucket: invalid props:
+    serverless_patterns._validation.PropValueError: SecureBucket: invalid props:
       - versioned=False: versioning protects against overwrites
     """
 
@@ -161,7 +161,7 @@ class PropErrors:
         >>> errors.raise_if_any()
         Traceback (most recent call last):
         ...
-        ValueError: DocumentPipeline: invalid props:
+        serverless_patterns._validation.PropValueError: DocumentPipeline: invalid props:
           - cors_origins[]='http://example.com': must be https://
         """
         try:
