@@ -35,7 +35,6 @@ from serverless_patterns.secure_bucket import SecureBucket
 from serverless_patterns.secure_queue import SecureQueue
 from serverless_patterns.secure_secret import ROTATION_ROLE_WARNING, SecureSecret
 
-
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666"
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:ops-alerts"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:partner-rotation"

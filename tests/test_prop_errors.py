@@ -9,13 +9,14 @@ else over plain http.
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 import jsii
 import pytest
 from aws_cdk import App, Duration, Stack
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Annotations, Match, Template
 from constructs import Construct
@@ -23,7 +24,14 @@ from harness import TEST_ENV
 
 from serverless_patterns._apis import DEV_CORS_ORIGIN_WARNING
 from serverless_patterns._prop_types import check_prop_types
-from serverless_patterns._validation import InvalidProps, PropErrors, _is_instance, describe, require_type
+from serverless_patterns._validation import (
+    InvalidProps,
+    PropErrors,
+    _is_instance,
+    describe,
+    require_type,
+)
+from serverless_patterns.audit_trail import AuditTrail
 from serverless_patterns.document_pipeline import DocumentPipeline
 from serverless_patterns.handlers import handler_code, handler_entry
 from serverless_patterns.keyed_api import ApiWithKeyedUsagePlan, UsagePlanTier
@@ -48,7 +56,7 @@ class _DeclaresTopic(Construct):
     """Stands for a library construct that implements an interface with ``@jsii.implements``."""
 
 
-def _build(*, key: Optional[kms.IKey] = None, topic: Optional[sns.ITopic] = None) -> None: ...
+def _build(*, key: kms.IKey | None = None, topic: sns.ITopic | None = None) -> None: ...
 
 
 # ---- interfaces ----------------------------------------------------------------------------------
@@ -200,3 +208,31 @@ def test_document_pipeline_accepts_a_loopback_origin_for_bucket_and_api():
     cors = [r["Properties"]["CorsConfiguration"] for r in template["Resources"].values()
             if r["Type"] == "AWS::S3::Bucket" and "CorsConfiguration" in r["Properties"]]
     assert cors == [{"CorsRules": [{"AllowedHeaders": ["*"], "AllowedMethods": ["POST"], "AllowedOrigins": ["http://localhost:5173"], "MaxAge": 3000}]}]
+
+
+def test_keyed_api_reports_its_authorizer_functions_problems_under_its_own_props():
+    with pytest.raises(ValueError) as error:
+        ApiWithKeyedUsagePlan(
+            Stack(App(), "Keyed"),
+            "Api",
+            stage_name="bad name!",
+            authorizer_vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+        )
+    lines = str(error.value).splitlines()
+    assert lines[0] == "ApiWithKeyedUsagePlan: invalid props:"
+    assert "AlertingFunction" not in str(error.value)
+    assert lines[1] == "  - stage_name='bad name!': must be 1-128 letters, digits, '_' or '-'"
+    assert lines[2].startswith("  - authorizer_vpc_subnets=SubnetSelection(") and lines[2].endswith(": needs vpc")
+    assert len(lines) == 3
+
+
+def test_audit_trail_reports_its_buckets_problems_under_its_own_props():
+    stack = Stack(App(), "Trail")
+    kms_logs = s3.Bucket(stack, "KmsLogs", encryption=s3.BucketEncryption.KMS)
+    with pytest.raises(ValueError) as error:
+        AuditTrail(stack, "Audit", server_access_logs_bucket=kms_logs, s3_key_prefix="/logs")
+    message = str(error.value)
+    assert message.startswith("AuditTrail: invalid props:\n")
+    assert "SecureBucket" not in message
+    assert "  - s3_key_prefix='/logs': must not be empty or start or end with '/'" in message
+    assert "  - server_access_logs_bucket='Trail/KmsLogs': is encrypted with aws:kms" in message

@@ -9,13 +9,12 @@ known at deploy time.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from aws_cdk import Duration, Token
 from jsii._reference_map import InterfaceDynamicProxy
-
+from jsii.errors import JSIIError
 
 #: Markers CDK puts in the string form of every token (``${Token[...]}``, ``#{Token[...]}``).
 _TOKEN_STRING_MARKER = "{Token["
@@ -111,7 +110,15 @@ class PropErrors:
 
     def add(self, prop: str, value: Any, reason: str) -> None:
         """Record that ``prop`` was given ``value``, which breaks ``reason``."""
-        self._violations.append((prop, describe(value), reason))
+        self._record(prop, describe(value), reason)
+
+    def _record(self, prop: str, value: str, reason: str) -> None:
+        if (prop, value, reason) not in self._violations:  # a nested check may repeat an outer one
+            self._violations.append((prop, value, reason))
+
+    def has(self, prop: str) -> bool:
+        """Whether a violation of ``prop`` is recorded (to skip checks that build on it)."""
+        return any(recorded == prop for recorded, _, _ in self._violations)
 
     def check(self, ok: bool, prop: str, value: Any, reason: str) -> None:
         """Record a violation unless ``ok``."""
@@ -168,13 +175,11 @@ class PropErrors:
             yield
         except PropTypeError as error:
             self._type_errors = True
-            self._violations.append(
-                (_outer_prop(error.prop, props, error.construct_name), describe(error.value), f"must be {error.expected}")
-            )
+            self._record(_outer_prop(error.prop, props, error.construct_name), describe(error.value), f"must be {error.expected}")
         except (PropValueError, InvalidProps) as error:
             self._type_errors = self._type_errors or isinstance(error, InvalidProps)
             for prop, value, reason in error.violations:
-                self._violations.append((_outer_prop(prop, props, error.construct_name), value, reason))
+                self._record(_outer_prop(prop, props, error.construct_name), value, reason)
 
     def raise_if_any(self) -> None:
         """Raise one ``ValueError`` listing every recorded violation.
@@ -226,7 +231,7 @@ _ARN_ATTRIBUTES = (
 
 def _known_arn(value: Any) -> str | None:
     for attribute in _ARN_ATTRIBUTES:
-        arn = _try(lambda: getattr(value, attribute))
+        arn = _try(lambda attribute=attribute: getattr(value, attribute))
         if isinstance(arn, str):
             return None if _TOKEN_STRING_MARKER in arn else arn
     return None
@@ -235,7 +240,7 @@ def _known_arn(value: Any) -> str | None:
 def _try(get: Any) -> Any:
     try:
         return get()
-    except Exception:  # a member that the object does not have, or that jsii cannot read
+    except (AttributeError, RuntimeError, TypeError, JSIIError):  # a member it lacks, or jsii cannot read
         return None
 
 

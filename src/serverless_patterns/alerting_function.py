@@ -6,6 +6,7 @@ import enum
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import jsii
 from aws_cdk import ArnFormat, Duration, Fn, RemovalPolicy, Stack, Token
@@ -22,13 +23,13 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import _actions
+from ._alarms import threshold_alarm
 from ._defaults import DEFAULT_LOG_RETENTION, STATEFUL_REMOVAL_POLICY, customer_managed_key
-from ._prop_types import check_prop_types
-from ._roles import ManagedPolicyRole
+from ._prop_types import check_prop_types, constructor_defaults
 from ._resource_policies import require_key_statement
+from ._roles import ManagedPolicyRole
 from ._validation import PropErrors, is_token, require_type
 from .alert_topic import AlertTopic, check_email
-from ._alarms import threshold_alarm
 from .compliance import acknowledge, acknowledge_all, in_every_pack
 from .tagging import apply_tags, validate_tags
 
@@ -1104,6 +1105,17 @@ def _contains_secret_value(scope: Construct, value: object) -> bool:
     if not is_token(value):
         return False
     return bool(_SECRET_REFERENCE.search(str(Stack.of(scope).resolve(value))))
+
+
+def validate_props(scope: Construct | None = None, **props: Any) -> None:
+    """Run the construction-time checks of :class:`AlertingFunction` on ``props`` (the others at
+    their defaults) without building anything: composite constructs call it inside
+    :meth:`~serverless_patterns._validation.PropErrors.nested` to report problems up front.
+    ``scope`` is needed only to judge token values of ``environment``."""
+    values = {**constructor_defaults(AlertingFunction.__init__), **props}
+    check_prop_types("AlertingFunction", AlertingFunction.__init__, values)
+    values["timeout"] = values.get("timeout") or DEFAULT_TIMEOUT
+    _validate(scope, **values)  # type: ignore[arg-type]
 
 
 def _validate(

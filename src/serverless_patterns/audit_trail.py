@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -24,11 +23,20 @@ from . import _actions
 from ._alarms import IMPORTED_ALARM_TOPIC_WARNING, allow_cloudwatch_alarms
 from ._defaults import customer_managed_key, unique_physical_name
 from ._log_groups import encrypted_log_group, log_group_arn
-from ._roles import ManagedPolicyRole
 from ._resource_policies import require_key_statement
-from ._validation import PropErrors, _is_instance, describe, duration_in_days, is_token, require_type, type_name
+from ._roles import ManagedPolicyRole
+from ._validation import (
+    PropErrors,
+    _is_instance,
+    describe,
+    duration_in_days,
+    is_token,
+    require_type,
+    type_name,
+)
 from .compliance import acknowledge
 from .secure_bucket import SecureBucket
+from .secure_bucket import validate_props as validate_bucket_props
 from .tagging import apply_tags, validate_tags
 
 _NAME = "AuditTrail"
@@ -614,4 +622,23 @@ def _validate(
         f"{expiry_days} days" if expiry_days is not None else log_file_retention,
         f"must not be shorter than object_lock_retention ({lock_days} days)",
     )
+    # The props handed on to the trail's bucket: its problems are reported here, under these names.
+    with errors.nested(
+        {
+            "encryption_key": "encryption_key",
+            "server_access_logs_bucket": "server_access_logs_bucket",
+            "object_lock_default_retention": "object_lock_retention",
+            "lifecycle_rules": "log_file_retention",
+        }
+    ):
+        validate_bucket_props(
+            encryption_key=encryption_key,
+            server_access_logs_bucket=server_access_logs_bucket,
+            object_lock_enabled=object_lock_retention is not None,
+            object_lock_default_retention=(
+                s3.ObjectLockRetention.governance(object_lock_retention)
+                if object_lock_retention is not None and not errors.has("object_lock_retention")
+                else None
+            ),
+        )
     errors.raise_if_any()

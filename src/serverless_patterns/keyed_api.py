@@ -31,6 +31,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct, IValidation
 
 from . import _actions
+from ._alarms import threshold_alarm
 from ._apis import (
     check_cors_origins,
     check_throttle,
@@ -47,10 +48,10 @@ from ._prop_types import constructor_defaults
 from ._validation import PropErrors, is_token, require_type
 from ._web_acl import managed_web_acl
 from .alert_topic import AlertTopic, check_email
-from .api_gateway_account import ApiGatewayAccount
 from .alerting_function import AlertingFunction, Invocation
+from .alerting_function import validate_props as validate_function_props
+from .api_gateway_account import ApiGatewayAccount
 from .audited_table import AuditedTable
-from ._alarms import threshold_alarm
 from .compliance import acknowledge, acknowledge_all, in_every_pack
 from .handlers import handler_code, handler_entry
 from .handlers.api_key_authorizer.keys import API_KEY_HEADER
@@ -1036,6 +1037,26 @@ def _validate(
         list(alert_emails),
         "subscribe addresses to the alert_topic you pass, not here",
     )
+    # The props handed on to the authorizer function: its problems are reported here, under these names.
+    with errors.nested(
+        {
+            "log_retention": "log_retention",
+            "vpc": "authorizer_vpc",
+            "vpc_subnets": "authorizer_vpc_subnets",
+            "encryption_key": "encryption_key",
+            "alert_topic": "alert_topic",
+        }
+    ):
+        validate_function_props(
+            code=handler_code("api_key_authorizer"),
+            handler=handler_entry("api_key_authorizer"),
+            log_retention=log_retention,
+            alert_topic=alert_topic,
+            vpc=authorizer_vpc,
+            vpc_subnets=authorizer_vpc_subnets,
+            invocation=Invocation.SYNCHRONOUS,
+            encryption_key=encryption_key,
+        )
     errors.raise_if_any()
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack, aws_iam as iam, aws_kms as kms, aws_s3 as s3
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from . import _actions
@@ -15,7 +19,7 @@ from ._defaults import (
     customer_managed_key,
     log_bucket_encryption,
 )
-from ._prop_types import check_prop_types
+from ._prop_types import check_prop_types, constructor_defaults
 from ._resource_policies import warn_bucket_statement
 from ._validation import PropErrors, duration_in_days, is_token, require_type
 from .compliance import acknowledge, acknowledge_all, in_every_pack
@@ -329,6 +333,15 @@ def _validate_key_prefix(key_prefix: str) -> None:
         raise TypeError(f"SecureBucket: key_prefix must be str, got {key_prefix!r}")
     if key_prefix.startswith("/") or "*" in key_prefix:
         raise ValueError(f"SecureBucket: key_prefix={key_prefix!r}: must not start with '/' or contain '*'")
+
+
+def validate_props(**props: Any) -> None:
+    """Run the construction-time checks of :class:`SecureBucket` on ``props`` (the others at their
+    defaults) without building anything: composite constructs call it inside
+    :meth:`~serverless_patterns._validation.PropErrors.nested` to report problems up front."""
+    values = {**constructor_defaults(SecureBucket.__init__), **props}
+    check_prop_types("SecureBucket", SecureBucket.__init__, values)
+    _validate(**values)
 
 
 def _validate(
