@@ -277,3 +277,24 @@ def test_a_duration_in_an_error_is_shown_readably():
     with pytest.raises(ValueError) as error:
         SecureQueue(_stack(), "Q", visibility_timeout=Duration.hours(13))
     assert "<aws_cdk" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("build", "name"),
+    [
+        (lambda s, k: AlertingFunction(s, "Fn", code=handler_code("example_echo"), handler=handler_entry("example_echo"),
+                                       encryption_key=k), "AlertingFunction"),
+        (lambda s, k: SecureQueue(s, "Q", encryption_key=k), "SecureQueue"),
+        (lambda s, k: AuditTrail(s, "Audit", encryption_key=k), "AuditTrail"),
+        (lambda s, k: AlertTopic(s, "Alerts", encryption_key=k), "AlertTopic"),
+    ],
+)
+def test_an_imported_key_of_another_region_is_refused(build, name):
+    stack = _stack()
+    arn = KEY_ARN.replace("us-east-1", "eu-west-1")
+    with pytest.raises(ValueError) as error:
+        build(stack, kms.Key.from_key_arn(stack, "Remote", arn))
+    assert str(error.value) == (
+        f"{name}: invalid props:\n  - encryption_key=Imported/Remote ({arn}): is a key of Region eu-west-1; "
+        "KMS keys are Regional and this stack is in us-east-1"
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk import Annotations, Stack
+from aws_cdk import Annotations, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -31,6 +31,20 @@ _PSEUDO_PARAMETERS = {
     "AWS::Partition": "<partition>",
     "AWS::URLSuffix": "<url-suffix>",
 }
+
+
+def check_key_region(errors: Any, prop: str, key: Any, scope: Construct) -> None:
+    """Record on ``errors`` that ``key`` (an imported key with a literal ARN) lives in another Region
+    than ``scope``'s stack: KMS keys are Regional, and no service can use one across Regions."""
+    if key is None:
+        return
+    arn = getattr(key, "key_arn", None)
+    region = Stack.of(scope).region
+    if not isinstance(arn, str) or Token.is_unresolved(arn) or Token.is_unresolved(region):
+        return
+    parts = arn.split(":")
+    if len(parts) > 3 and parts[2] == "kms" and parts[3] and parts[3] != region:
+        errors.add(prop, key, f"is a key of Region {parts[3]}; KMS keys are Regional and this stack is in {region}")
 
 
 def require_key_statement(scope: Construct, key: Any, statement: iam.PolicyStatement, *, purpose: str) -> bool:

@@ -18,6 +18,7 @@ from constructs import Construct
 from . import _actions
 from ._alarms import cloudwatch_alarms_statement
 from ._defaults import allow_service_to_use_key, customer_managed_key
+from ._resource_policies import check_key_region
 from ._validation import PropErrors, is_token, require_type
 from .compliance import acknowledge_all
 from .tagging import apply_tags, validate_tags
@@ -86,6 +87,9 @@ class AlertTopic(Construct):
     ) -> None:
         _validate(emails=emails, display_name=display_name, topic_name=topic_name, tags=tags)
         require_type("AlertTopic", "encryption_key", encryption_key, kms.IKey)
+        region_errors = PropErrors("AlertTopic")
+        check_key_region(region_errors, "encryption_key", encryption_key, scope)
+        region_errors.raise_if_any()
         super().__init__(scope, id)
         account = Stack.of(self).account
 

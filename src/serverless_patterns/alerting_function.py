@@ -26,7 +26,7 @@ from . import _actions
 from ._alarms import threshold_alarm
 from ._defaults import DEFAULT_LOG_RETENTION, STATEFUL_REMOVAL_POLICY, customer_managed_key
 from ._prop_types import check_prop_types, constructor_defaults
-from ._resource_policies import require_key_statement
+from ._resource_policies import check_key_region, require_key_statement
 from ._roles import ManagedPolicyRole
 from ._validation import PropErrors, is_token, require_type
 from .alert_topic import AlertTopic, check_email
@@ -412,6 +412,9 @@ class AlertingFunction(Construct):
         check_prop_types("AlertingFunction", AlertingFunction.__init__, locals())
         timeout = timeout or DEFAULT_TIMEOUT
         _validate(scope, **{k: v for k, v in locals().items() if k not in ("self", "scope", "id", "__class__")})
+        region_errors = PropErrors("AlertingFunction")
+        check_key_region(region_errors, "encryption_key", encryption_key, scope)
+        region_errors.raise_if_any()
         super().__init__(scope, id)
         self._timeout = timeout
         self._alarm_options = alarms

@@ -23,7 +23,7 @@ from . import _actions
 from ._alarms import IMPORTED_ALARM_TOPIC_WARNING, allow_cloudwatch_alarms
 from ._defaults import customer_managed_key, unique_physical_name
 from ._log_groups import encrypted_log_group, log_group_arn
-from ._resource_policies import require_key_statement
+from ._resource_policies import check_key_region, require_key_statement
 from ._roles import ManagedPolicyRole
 from ._validation import (
     PropErrors,
@@ -184,6 +184,9 @@ class AuditTrail(Construct):
         tags: Mapping[str, str] | None = None,
     ) -> None:
         _validate(**{k: v for k, v in locals().items() if k not in ("self", "scope", "id", "__class__")})
+        region_errors = PropErrors(_NAME)
+        check_key_region(region_errors, "encryption_key", encryption_key, scope)
+        region_errors.raise_if_any()
         super().__init__(scope, id)
         self._warned_sns_action = False
         stack = Stack.of(self)

@@ -18,6 +18,7 @@ from constructs import Construct
 from . import _actions
 from ._defaults import STATEFUL_REMOVAL_POLICY, allow_service_to_use_key, customer_managed_key
 from ._prop_types import check_prop_types
+from ._resource_policies import check_key_region
 from ._validation import PropErrors, is_token, require_type
 from .alert_topic import AlertTopic
 from ._alarms import threshold_alarm
@@ -158,6 +159,9 @@ class SecureQueue(Construct):
         receive_message_wait_time = receive_message_wait_time or DEFAULT_RECEIVE_WAIT
         alarm_period = alarm_period or Duration.minutes(5)
         _validate(**{k: v for k, v in locals().items() if k not in ("self", "scope", "id", "__class__")})
+        region_errors = PropErrors(_NAME)
+        check_key_region(region_errors, "encryption_key", encryption_key, scope)
+        region_errors.raise_if_any()
         super().__init__(scope, id)
         self._allowed_services: set[str] = set()
         self._alarm_topic = alarm_topic
