@@ -796,13 +796,6 @@ def test_secret_names_are_validated():
     assert "secrets='DB_ARN': collides with a name in environment" in message
 
 
-def test_imported_key_is_refused():
-    stack = Stack(App(), "V")
-    key = kms.Key.from_key_arn(stack, "K", QUEUE_KEY_ARN)
-    with pytest.raises(ValueError, match="encryption_key=.*must be a kms.Key of this app"):
-        AlertingFunction(stack, "Bad", **_echo(), encryption_key=key)
-
-
 @pytest.mark.parametrize(
     ("props", "message"),
     [

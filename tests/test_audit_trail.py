@@ -505,13 +505,6 @@ def test_wrong_types_raise_type_error_naming_the_prop(props, message):
         AuditTrail(Stack(App(), "V"), "Bad", **props)
 
 
-def test_an_imported_key_is_refused_because_its_policy_cannot_be_extended():
-    stack = Stack(App(), "V")
-    imported = kms.Key.from_key_arn(stack, "K", "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666")
-    with pytest.raises(TypeError, match="encryption_key must be Key, got"):
-        AuditTrail(stack, "Bad", encryption_key=imported)
-
-
 def test_parameter_tokens_are_not_judged():
     def build(stack):
         name = CfnParameter(stack, "TrailName", type="String")

@@ -1083,7 +1083,7 @@ def test_parameter_tokens_are_never_judged():
         ({"encryption_key": IMPORTED_KEY_ARN}, "encryption_key must be IKey, got str"),
         (
             {"alarm_topic": "arn:aws:sns:us-east-1:123456789012:alerts"},
-            "alarm_topic must be ITopic, got str",
+            "alarm_topic must be AlertTopic or ITopic, got str",
         ),
         ({"alarm_period": 300}, "alarm_period must be Duration, got int"),
         ({**PROVISIONED, "read_capacity": "10"}, "read_capacity must be float, got str"),

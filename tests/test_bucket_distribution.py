@@ -8,6 +8,7 @@ import pytest
 from aws_cdk import App, CfnParameter, Duration, Environment, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 from deploy_readiness import STACK_INSTANCE_ID, ends_with_stack_instance_id, literal_start
@@ -462,7 +463,7 @@ def _certificate(stack, arn=CERTIFICATE_ARN):
         ({"viewer_protocol_policy": cloudfront.ViewerProtocolPolicy.ALLOW_ALL}, "viewer_protocol_policy=<ViewerProtocolPolicy.ALLOW_ALL"),
         ({"minimum_protocol_version": cloudfront.SecurityPolicyProtocol.TLS_V1_2_2019}, "older policies allow weak ciphers"),
         ({"domain_names": ["www.example.com"]}, "domain_names=['www.example.com']: alternate domain names need a certificate"),
-        ({"certificate": "CERT"}, "certificate=<"),
+        ({"certificate": "CERT"}, "certificate=V/Cert (arn:aws:acm:us-east-1:123456789012:certificate/"),
         ({"certificate": "CERT", "domain_names": ["Bad_Name.example.com"]}, "domain_names='Bad_Name.example.com': must be a lowercase DNS name"),
         (
             {"certificate": "arn:aws:acm:eu-west-1:123456789012:certificate/x", "domain_names": ["a.example.com"]},
@@ -520,7 +521,7 @@ def test_several_violations_are_reported_together():
 @pytest.mark.parametrize(
     ("props", "message"),
     [
-        ({"bucket": "my-bucket"}, "bucket must be SecureBucket, got str"),
+        ({"bucket": "my-bucket"}, "bucket must be SecureBucket or IBucket, got str"),
         ({"price_class": "PriceClass_100"}, "price_class must be PriceClass, got str"),
         ({"domain_names": "www.example.com"}, "domain_names must be a sequence of str"),
         ({"log_delivery": "legacy"}, "log_delivery must be AccessLogDelivery, got str"),
@@ -533,10 +534,10 @@ def test_wrong_types_raise_type_error_naming_the_prop(props, message):
         BucketDistribution(Stack(App(), "V"), "Bad", **props)
 
 
-def test_a_plain_s3_bucket_is_refused_as_origin():
+def test_a_resource_that_is_not_a_bucket_is_refused_as_origin():
     stack = Stack(App(), "V")
-    with pytest.raises(TypeError, match="bucket must be SecureBucket, got Bucket"):
-        BucketDistribution(stack, "Bad", bucket=s3.Bucket(stack, "Plain"))
+    with pytest.raises(TypeError, match=r"bucket must be SecureBucket or IBucket, got Key \(V/NotABucket\)"):
+        BucketDistribution(stack, "Bad", bucket=kms.Key(stack, "NotABucket"))
 
 
 def test_parameter_tokens_are_not_judged():

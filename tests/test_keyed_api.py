@@ -10,6 +10,7 @@ import pytest
 from aws_cdk import App, CfnParameter, Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from harness import acknowledged_rules, assert_compliant, synthesize
@@ -853,8 +854,8 @@ def test_add_route_validates_and_names_the_problem(routed, args, kwargs, message
 
 def test_add_route_type_errors(routed):
     api, fn = routed
-    with pytest.raises(TypeError, match="function must be AlertingFunction, got Function"):
-        api.add_route("GET", "/x", fn.function, level="admin")
+    with pytest.raises(TypeError, match=r"function must be AlertingFunction or IFunction, got Key \(R/NotAFunction\)"):
+        api.add_route("GET", "/x", kms.Key(Stack.of(api), "NotAFunction"), level="admin")
     with pytest.raises(TypeError, match="request_schema must be a JSON schema dict, got str"):
         api.add_route("POST", "/x", fn, level="admin", request_schema='{"type": "object"}')
     with pytest.raises(TypeError, match="required_query_parameters must be a list of names, got str"):

@@ -253,7 +253,7 @@ def _new(**props):
     ("props", "message"),
     [
         ({"cors_origins": ["*"]}, "cors_origins='*': must be an https origin"),
-        ({"cors_origins": ["http://localhost:3000"]}, "cors_origins='http://localhost:3000': must be an https origin"),
+        ({"cors_origins": ["http://localhost.example.com:3000"]}, "cors_origins='http://localhost.example.com:3000': must be an https origin"),
         ({"cors_origins": ["https://App.example.com"]}, "cors_origins='https://App.example.com'"),
         ({"cors_origins": ["https://a.example.com"] * 2}, "each origin may be listed once"),
         ({"cors_origins": ["https://a.example.com"], "cors_allow_headers": ["*"]}, "cors_allow_headers='*': must be a header name"),
@@ -335,8 +335,8 @@ def test_add_route_validates_and_names_the_problem(routed, args, kwargs, message
 
 def test_add_route_type_errors(routed):
     api, fn = routed
-    with pytest.raises(TypeError, match="function must be AlertingFunction, got Function"):
-        api.add_route("GET", "/y", fn.function, public_reason="ok")
+    with pytest.raises(TypeError, match=r"function must be AlertingFunction or IFunction, got str \('arn:aws:lambda"):
+        api.add_route("GET", "/y", "arn:aws:lambda:us-east-1:123456789012:function:f", public_reason="ok")
     with pytest.raises(TypeError, match="authorization_scopes must be a list, got str"):
         api.add_route("GET", "/y", fn, authorizer=authorizers.HttpIamAuthorizer(), authorization_scopes="a/b")
 

@@ -449,13 +449,6 @@ def test_wrong_types_are_refused(props, message):
     assert message in str(error.value)
 
 
-def test_an_imported_key_is_refused():
-    stack = Stack(App(), "Invalid")
-    key = kms.Key.from_key_arn(stack, "Imported", "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666")
-    with pytest.raises(ValueError, match="encryption_key=.*must be a kms.Key of this app"):
-        SecureQueue(stack, "Jobs", encryption_key=key)
-
-
 @pytest.mark.parametrize(
     ("fifo", "kwargs", "message"),
     [

@@ -12,6 +12,8 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from . import _actions
+from ._resource_policies import render_statement
+from ._validation import describe
 from .compliance import acknowledge_all, in_every_pack
 
 #: Id of the warning emitted when an alarm notifies a topic whose policies the construct cannot
@@ -76,29 +78,34 @@ def allow_cloudwatch_alarms(scope: Construct, topic: Any) -> bool:
     if topic is None:
         return True
     sns_topic: sns.ITopic = as_topic(topic)
-    if getattr(sns_topic.node.scope, "allows_cloudwatch_alarms", False):  # AlertTopic: allowed at creation
-        return True
+    owner = sns_topic.node.scope
+    if isinstance(getattr(owner, "allows_cloudwatch_alarms", None), bool):
+        # AlertTopic: allowed at creation, or (imported key) its own warning names the statement.
+        return bool(owner.allows_cloudwatch_alarms)
     stack = Stack.of(sns_topic)
     missing = []
-    if not sns_topic.add_to_resource_policy(cloudwatch_alarms_statement(sns_topic.topic_arn, stack)).statement_added:
+    topic_statement = cloudwatch_alarms_statement(sns_topic.topic_arn, stack)
+    if not sns_topic.add_to_resource_policy(topic_statement).statement_added:
         missing.append(
-            "its topic policy must allow sns:Publish to the service principal cloudwatch.amazonaws.com "
-            "(scoped with aws:SourceArn arn:<partition>:cloudwatch:<region>:<account>:alarm:* and aws:SourceAccount)"
+            "its topic policy must allow sns:Publish to the service principal cloudwatch.amazonaws.com, "
+            f"with this statement: {render_statement(scope, topic_statement)}"
         )
     key = getattr(sns_topic, "master_key", None)
-    if key is not None and not key.add_to_resource_policy(cloudwatch_alarms_key_statement(stack)).statement_added:
+    key_statement = cloudwatch_alarms_key_statement(stack)
+    if key is not None and not key.add_to_resource_policy(key_statement).statement_added:
         missing.append(
-            "its KMS key's policy must allow kms:Decrypt and kms:GenerateDataKey to cloudwatch.amazonaws.com"
+            "its KMS key's policy must allow kms:Decrypt and kms:GenerateDataKey to cloudwatch.amazonaws.com "
+            f"(key {describe(key)}), with this statement: {render_statement(scope, key_statement)}"
         )
     elif key is None and _is_imported(sns_topic):
         missing.append(
             "if it is encrypted with a customer-managed key, that key's policy must allow kms:Decrypt and "
-            "kms:GenerateDataKey to cloudwatch.amazonaws.com"
+            f"kms:GenerateDataKey to cloudwatch.amazonaws.com, with this statement: {render_statement(scope, key_statement)}"
         )
     if missing:
         Annotations.of(scope).add_warning_v2(
             IMPORTED_ALARM_TOPIC_WARNING,
-            f"Alarms of {scope.node.path} notify the topic {sns_topic.node.path}, whose policies this app cannot fully "
+            f"Alarms of {scope.node.path} notify the topic {describe(sns_topic)}, whose policies this app cannot fully "
             f"change. For the notifications to arrive, {'; '.join(missing)}.",
         )
     return not missing

@@ -6,12 +6,20 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 
+from aws_cdk import Annotations
+from constructs import Construct
+
 from ._validation import PropErrors, is_token
 
 #: An https origin as browsers send it: lowercase host, optional port, no path, no wildcard.
 HTTPS_ORIGIN = re.compile(
     r"^https://[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$"
 )
+#: A loopback origin of a developer's machine: ``http://localhost[:port]`` or ``http://127.0.0.1[:port]``.
+LOOPBACK_ORIGIN = re.compile(r"^http://(localhost|127\.0\.0\.1)(:\d{1,5})?$")
+#: Warning emitted for a loopback CORS origin (dev stages only).
+DEV_CORS_ORIGIN_WARNING = "serverless-patterns:devCorsOrigin"
+
 # Resource path segments API Gateway accepts: literals, {param}, and a final {proxy+}.
 _LITERAL_SEGMENT = re.compile(r"^[A-Za-z0-9._:$-]+$")
 _PARAM_SEGMENT = re.compile(r"^\{([A-Za-z0-9._-]+)\}$")
@@ -24,16 +32,30 @@ def is_number(value: object) -> bool:
 
 
 def check_cors_origins(errors: PropErrors, origins: Sequence[str]) -> None:
-    """Each origin an https origin (``*`` refused), each listed once; tokens pass."""
+    """Each origin an https origin (``*`` refused) or a loopback ``http://`` origin, each listed once; tokens pass."""
     for origin in origins:
         errors.check(
-            is_token(origin) or (isinstance(origin, str) and bool(HTTPS_ORIGIN.match(origin))),
+            is_token(origin)
+            or (isinstance(origin, str) and bool(HTTPS_ORIGIN.match(origin) or LOOPBACK_ORIGIN.match(origin))),
             "cors_origins",
             origin,
-            "must be an https origin such as 'https://app.example.com' (lowercase, no path, no '*')",
+            "must be an https origin such as 'https://app.example.com' (lowercase, no path, no '*'); plain http is "
+            "accepted only for http://localhost[:port] and http://127.0.0.1[:port] (development)",
         )
     duplicates = sorted({o for o in origins if not is_token(o) and list(origins).count(o) > 1})
     errors.check(not duplicates, "cors_origins", duplicates, "each origin may be listed once")
+
+
+def warn_loopback_origins(scope: Construct, origins: Sequence[str], *, what: str) -> None:
+    """Warn on ``scope`` when ``origins`` allow a loopback ``http://`` origin: for development stages only."""
+    loopback = [o for o in origins if isinstance(o, str) and not is_token(o) and LOOPBACK_ORIGIN.match(o)]
+    if loopback:
+        Annotations.of(scope).add_warning_v2(
+            DEV_CORS_ORIGIN_WARNING,
+            f"{what} of {scope.node.path} allows the loopback origins {', '.join(loopback)} over plain http: any "
+            "page served on that port of a visitor's machine may call it. For development stages only; a "
+            "production stage lists its https origins alone.",
+        )
 
 
 def check_throttle(errors: PropErrors, rate_prop: str, rate: float, burst_prop: str, burst: float) -> None:

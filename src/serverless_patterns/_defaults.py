@@ -100,23 +100,35 @@ def log_bucket_encryption(*, server_access_logs: bool) -> s3.BucketEncryption:
 
 
 def allow_service_to_use_key(
-    key: kms.IKey, service: str, *, actions: list[str], source_arn: str | None = None, source_account: str | None = None
-) -> None:
+    key: kms.IKey,
+    service: str,
+    *,
+    actions: list[str],
+    source_arn: str | None = None,
+    source_account: str | None = None,
+    scope: Construct | None = None,
+    purpose: str | None = None,
+) -> bool:
     """Let an AWS service principal use ``key``, scoped to the calling resource where it can be.
 
-    Imported keys keep their own policy; CDK reports that nothing was added.
+    Only the key policy can let a service principal in. An imported key keeps its own policy: with
+    ``scope``, a warning on it names the statement its owner must add (``purpose`` says what for).
+    Returns whether the statement is in the key policy.
     """
+    from ._resource_policies import require_key_statement
+
     conditions: dict[str, dict[str, str]] = {}
     if source_account:
         conditions["StringEquals"] = {"aws:SourceAccount": source_account}
     if source_arn:
         conditions["ArnLike"] = {"aws:SourceArn": source_arn}
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid=f"Allow{service.split('.')[0].title()}",
-            principals=[iam.ServicePrincipal(service)],
-            actions=actions,
-            resources=["*"],  # in a key policy, "*" means this key
-            conditions=conditions or None,
-        )
+    statement = iam.PolicyStatement(
+        sid=f"Allow{service.split('.')[0].title()}",
+        principals=[iam.ServicePrincipal(service)],
+        actions=actions,
+        resources=["*"],  # in a key policy, "*" means this key
+        conditions=conditions or None,
     )
+    if scope is None:
+        return key.add_to_resource_policy(statement).statement_added
+    return require_key_statement(scope, key, statement, purpose=purpose or f"{service} to use it")

@@ -10,6 +10,7 @@ from constructs import Construct
 
 from . import _actions
 from ._defaults import STATEFUL_REMOVAL_POLICY
+from ._resource_policies import require_key_statement
 
 
 def log_group_arn(scope: Construct, name: str) -> str:
@@ -26,19 +27,23 @@ def encrypted_log_group(
 
     The name is known before the log group exists so that the key policy can name exactly this
     log group in its encryption context condition without a circular reference (the log group
-    refers to the key). Because the group outlives its stack, ``name`` must be unique per stack
+    refers to the key). For an imported key, a warning on ``scope`` names that statement (only the key
+    policy can let ``logs.<region>.amazonaws.com`` in). Because the group outlives its stack, ``name`` must be unique per stack
     instance: :func:`serverless_patterns._defaults.unique_physical_name`, or a name AWS derives
     from a resource of this stack (API Gateway's execution log group holds the API's id).
     """
     group = logs.LogGroup(
         scope, id, log_group_name=name, encryption_key=key, retention=retention, removal_policy=STATEFUL_REMOVAL_POLICY
     )
-    key.add_to_resource_policy(
+    require_key_statement(
+        scope,
+        key,
         iam.PolicyStatement(
             principals=[iam.ServicePrincipal(f"logs.{Stack.of(scope).region}.amazonaws.com")],
             actions=_actions.KMS_FOR_CLOUDWATCH_LOGS,
             resources=["*"],  # in a key policy, "*" means this key
             conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn(scope, name)}},
-        )
+        ),
+        purpose=f"CloudWatch Logs to encrypt the log group {group.node.path}",
     )
     return group

@@ -25,7 +25,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._validation import _is_instance
+from ._validation import PropTypeError, PropValueError, _is_instance, describe
 
 #: Props every construct checks with a dedicated validator.
 _CHECKED_ELSEWHERE = frozenset({"tags"})
@@ -50,11 +50,11 @@ def check_prop_types(construct_name: str, constructor: Callable[..., Any], value
     >>> check_prop_types("SecureBucket", build, {"versioned": None})
     Traceback (most recent call last):
     ...
-    TypeError: SecureBucket: versioned must be bool, got NoneType (None)
+    serverless_patterns._validation.PropTypeError: SecureBucket: versioned must be bool, got NoneType (None)
     >>> check_prop_types("SecureBucket", build, {"layers": ["a", 1]})
     Traceback (most recent call last):
     ...
-    TypeError: SecureBucket: layers[] must be str, got int (1)
+    serverless_patterns._validation.PropTypeError: SecureBucket: layers[] must be str, got int (1)
     """
     annotations, required = _annotations(constructor)
     for prop, value in values.items():
@@ -64,12 +64,19 @@ def check_prop_types(construct_name: str, constructor: Callable[..., Any], value
         try:
             _check(annotation, value, prop)
         except _Refused as refused:
-            raise TypeError(
-                f"{construct_name}: {refused.where} must be {refused.expected}, "
-                f"got {type(refused.value).__name__} ({refused.value!r})"
-            ) from None
+            raise PropTypeError(construct_name, refused.where, refused.expected, refused.value) from None
         if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError(f"{construct_name}: invalid props:\n  - {prop}={value!r}: must be a finite number")
+            raise PropValueError(construct_name, [(prop, describe(value), "must be a finite number")])
+
+
+def constructor_defaults(constructor: Callable[..., Any]) -> dict[str, Any]:
+    """The default of every keyword prop of ``constructor`` that has one (for validating props
+    of a nested construct before building it)."""
+    return {
+        name: parameter.default
+        for name, parameter in inspect.signature(constructor).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY and parameter.default is not inspect.Parameter.empty
+    }
 
 
 @functools.cache

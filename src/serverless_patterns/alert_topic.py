@@ -18,6 +18,7 @@ from constructs import Construct
 from . import _actions
 from ._alarms import cloudwatch_alarms_statement
 from ._defaults import allow_service_to_use_key, customer_managed_key
+from ._resource_policies import check_key_region
 from ._validation import PropErrors, is_token, require_type
 from .compliance import acknowledge_all
 from .tagging import apply_tags, validate_tags
@@ -60,8 +61,10 @@ class AlertTopic(Construct):
         A physical name. Default: generated (fixed names collide between stacks).
     encryption_key
         A key of your own (shared with the data it alerts about, for example); the construct adds
-        the CloudWatch statement, scoped to the account, to its policy. Default: a new
-        customer-managed key.
+        the CloudWatch statement, scoped to the account, to its policy. An imported key
+        (``kms.Key.from_key_arn``) keeps its policy: a warning (``serverless-patterns:keyPolicyNotWritable``)
+        names the statements its owner must add for CloudWatch alarms (and SNS, for the
+        delivery-failures queue). Default: a new customer-managed key.
     tags
         Tags for every resource the construct creates. Default: none.
 
@@ -79,22 +82,27 @@ class AlertTopic(Construct):
         emails: Sequence[str] = (),
         display_name: str | None = None,
         topic_name: str | None = None,
-        encryption_key: kms.Key | None = None,
+        encryption_key: kms.IKey | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> None:
         _validate(emails=emails, display_name=display_name, topic_name=topic_name, tags=tags)
-        require_type("AlertTopic", "encryption_key", encryption_key, kms.Key)
+        require_type("AlertTopic", "encryption_key", encryption_key, kms.IKey)
+        region_errors = PropErrors("AlertTopic")
+        check_key_region(region_errors, "encryption_key", encryption_key, scope)
+        region_errors.raise_if_any()
         super().__init__(scope, id)
         account = Stack.of(self).account
 
-        self.encryption_key: kms.Key = encryption_key or customer_managed_key(
+        self.encryption_key: kms.IKey = encryption_key or customer_managed_key(
             self, "Key", description=f"Encrypts the alerts of {self.node.path}"
         )
-        allow_service_to_use_key(
+        key_allows_alarms = allow_service_to_use_key(
             self.encryption_key,
             "cloudwatch.amazonaws.com",
             actions=_actions.KMS_FOR_SERVICE_PUBLISHERS,
             source_account=account,
+            scope=self,
+            purpose="CloudWatch alarms to publish to the encrypted topic",
         )
         self.topic = sns.Topic(
             self,
@@ -106,8 +114,9 @@ class AlertTopic(Construct):
             topic_name=topic_name,
         )
         self.topic.add_to_resource_policy(cloudwatch_alarms_statement(self.topic.topic_arn, Stack.of(self)))
-        #: Both policies let CloudWatch alarms in (read by the constructs that point alarms here).
-        self.allows_cloudwatch_alarms = True
+        #: Both policies let CloudWatch alarms in (read by the constructs that point alarms here);
+        #: False with an imported key (its warning names the statement to add).
+        self.allows_cloudwatch_alarms = key_allows_alarms
         #: Where alerts go that could not be delivered to a subscriber (created with the first one).
         self.delivery_failures: sqs.Queue | None = None
         self._emails: list[str] = []
@@ -136,6 +145,8 @@ class AlertTopic(Construct):
                 "sns.amazonaws.com",
                 actions=_actions.KMS_FOR_SERVICE_PUBLISHERS,
                 source_account=Stack.of(self).account,
+                scope=self,
+                purpose="SNS to write undeliverable alerts into the encrypted delivery-failures queue",
             )
             self.delivery_failures = sqs.Queue(
                 self,

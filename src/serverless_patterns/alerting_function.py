@@ -6,6 +6,7 @@ import enum
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import jsii
 from aws_cdk import ArnFormat, Duration, Fn, RemovalPolicy, Stack, Token
@@ -22,12 +23,13 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import _actions
+from ._alarms import threshold_alarm
 from ._defaults import DEFAULT_LOG_RETENTION, STATEFUL_REMOVAL_POLICY, customer_managed_key
-from ._prop_types import check_prop_types
+from ._prop_types import check_prop_types, constructor_defaults
+from ._resource_policies import check_key_region, require_key_statement
 from ._roles import ManagedPolicyRole
 from ._validation import PropErrors, is_token, require_type
 from .alert_topic import AlertTopic, check_email
-from ._alarms import threshold_alarm
 from .compliance import acknowledge, acknowledge_all, in_every_pack
 from .tagging import apply_tags, validate_tags
 
@@ -303,8 +305,11 @@ class AlertingFunction(Construct):
     log_retention
         Default: ``RetentionDays.ONE_MONTH``. ``INFINITE`` is refused.
     encryption_key
-        A ``kms.Key`` of this app for the log group, the environment and the dead-letter queue; its
-        policy gets a statement for CloudWatch Logs. Default: a new customer-managed key.
+        A KMS key for the log group, the environment and the dead-letter queue; the key policy of a
+        ``kms.Key`` of this app gets a statement for CloudWatch Logs. An imported key
+        (``kms.Key.from_key_arn``) is used through the role's own policy (environment, dead-letter
+        queue); a warning (:data:`~serverless_patterns._resource_policies.KEY_POLICY_WARNING`) names
+        the statement its owner must add for CloudWatch Logs. Default: a new customer-managed key.
     reserved_concurrent_executions
         Reserve (and cap) concurrency for this function. Default: none, because a reservation fails
         to deploy in accounts whose unreserved concurrency would drop below the minimum; the
@@ -387,7 +392,7 @@ class AlertingFunction(Construct):
         layers: Sequence[lambda_.ILayerVersion] = (),
         powertools: bool = False,
         log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
-        encryption_key: kms.Key | None = None,
+        encryption_key: kms.IKey | None = None,
         reserved_concurrent_executions: float | None = None,
         invocation: Invocation = Invocation.ASYNCHRONOUS,
         invoked_by: str | None = None,
@@ -407,6 +412,9 @@ class AlertingFunction(Construct):
         check_prop_types("AlertingFunction", AlertingFunction.__init__, locals())
         timeout = timeout or DEFAULT_TIMEOUT
         _validate(scope, **{k: v for k, v in locals().items() if k not in ("self", "scope", "id", "__class__")})
+        region_errors = PropErrors("AlertingFunction")
+        check_key_region(region_errors, "encryption_key", encryption_key, scope)
+        region_errors.raise_if_any()
         super().__init__(scope, id)
         self._timeout = timeout
         self._alarm_options = alarms
@@ -414,10 +422,10 @@ class AlertingFunction(Construct):
         self.invocation = invocation
         asynchronous = invocation is Invocation.ASYNCHRONOUS
 
-        self.encryption_key: kms.Key = encryption_key or customer_managed_key(
+        self.encryption_key: kms.IKey = encryption_key or customer_managed_key(
             self, "Key", description=f"Encrypts the logs, environment and dead-letter queue of {self.node.path}"
         )
-        _allow_cloudwatch_logs(self.encryption_key)
+        _allow_cloudwatch_logs(self, self.encryption_key)
         self.log_group = logs.LogGroup(
             self,
             "LogGroup",
@@ -1025,10 +1033,16 @@ class _AsyncFailureDestination:
         return lambda_.DestinationConfig(destination=_grant_send(self._destination, fn))
 
 
-def _allow_cloudwatch_logs(key: kms.Key) -> None:
-    """Let CloudWatch Logs use ``key`` for the log groups of this account and Region only."""
-    stack = Stack.of(key)
-    key.add_to_resource_policy(
+def _allow_cloudwatch_logs(scope: Construct, key: kms.IKey) -> None:
+    """Let CloudWatch Logs use ``key`` for the log groups of this account and Region only.
+
+    CloudWatch Logs uses the key as the service principal ``logs.<region>.amazonaws.com``, which only
+    a key policy can allow: for an imported key, a warning on ``scope`` names the statement.
+    """
+    stack = Stack.of(scope)
+    require_key_statement(
+        scope,
+        key,
         iam.PolicyStatement(
             sid="AllowCloudWatchLogs",
             principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
@@ -1044,7 +1058,8 @@ def _allow_cloudwatch_logs(key: kms.Key) -> None:
                     )
                 }
             },
-        )
+        ),
+        purpose=f"CloudWatch Logs to encrypt the log group of {scope.node.path}",
     )
 
 
@@ -1095,6 +1110,17 @@ def _contains_secret_value(scope: Construct, value: object) -> bool:
     return bool(_SECRET_REFERENCE.search(str(Stack.of(scope).resolve(value))))
 
 
+def validate_props(scope: Construct | None = None, **props: Any) -> None:
+    """Run the construction-time checks of :class:`AlertingFunction` on ``props`` (the others at
+    their defaults) without building anything: composite constructs call it inside
+    :meth:`~serverless_patterns._validation.PropErrors.nested` to report problems up front.
+    ``scope`` is needed only to judge token values of ``environment``."""
+    values = {**constructor_defaults(AlertingFunction.__init__), **props}
+    check_prop_types("AlertingFunction", AlertingFunction.__init__, values)
+    values["timeout"] = values.get("timeout") or DEFAULT_TIMEOUT
+    _validate(scope, **values)  # type: ignore[arg-type]
+
+
 def _validate(
     scope: Construct,
     *,
@@ -1111,7 +1137,7 @@ def _validate(
     layers: Sequence[lambda_.ILayerVersion],
     powertools: bool,
     log_retention: logs.RetentionDays,
-    encryption_key: kms.Key | None,
+    encryption_key: kms.IKey | None,
     reserved_concurrent_executions: float | None,
     invocation: Invocation,
     invoked_by: str | None,
@@ -1214,12 +1240,6 @@ def _validate(
         "log_retention",
         log_retention,
         "logs must expire; choose a retention up to RetentionDays.TEN_YEARS",
-    )
-    errors.check(
-        encryption_key is None or isinstance(encryption_key, kms.Key),
-        "encryption_key",
-        encryption_key,
-        "must be a kms.Key of this app: its policy must let CloudWatch Logs use it (imported keys keep theirs)",
     )
     errors.check(
         function_name is None or is_token(function_name) or bool(_FUNCTION_NAME.match(function_name)),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -24,10 +23,20 @@ from . import _actions
 from ._alarms import IMPORTED_ALARM_TOPIC_WARNING, allow_cloudwatch_alarms
 from ._defaults import customer_managed_key, unique_physical_name
 from ._log_groups import encrypted_log_group, log_group_arn
+from ._resource_policies import check_key_region, require_key_statement
 from ._roles import ManagedPolicyRole
-from ._validation import PropErrors, _is_instance, duration_in_days, is_token, require_type
+from ._validation import (
+    PropErrors,
+    _is_instance,
+    describe,
+    duration_in_days,
+    is_token,
+    require_type,
+    type_name,
+)
 from .compliance import acknowledge
 from .secure_bucket import SecureBucket
+from .secure_bucket import validate_props as validate_bucket_props
 from .tagging import apply_tags, validate_tags
 
 _NAME = "AuditTrail"
@@ -125,8 +134,10 @@ class AuditTrail(Construct):
     include_global_service_events
         Record events of global services such as IAM. Default: True.
     encryption_key
-        A customer-managed ``kms.Key`` of this app for the log files, the bucket and the log group.
-        Default: a new key with yearly rotation.
+        A customer-managed KMS key for the log files, the bucket and the log group. The key policy of
+        a ``kms.Key`` of this app gets the statements CloudTrail and CloudWatch Logs need; for an
+        imported key (``kms.Key.from_key_arn``) a warning (``serverless-patterns:keyPolicyNotWritable``)
+        names each statement its owner must add. Default: a new key with yearly rotation.
     log_retention
         Retention of the CloudWatch Logs copy. Default: one year.
     log_file_retention
@@ -162,7 +173,7 @@ class AuditTrail(Construct):
         exclude_management_event_sources: Sequence[str] = (),
         insight_types: Sequence[cloudtrail.InsightType] = (),
         include_global_service_events: bool = True,
-        encryption_key: kms.Key | None = None,
+        encryption_key: kms.IKey | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         log_file_retention: Duration | None = None,
         object_lock_retention: Duration | None = None,
@@ -173,6 +184,9 @@ class AuditTrail(Construct):
         tags: Mapping[str, str] | None = None,
     ) -> None:
         _validate(**{k: v for k, v in locals().items() if k not in ("self", "scope", "id", "__class__")})
+        region_errors = PropErrors(_NAME)
+        check_key_region(region_errors, "encryption_key", encryption_key, scope)
+        region_errors.raise_if_any()
         super().__init__(scope, id)
         self._warned_sns_action = False
         stack = Stack.of(self)
@@ -182,7 +196,7 @@ class AuditTrail(Construct):
         self._excluded_sources = list(exclude_management_event_sources)
         self._data_selectors: dict[tuple[str, str, cloudtrail.ReadWriteType], list[str]] = {}
 
-        self.encryption_key = encryption_key or customer_managed_key(
+        self.encryption_key: kms.IKey = encryption_key or customer_managed_key(
             self, "Key", description=f"Encrypts the CloudTrail logs of {self.node.path}"
         )
         self._allow_cloudtrail_to_use_key()
@@ -388,7 +402,9 @@ class AuditTrail(Construct):
     def _allow_cloudtrail_to_use_key(self) -> None:
         stack = Stack.of(self)
         principal = iam.ServicePrincipal("cloudtrail.amazonaws.com")
-        self.encryption_key.add_to_resource_policy(
+        require_key_statement(
+            self,
+            self.encryption_key,
             iam.PolicyStatement(
                 sid="AllowCloudTrailToEncryptLogs",
                 principals=[principal],
@@ -400,16 +416,20 @@ class AuditTrail(Construct):
                         "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{stack.partition}:cloudtrail:*:{stack.account}:trail/*"
                     },
                 },
-            )
+            ),
+            purpose=f"CloudTrail to encrypt the log files of {self.node.path}",
         )
-        self.encryption_key.add_to_resource_policy(
+        require_key_statement(
+            self,
+            self.encryption_key,
             iam.PolicyStatement(
                 sid="AllowCloudTrailToDescribeKey",
                 principals=[principal],
                 actions=_actions.KMS_DESCRIBE,
                 resources=["*"],
                 conditions={"StringEquals": {"aws:SourceArn": self.trail_arn}},
-            )
+            ),
+            purpose=f"CloudTrail to check the key of {self.node.path}",
         )
 
     def _allow_cloudtrail_to_write(self, log_prefix: str) -> None:
@@ -492,7 +512,7 @@ def _unwrap(items: Iterable[Any], attribute: str, expected: type, prop: str) -> 
         if not _implements(candidate, expected):
             raise TypeError(
                 f"{_NAME}: {prop} must hold {expected.__name__} objects or objects with a .{attribute} "
-                f"attribute, got {type(item).__name__} ({item!r})"
+                f"attribute, got {type_name(item)} ({describe(item)})"
             )
         result.append(candidate)
     if not result:
@@ -515,7 +535,7 @@ def _validate(
     exclude_management_event_sources: Sequence[str],
     insight_types: Sequence[cloudtrail.InsightType],
     include_global_service_events: bool,
-    encryption_key: kms.Key | None,
+    encryption_key: kms.IKey | None,
     log_retention: logs.RetentionDays,
     log_file_retention: Duration | None,
     object_lock_retention: Duration | None,
@@ -527,7 +547,7 @@ def _validate(
 ) -> None:
     require_type(_NAME, "trail_name", trail_name, str)
     require_type(_NAME, "management_events", management_events, cloudtrail.ReadWriteType)
-    require_type(_NAME, "encryption_key", encryption_key, kms.Key)
+    require_type(_NAME, "encryption_key", encryption_key, kms.IKey)
     require_type(_NAME, "log_retention", log_retention, logs.RetentionDays)
     require_type(_NAME, "s3_key_prefix", s3_key_prefix, str)
     require_type(_NAME, "server_access_logs_bucket", server_access_logs_bucket, s3.IBucket)
@@ -605,4 +625,23 @@ def _validate(
         f"{expiry_days} days" if expiry_days is not None else log_file_retention,
         f"must not be shorter than object_lock_retention ({lock_days} days)",
     )
+    # The props handed on to the trail's bucket: its problems are reported here, under these names.
+    with errors.nested(
+        {
+            "encryption_key": "encryption_key",
+            "server_access_logs_bucket": "server_access_logs_bucket",
+            "object_lock_default_retention": "object_lock_retention",
+            "lifecycle_rules": "log_file_retention",
+        }
+    ):
+        validate_bucket_props(
+            encryption_key=encryption_key,
+            server_access_logs_bucket=server_access_logs_bucket,
+            object_lock_enabled=object_lock_retention is not None,
+            object_lock_default_retention=(
+                s3.ObjectLockRetention.governance(object_lock_retention)
+                if object_lock_retention is not None and not errors.has("object_lock_retention")
+                else None
+            ),
+        )
     errors.raise_if_any()

@@ -27,6 +27,7 @@ from ._defaults import STATEFUL_REMOVAL_POLICY, customer_managed_key
 from ._prop_types import check_prop_types
 from ._validation import PropErrors, is_token, require_type
 from ._alarms import threshold_alarm
+from .alert_topic import AlertTopic
 from .compliance import acknowledge, acknowledge_all, in_every_pack
 from .tagging import apply_tags, validate_tags
 
@@ -147,7 +148,9 @@ class AuditedTable(Construct):
         An AWS Backup plan to add the table to. Costs per GB of backup storage. Default: none
         (point-in-time recovery only; acknowledged, see the docs).
     alarm_topic
-        An SNS topic the alarms notify on ALARM and OK. Default: none (alarms change state only).
+        The topic the alarms notify on ALARM and OK: an :class:`AlertTopic` or any ``sns.ITopic``
+        (imported ones included; see ``serverless-patterns:alarmTopicNotWritable``). Default: none
+        (alarms change state only).
     throttled_requests_alarm_threshold
         Alarm when this many requests are throttled in one ``alarm_period``; ``None`` turns the
         alarm off. Default: 1.
@@ -199,7 +202,7 @@ class AuditedTable(Construct):
         contributor_insights: bool = False,
         contributor_insights_mode: dynamodb.ContributorInsightsMode | None = None,
         backup_plan: backup.IBackupPlan | None = None,
-        alarm_topic: sns.ITopic | None = None,
+        alarm_topic: AlertTopic | sns.ITopic | None = None,
         throttled_requests_alarm_threshold: float | None = 1,
         system_errors_alarm_threshold: float | None = 1,
         alarm_period: Duration | None = None,
@@ -722,7 +725,7 @@ def _validate(
     contributor_insights: bool,
     contributor_insights_mode: dynamodb.ContributorInsightsMode | None,
     backup_plan: backup.IBackupPlan | None,
-    alarm_topic: sns.ITopic | None,
+    alarm_topic: AlertTopic | sns.ITopic | None,
     throttled_requests_alarm_threshold: float | None,
     system_errors_alarm_threshold: float | None,
     alarm_period: Duration | None,
@@ -745,7 +748,7 @@ def _validate(
         ("table_class", table_class, dynamodb.TableClass),
         ("contributor_insights_mode", contributor_insights_mode, dynamodb.ContributorInsightsMode),
         ("backup_plan", backup_plan, backup.IBackupPlan),
-        ("alarm_topic", alarm_topic, sns.ITopic),
+        ("alarm_topic", alarm_topic, (AlertTopic, sns.ITopic)),
         ("alarm_period", alarm_period, Duration),
         ("time_to_live_attribute", time_to_live_attribute, str),
         ("table_name", table_name, str),

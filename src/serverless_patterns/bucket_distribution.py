@@ -20,6 +20,7 @@ from constructs import Construct
 from . import _actions
 from ._defaults import STATEFUL_REMOVAL_POLICY, allow_service_to_use_key, customer_managed_key, log_bucket_encryption, unique_physical_name
 from ._log_groups import encrypted_log_group, log_group_arn
+from ._resource_policies import require_key_statement, warn_bucket_statement
 from ._validation import PropErrors, duration_in_days, is_token, require_type
 from .compliance import acknowledge, acknowledge_all, in_every_pack
 from .secure_bucket import LOG_SINK_REASON, NO_REPLICATION_REASON, SecureBucket
@@ -164,7 +165,7 @@ class BucketDistribution(Construct):
         scope: Construct,
         id: str,
         *,
-        bucket: SecureBucket | None = None,
+        bucket: SecureBucket | s3.IBucket | None = None,
         domain_names: Sequence[str] = (),
         certificate: acm.ICertificate | None = None,
         minimum_protocol_version: cloudfront.SecurityPolicyProtocol = cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
@@ -197,7 +198,8 @@ class BucketDistribution(Construct):
 
         #: The custom error responses of the distribution, with the 403 rule added for a 404 one.
         self.error_responses: list[cloudfront.ErrorResponse] = _with_missing_object_responses(error_responses)
-        self.bucket = bucket or SecureBucket(self, "Bucket")
+        #: The origin: the ``bucket`` given, or the ``SecureBucket`` made here.
+        self.bucket: SecureBucket | s3.IBucket = bucket or SecureBucket(self, "Bucket")
         self.log_key: kms.Key | None = None
         self.log_bucket: s3.Bucket | None = None
         if logging_on or create_web_acl:
@@ -224,7 +226,7 @@ class BucketDistribution(Construct):
             "Resource",
             default_behavior=cloudfront.BehaviorOptions(
                 origin=origins.S3BucketOrigin.with_origin_access_control(
-                    self.bucket.bucket, origin_access_levels=[cloudfront.AccessLevel.READ]
+                    _origin_bucket(self.bucket), origin_access_levels=[cloudfront.AccessLevel.READ]
                 ),
                 viewer_protocol_policy=viewer_protocol_policy,
                 allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
@@ -247,6 +249,7 @@ class BucketDistribution(Construct):
             log_bucket=self.log_bucket if self.log_delivery is AccessLogDelivery.LEGACY else None,
             comment=comment,
         )
+        self._warn_if_imported(self.bucket)
         if self.log_delivery is AccessLogDelivery.STANDARD_V2:
             self._deliver_logs_v2()
         self._acknowledge(
@@ -259,6 +262,22 @@ class BucketDistribution(Construct):
         apply_tags(self, _NAME, tags)
 
     # ---- access logs ----------------------------------------------------------------------
+
+    def _warn_if_imported(self, bucket: SecureBucket | s3.IBucket) -> None:
+        """CloudFront reads an imported bucket only once its owner adds the statements named here."""
+        origin = _origin_bucket(bucket)
+        if isinstance(origin, s3.Bucket):
+            return  # CDK's origin adds both statements to a bucket (and key) of this app
+        bucket_statement, key_statement = _oac_statements(origin, self.distribution)
+        warn_bucket_statement(
+            self, origin, bucket_statement, purpose=f"CloudFront (Origin Access Control of {self.node.path}) to read it"
+        )
+        key = origin.encryption_key
+        if key is not None:
+            require_key_statement(
+                self, key, key_statement,
+                purpose=f"CloudFront (Origin Access Control of {self.node.path}) to decrypt the bucket's objects",
+            )
 
     def _create_log_bucket(self, delivery: AccessLogDelivery, retention: Duration) -> s3.Bucket:
         assert self.log_key is not None
@@ -496,10 +515,36 @@ def _security_headers(
     )
 
 
+def _oac_statements(bucket: s3.IBucket, distribution: cloudfront.Distribution) -> tuple[iam.PolicyStatement, iam.PolicyStatement]:
+    """What Origin Access Control needs: the bucket policy and (SSE-KMS) key policy statements."""
+    only_this_distribution = {
+        "StringEquals": {
+            "AWS:SourceArn": Stack.of(distribution).format_arn(
+                service="cloudfront", region="", resource="distribution", resource_name=distribution.distribution_id
+            )
+        }
+    }
+    principal = iam.ServicePrincipal("cloudfront.amazonaws.com")
+    return (
+        iam.PolicyStatement(
+            principals=[principal], actions=["s3:GetObject"], resources=[bucket.arn_for_objects("*")],
+            conditions=only_this_distribution,
+        ),
+        iam.PolicyStatement(
+            principals=[principal], actions=["kms:Decrypt"], resources=["*"], conditions=only_this_distribution
+        ),
+    )
+
+
+def _origin_bucket(bucket: SecureBucket | s3.IBucket) -> s3.IBucket:
+    """The S3 bucket CloudFront reads: a ``SecureBucket``'s own, or ``bucket`` itself."""
+    return bucket.bucket if isinstance(bucket, SecureBucket) else bucket
+
+
 def _validate(
     *,
     region: str,
-    bucket: SecureBucket | None,
+    bucket: SecureBucket | s3.IBucket | None,
     domain_names: Sequence[str],
     certificate: acm.ICertificate | None,
     minimum_protocol_version: cloudfront.SecurityPolicyProtocol,
@@ -522,7 +567,7 @@ def _validate(
     comment: str | None,
     tags: Mapping[str, str] | None,
 ) -> None:
-    require_type(_NAME, "bucket", bucket, SecureBucket)
+    require_type(_NAME, "bucket", bucket, (SecureBucket, s3.IBucket))
     require_type(_NAME, "certificate", certificate, acm.ICertificate)
     require_type(_NAME, "minimum_protocol_version", minimum_protocol_version, cloudfront.SecurityPolicyProtocol)
     require_type(_NAME, "viewer_protocol_policy", viewer_protocol_policy, cloudfront.ViewerProtocolPolicy)

@@ -12,6 +12,7 @@ from constructs import Construct
 
 from . import _actions
 from ._alarms import as_topic, notify
+from ._apis import warn_loopback_origins
 from ._defaults import STATEFUL_REMOVAL_POLICY, customer_managed_key
 from ._prop_types import check_prop_types
 from ._validation import PropErrors, is_token, require_type
@@ -24,6 +25,7 @@ from .handlers import handler_code, handler_entry
 from .handlers.documents_api.config import DEFAULT_ALLOWED_CONTENT_TYPES, DEFAULT_MAX_DOCUMENT_BYTES
 from .isolated_network import IsolatedNetwork
 from .keyed_api import DEFAULT_TIERS, ApiWithKeyedUsagePlan, UsagePlanTier
+from .keyed_api import validate_props as validate_api_props
 from .processing_step import ProcessingStep, check_step, existing_invoke_config
 from .secure_bucket import SecureBucket
 from .secure_queue import SecureQueue
@@ -125,9 +127,11 @@ class DocumentPipeline(Construct):
     authorizer_cache_ttl
         How long an authorization decision is cached per key. Default: 300 seconds.
     cors_origins
-        Browser origins allowed to call the API and to post uploads to the bucket. Default: none.
-        With a user ``api`` they apply to the bucket only (the API's CORS is the API's own); not
-        with ``api=False``.
+        Browser origins allowed to call the API and to post uploads to the bucket: ``https://``
+        origins; ``http://localhost[:port]`` and ``http://127.0.0.1[:port]`` are accepted for
+        development stages, with the warning ``serverless-patterns:devCorsOrigin``; any other
+        ``http://`` origin is refused. Default: none. With a user ``api`` they apply to the bucket
+        only (the API's CORS is the API's own); not with ``api=False``.
     network
         The functions' network. An :class:`IsolatedNetwork` (the library's, or one wrapping your
         VPC with ``IsolatedNetwork(..., vpc=...)``): its subnets, and HTTPS to its interface
@@ -259,6 +263,7 @@ class DocumentPipeline(Construct):
         upload_url_expiry = upload_url_expiry or Duration.minutes(15)
         download_url_expiry = download_url_expiry or Duration.minutes(5)
         super().__init__(scope, id)
+        warn_loopback_origins(self, cors_origins, what="The CORS configuration of the documents bucket (browser uploads)")
         #: What was passed as ``network``: an :class:`IsolatedNetwork`, any ``ec2.IVpc``, or None.
         self.network = network
         isolated = network if isinstance(network, IsolatedNetwork) else None
@@ -1133,6 +1138,14 @@ def _validate(
     _check_validators(errors, types if isinstance(types, list) else [], validators)
     for address in alert_emails:
         check_email(errors, "alert_emails", address)
+    # The props handed on to the API: its problems are reported here, under the pipeline's names.
+    with errors.nested({prop: prop for prop in ("tiers", "authorizer_cache_ttl", "cors_origins", "cloud_watch_role")}):
+        validate_api_props(
+            tiers=tiers,
+            authorizer_cache_ttl=authorizer_cache_ttl,
+            cors_origins=cors_origins,
+            cloud_watch_role=cloud_watch_role,
+        )
     errors.raise_if_any()
 
 

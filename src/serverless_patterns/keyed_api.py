@@ -24,12 +24,14 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct, IValidation
 
 from . import _actions
+from ._alarms import threshold_alarm
 from ._apis import (
     check_cors_origins,
     check_throttle,
@@ -38,16 +40,18 @@ from ._apis import (
     pascal,
     path_parameters,
     path_problem,
+    warn_loopback_origins,
 )
 from ._defaults import DEFAULT_LOG_RETENTION, customer_managed_key, unique_physical_name
 from ._log_groups import encrypted_log_group
+from ._prop_types import constructor_defaults
 from ._validation import PropErrors, is_token, require_type
 from ._web_acl import managed_web_acl
 from .alert_topic import AlertTopic, check_email
-from .api_gateway_account import ApiGatewayAccount
 from .alerting_function import AlertingFunction, Invocation
+from .alerting_function import validate_props as validate_function_props
+from .api_gateway_account import ApiGatewayAccount
 from .audited_table import AuditedTable
-from ._alarms import threshold_alarm
 from .compliance import acknowledge, acknowledge_all, in_every_pack
 from .handlers import handler_code, handler_entry
 from .handlers.api_key_authorizer.keys import API_KEY_HEADER
@@ -221,7 +225,7 @@ class ApiWithKeyedUsagePlan(Construct):
         Retention of the access, execution and WAF log groups. Default: ``ONE_MONTH``.
     cors_origins
         ``https://`` origins browsers may call the API from (``*`` is refused). Adds CORS
-        preflight (OPTIONS) methods. Default: none (no CORS).
+        preflight (OPTIONS) methods. ``http://localhost[:port]`` and ``http://127.0.0.1[:port]`` are accepted for development stages, with the warning ``serverless-patterns:devCorsOrigin``; any other ``http://`` origin is refused. Default: none (no CORS).
     private
         Serve the API only through an ``execute-api`` interface VPC endpoint (``vpc`` or
         ``vpc_endpoint``), with a resource policy that denies every other source. Default: False
@@ -311,13 +315,14 @@ class ApiWithKeyedUsagePlan(Construct):
         denied_alarm_period: Duration | None = None,
         alert_topic: AlertTopic | sns.ITopic | None = None,
         alert_emails: Sequence[str] = (),
-        encryption_key: kms.Key | None = None,
+        encryption_key: kms.IKey | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> None:
         authorizer_cache_ttl = DEFAULT_CACHE_TTL if authorizer_cache_ttl is None else authorizer_cache_ttl
         denied_alarm_period = denied_alarm_period or Duration.minutes(5)
         _validate(**{k: v for k, v in locals().items() if k not in ("self", "scope", "id", "__class__")})
         super().__init__(scope, id)
+        warn_loopback_origins(self, cors_origins, what="The CORS configuration")
         self._cors = bool(cors_origins)
         self._routes: list[Route] = []
         self._authorizer_cache_ttl = authorizer_cache_ttl
@@ -327,7 +332,7 @@ class ApiWithKeyedUsagePlan(Construct):
         self.alert_topic: AlertTopic | sns.ITopic = alert_topic or AlertTopic(
             self, "AlertTopic", emails=alert_emails
         )
-        self.logs_key: kms.Key = encryption_key or customer_managed_key(
+        self.logs_key: kms.IKey = encryption_key or customer_managed_key(
             self, "LogsKey", description=f"Encrypts the logs of {self.node.path}"
         )
         self.access_log_group: logs.LogGroup = encrypted_log_group(
@@ -547,7 +552,7 @@ class ApiWithKeyedUsagePlan(Construct):
         self,
         method: str,
         path: str,
-        function: AlertingFunction,
+        function: lambda_.IFunction | AlertingFunction,
         *,
         level: str,
         request_schema: Mapping[str, Any] | None = None,
@@ -568,7 +573,8 @@ class ApiWithKeyedUsagePlan(Construct):
             The resource path, starting with ``/``: literal segments (letters, digits, ``.``,
             ``_``, ``-``, ``:``, ``$``), ``{param}`` segments and a final ``{proxy+}``.
         function
-            The :class:`AlertingFunction` behind the route (Lambda proxy integration).
+            The function behind the route (Lambda proxy integration): an :class:`AlertingFunction`
+            or any ``lambda_.IFunction``, imported ones included.
         level
             The lowest permission level that may call the route: ``read-only``, ``read-write``
             or ``admin``.
@@ -598,7 +604,7 @@ class ApiWithKeyedUsagePlan(Construct):
         models = {"application/json": self._model(route, request_schema)} if request_schema is not None else None
         created = self.api.root.resource_for_path(path).add_method(
             route.method,
-            apigw.LambdaIntegration(function.invoke_target, proxy=True, allow_test_invoke=False),
+            apigw.LambdaIntegration(_invoked(function), proxy=True, allow_test_invoke=False),
             api_key_required=True,
             authorization_type=apigw.AuthorizationType.CUSTOM,
             authorizer=self.authorizer,
@@ -614,13 +620,13 @@ class ApiWithKeyedUsagePlan(Construct):
         self,
         method: str,
         path: str,
-        function: AlertingFunction,
+        function: lambda_.IFunction | AlertingFunction,
         level: str,
         request_schema: Mapping[str, Any] | None,
         required_query_parameters: Sequence[str],
     ) -> Route:
         where = f"{_NAME}.add_route"
-        require_type(where, "function", function, AlertingFunction)
+        require_type(where, "function", function, (AlertingFunction, lambda_.IFunction))
         if isinstance(required_query_parameters, str):
             raise TypeError(
                 f"{where}: required_query_parameters must be a list of names, got str ({required_query_parameters!r})"
@@ -854,6 +860,17 @@ def _schema_problem(schema: Mapping[str, Any]) -> str | None:
     return None
 
 
+def validate_props(**props: Any) -> None:
+    """Run the construction-time checks of :class:`ApiWithKeyedUsagePlan` on ``props`` (the others
+    at their defaults) without building anything: composite constructs call it inside
+    :meth:`~serverless_patterns._validation.PropErrors.nested` to report problems up front."""
+    values = {**constructor_defaults(ApiWithKeyedUsagePlan.__init__), **props}
+    if values["authorizer_cache_ttl"] is None:
+        values["authorizer_cache_ttl"] = DEFAULT_CACHE_TTL
+    values["denied_alarm_period"] = values["denied_alarm_period"] or Duration.minutes(5)
+    _validate(**values)
+
+
 def _validate(
     *,
     tiers: Sequence[UsagePlanTier],
@@ -881,7 +898,7 @@ def _validate(
     denied_alarm_period: Duration,
     alert_topic: AlertTopic | sns.ITopic | None,
     alert_emails: Sequence[str],
-    encryption_key: kms.Key | None,
+    encryption_key: kms.IKey | None,
     tags: Mapping[str, str] | None,
 ) -> None:
     for prop, value, expected in (
@@ -900,7 +917,7 @@ def _validate(
         ("web_acl_arn", web_acl_arn, str),
         ("web_acl_opt_out_reason", web_acl_opt_out_reason, str),
         ("alert_topic", alert_topic, (AlertTopic, sns.ITopic)),
-        ("encryption_key", encryption_key, kms.Key),
+        ("encryption_key", encryption_key, kms.IKey),
         ("detailed_metrics", detailed_metrics, bool),
         ("private", private, bool),
         ("cloud_watch_role", cloud_watch_role, bool),
@@ -1020,6 +1037,26 @@ def _validate(
         list(alert_emails),
         "subscribe addresses to the alert_topic you pass, not here",
     )
+    # The props handed on to the authorizer function: its problems are reported here, under these names.
+    with errors.nested(
+        {
+            "log_retention": "log_retention",
+            "vpc": "authorizer_vpc",
+            "vpc_subnets": "authorizer_vpc_subnets",
+            "encryption_key": "encryption_key",
+            "alert_topic": "alert_topic",
+        }
+    ):
+        validate_function_props(
+            code=handler_code("api_key_authorizer"),
+            handler=handler_entry("api_key_authorizer"),
+            log_retention=log_retention,
+            alert_topic=alert_topic,
+            vpc=authorizer_vpc,
+            vpc_subnets=authorizer_vpc_subnets,
+            invocation=Invocation.SYNCHRONOUS,
+            encryption_key=encryption_key,
+        )
     errors.raise_if_any()
 
 
@@ -1045,3 +1082,8 @@ def _validate_tiers(errors: PropErrors, tiers: Sequence[UsagePlanTier]) -> None:
             "must be a whole number of requests, at least 1",
         )
         check_throttle(errors, f"{where}.rate_limit", tier.rate_limit, f"{where}.burst_limit", tier.burst_limit)
+
+
+def _invoked(function: lambda_.IFunction | AlertingFunction) -> lambda_.IFunction:
+    """What the integration invokes: an AlertingFunction's alias when it has one (SnapStart), else the function."""
+    return getattr(function, "invoke_target", function)

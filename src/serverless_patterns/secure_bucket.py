@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack, aws_iam as iam, aws_kms as kms, aws_s3 as s3
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from . import _actions
@@ -15,7 +19,8 @@ from ._defaults import (
     customer_managed_key,
     log_bucket_encryption,
 )
-from ._prop_types import check_prop_types
+from ._prop_types import check_prop_types, constructor_defaults
+from ._resource_policies import warn_bucket_statement
 from ._validation import PropErrors, duration_in_days, is_token, require_type
 from .compliance import acknowledge, acknowledge_all, in_every_pack
 from .tagging import apply_tags, validate_tags
@@ -179,7 +184,7 @@ class SecureBucket(Construct):
                 "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
             )
         if self.log_bucket is not None:
-            _allow_log_delivery(self.log_bucket, source=self.bucket, prefix=logs_prefix)
+            _allow_log_delivery(self, self.log_bucket, source=self.bucket, prefix=logs_prefix)
         else:
             acknowledge_all(
                 self.bucket,
@@ -288,19 +293,21 @@ def _acknowledge_object_arn(grantee: iam.IGrantable, bucket: s3.Bucket, key_pref
     )
 
 
-def _allow_log_delivery(log_bucket: s3.IBucket, *, source: s3.Bucket, prefix: str) -> None:
-    log_bucket.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid=None,
-            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
-            actions=["s3:PutObject"],
-            resources=[log_bucket.arn_for_objects(f"{prefix}*")],
-            conditions={
-                "ArnLike": {"aws:SourceArn": source.bucket_arn},
-                "StringEquals": {"aws:SourceAccount": Stack.of(source).account},
-            },
-        )
+def _allow_log_delivery(scope: Construct, log_bucket: s3.IBucket, *, source: s3.Bucket, prefix: str) -> None:
+    """Let S3 server access logging of ``source`` write into ``log_bucket``; for an imported log
+    bucket, a warning on ``scope`` names the statement its owner must add."""
+    statement = iam.PolicyStatement(
+        sid=None,
+        principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+        actions=["s3:PutObject"],
+        resources=[log_bucket.arn_for_objects(f"{prefix}*")],
+        conditions={
+            "ArnLike": {"aws:SourceArn": source.bucket_arn},
+            "StringEquals": {"aws:SourceAccount": Stack.of(source).account},
+        },
     )
+    if not log_bucket.add_to_resource_policy(statement).statement_added:
+        warn_bucket_statement(scope, log_bucket, statement, purpose=f"S3 server access logs of {scope.node.path} to arrive")
 
 
 def _as_import(scope: Construct, bucket: s3.IBucket | None) -> s3.IBucket | None:
@@ -326,6 +333,15 @@ def _validate_key_prefix(key_prefix: str) -> None:
         raise TypeError(f"SecureBucket: key_prefix must be str, got {key_prefix!r}")
     if key_prefix.startswith("/") or "*" in key_prefix:
         raise ValueError(f"SecureBucket: key_prefix={key_prefix!r}: must not start with '/' or contain '*'")
+
+
+def validate_props(**props: Any) -> None:
+    """Run the construction-time checks of :class:`SecureBucket` on ``props`` (the others at their
+    defaults) without building anything: composite constructs call it inside
+    :meth:`~serverless_patterns._validation.PropErrors.nested` to report problems up front."""
+    values = {**constructor_defaults(SecureBucket.__init__), **props}
+    check_prop_types("SecureBucket", SecureBucket.__init__, values)
+    _validate(**values)
 
 
 def _validate(

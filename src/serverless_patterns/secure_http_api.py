@@ -12,10 +12,11 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ._apis import check_cors_origins, check_throttle, json_access_log_format, pascal, path_problem
+from ._apis import check_cors_origins, check_throttle, json_access_log_format, pascal, path_problem, warn_loopback_origins
 from ._defaults import DEFAULT_LOG_RETENTION, customer_managed_key, unique_physical_name
 from ._log_groups import encrypted_log_group
 from ._validation import PropErrors, is_token, require_type
@@ -95,7 +96,7 @@ class SecureHttpApi(Construct):
         Default: 100 requests per second, bursts of 200.
     cors_origins
         ``https://`` origins browsers may call the API from (``*`` is refused). API Gateway then
-        answers CORS preflight requests itself. Default: none (no CORS).
+        answers CORS preflight requests itself. ``http://localhost[:port]`` and ``http://127.0.0.1[:port]`` are accepted for development stages, with the warning ``serverless-patterns:devCorsOrigin``; any other ``http://`` origin is refused. Default: none (no CORS).
     cors_allow_headers
         Request headers browsers may send. Default: ``Content-Type``, ``Authorization``.
     cors_allow_credentials
@@ -141,6 +142,7 @@ class SecureHttpApi(Construct):
     ) -> None:
         _validate(**{k: v for k, v in locals().items() if k not in ("self", "scope", "id", "__class__")})
         super().__init__(scope, id)
+        warn_loopback_origins(self, cors_origins, what="The CORS configuration")
         self._default_authorizer = authorizer
         self._cors = bool(cors_origins)
         self._route_keys: list[str] = []
@@ -205,7 +207,7 @@ class SecureHttpApi(Construct):
         self,
         methods: str | Sequence[str],
         path: str,
-        function: AlertingFunction,
+        function: lambda_.IFunction | AlertingFunction,
         *,
         authorizer: apigwv2.IHttpRouteAuthorizer | None = None,
         authorization_scopes: Sequence[str] = (),
@@ -221,7 +223,7 @@ class SecureHttpApi(Construct):
         path
             Starting with ``/``: literal segments, ``{param}`` segments and a final ``{proxy+}``.
         function
-            The :class:`AlertingFunction` behind the route.
+            The function behind the route: an :class:`AlertingFunction` or any ``lambda_.IFunction``.
         authorizer
             This route's authorizer. Default: the API's ``authorizer``.
         authorization_scopes
@@ -237,7 +239,7 @@ class SecureHttpApi(Construct):
             One route per method.
         """
         method_list = self._validate_route(methods, path, function, authorizer, authorization_scopes, public_reason)
-        integration = integrations.HttpLambdaIntegration(f"Integration{pascal(path) or 'Root'}", function.invoke_target)
+        integration = integrations.HttpLambdaIntegration(f"Integration{pascal(path) or 'Root'}", _invoked(function))
         routes = self.api.add_routes(
             path=path,
             methods=[apigwv2.HttpMethod(method) for method in method_list],
@@ -255,14 +257,14 @@ class SecureHttpApi(Construct):
         self,
         methods: str | Sequence[str],
         path: str,
-        function: AlertingFunction,
+        function: lambda_.IFunction | AlertingFunction,
         authorizer: apigwv2.IHttpRouteAuthorizer | None,
         authorization_scopes: Sequence[str],
         public_reason: str | None,
     ) -> list[str]:
         """The route's methods, upper case; raises for anything API Gateway or the rules refuse."""
         where = f"{_NAME}.add_route"
-        require_type(where, "function", function, AlertingFunction)
+        require_type(where, "function", function, (AlertingFunction, lambda_.IFunction))
         require_type(where, "authorizer", authorizer, apigwv2.IHttpRouteAuthorizer)
         require_type(where, "public_reason", public_reason, str)
         if isinstance(authorization_scopes, str):
@@ -440,3 +442,8 @@ def _validate(
         "must be a lowercase DNS name such as 'api.example.com'",
     )
     errors.raise_if_any()
+
+
+def _invoked(function: lambda_.IFunction | AlertingFunction) -> lambda_.IFunction:
+    """What the integration invokes: an AlertingFunction's alias when it has one (SnapStart), else the function."""
+    return getattr(function, "invoke_target", function)

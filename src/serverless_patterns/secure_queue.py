@@ -18,6 +18,7 @@ from constructs import Construct
 from . import _actions
 from ._defaults import STATEFUL_REMOVAL_POLICY, allow_service_to_use_key, customer_managed_key
 from ._prop_types import check_prop_types
+from ._resource_policies import check_key_region
 from ._validation import PropErrors, is_token, require_type
 from .alert_topic import AlertTopic
 from ._alarms import threshold_alarm
@@ -72,8 +73,11 @@ class SecureQueue(Construct):
     scope, id
         The construct's parent and id.
     encryption_key
-        A ``kms.Key`` of this app for both queues; its policy is extended for the services that
-        send to them. Default: a new customer-managed key with yearly rotation.
+        A KMS key for both queues. The key policy of a ``kms.Key`` of this app is extended for the
+        services that send to them (:meth:`allow_send_from`); an imported key (``kms.Key.from_key_arn``)
+        is granted to consumers and producers through their roles, and each service that needs the key
+        policy gets a warning (``serverless-patterns:keyPolicyNotWritable``) naming the statement.
+        Default: a new customer-managed key with yearly rotation.
     visibility_timeout
         How long a received message stays hidden, 0 seconds to 12 hours. A Lambda consumer needs at
         least its timeout, AWS recommends six times. Default: 60 seconds (six times a 10-second
@@ -131,7 +135,7 @@ class SecureQueue(Construct):
         scope: Construct,
         id: str,
         *,
-        encryption_key: kms.Key | None = None,
+        encryption_key: kms.IKey | None = None,
         visibility_timeout: Duration | None = None,
         retention_period: Duration | None = None,
         dead_letter_retention_period: Duration | None = None,
@@ -155,6 +159,9 @@ class SecureQueue(Construct):
         receive_message_wait_time = receive_message_wait_time or DEFAULT_RECEIVE_WAIT
         alarm_period = alarm_period or Duration.minutes(5)
         _validate(**{k: v for k, v in locals().items() if k not in ("self", "scope", "id", "__class__")})
+        region_errors = PropErrors(_NAME)
+        check_key_region(region_errors, "encryption_key", encryption_key, scope)
+        region_errors.raise_if_any()
         super().__init__(scope, id)
         self._allowed_services: set[str] = set()
         self._alarm_topic = alarm_topic
@@ -165,7 +172,7 @@ class SecureQueue(Construct):
         self.target_dead_letter_queue: sqs.Queue | None = None
         self.target_dead_letter_messages_alarm: cloudwatch.Alarm | None = None
 
-        self.encryption_key: kms.Key = encryption_key or customer_managed_key(
+        self.encryption_key: kms.IKey = encryption_key or customer_managed_key(
             self, "Key", description=f"Encrypts the messages of {self.node.path}"
         )
         self.dead_letter_queue = sqs.Queue(
@@ -322,10 +329,17 @@ class SecureQueue(Construct):
                     source_arn=Stack.of(self).format_arn(
                         service="events", resource="rule", resource_name="*", arn_format=ArnFormat.SLASH_RESOURCE_NAME
                     ),
+                    scope=self,
+                    purpose=f"EventBridge rules to deliver to the encrypted queues of {self.node.path}",
                 )
             else:
                 allow_service_to_use_key(
-                    self.encryption_key, service, actions=_actions.KMS_FOR_SERVICE_PUBLISHERS, source_account=account
+                    self.encryption_key,
+                    service,
+                    actions=_actions.KMS_FOR_SERVICE_PUBLISHERS,
+                    source_account=account,
+                    scope=self,
+                    purpose=f"{service} to send to the encrypted queues of {self.node.path}",
                 )
 
     def rule_target(
@@ -561,7 +575,7 @@ def _check_seconds(errors: PropErrors, prop: str, value: Duration | None, minimu
 
 def _validate(
     *,
-    encryption_key: kms.Key | None,
+    encryption_key: kms.IKey | None,
     visibility_timeout: Duration,
     retention_period: Duration,
     dead_letter_retention_period: Duration,
@@ -586,12 +600,6 @@ def _validate(
     validate_tags(_NAME, tags)
 
     errors = PropErrors(_NAME)
-    errors.check(
-        encryption_key is None or isinstance(encryption_key, kms.Key),
-        "encryption_key",
-        encryption_key,
-        "must be a kms.Key of this app: its policy must let the sending services use it (imported keys keep theirs)",
-    )
     _check_seconds(errors, "visibility_timeout", visibility_timeout, 0, 12 * 3600)
     _check_seconds(errors, "retention_period", retention_period, 60, _MAX_RETENTION_SECONDS)
     _check_seconds(errors, "dead_letter_retention_period", dead_letter_retention_period, 60, _MAX_RETENTION_SECONDS)

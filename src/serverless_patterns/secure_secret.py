@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, RemovalPolicy, Stack, Token
+from aws_cdk import Annotations, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -15,7 +15,8 @@ from constructs import Construct
 
 from . import _actions
 from ._defaults import STATEFUL_REMOVAL_POLICY, customer_managed_key
-from ._validation import PropErrors, duration_in_days, is_token, require_type
+from ._resource_policies import render_statement
+from ._validation import PropErrors, describe, duration_in_days, is_token, require_type
 from .alert_topic import AlertTopic
 from .alerting_function import AlertingFunction
 from .compliance import acknowledge_all, in_every_pack
@@ -24,6 +25,9 @@ from .handlers.secret_rotation.logic import MAX_LENGTH, MIN_LENGTH, GenerationRu
 from .tagging import apply_tags, validate_tags
 
 _NAME = "SecureSecret"
+
+#: Warning emitted when an imported ``rotation_function`` has no role this app can grant to.
+ROTATION_ROLE_WARNING = "serverless-patterns:rotationRoleNotWritable"
 ROTATION_HANDLER = "secret_rotation"
 
 #: How often the value is replaced when ``rotation_schedule`` is not given.
@@ -78,9 +82,12 @@ class SecureSecret(Construct):
         uses (signing keys, tokens between your own services). Default: 30 days.
     rotation_function
         Your own rotation function instead of the built-in one, for values another system must
-        learn (a database password, a third-party token). It is granted the four rotation
+        learn (a database password, a third-party token): an :class:`AlertingFunction` or any
+        ``lambda_.IFunction`` (imported ones included). Its role is granted the four rotation
         actions on this secret and the use of its key, and Secrets Manager of this account may
-        invoke it. Default: none (the built-in function).
+        invoke it; an imported function without a role gets a warning
+        (:data:`ROTATION_ROLE_WARNING`) naming the statements its role needs. Default: none (the
+        built-in function).
     rotation_opt_out_reason
         Turn rotation off; the reason becomes the acknowledgement's reason in the compliance
         report. Default: None (rotation on).
@@ -111,7 +118,7 @@ class SecureSecret(Construct):
         exclude_punctuation: bool = True,
         exclude_characters: str = "",
         rotation_schedule: Duration | None = None,
-        rotation_function: AlertingFunction | None = None,
+        rotation_function: lambda_.IFunction | AlertingFunction | None = None,
         rotation_opt_out_reason: str | None = None,
         alert_topic: AlertTopic | sns.ITopic | None = None,
         removal_policy: RemovalPolicy = STATEFUL_REMOVAL_POLICY,
@@ -143,7 +150,7 @@ class SecureSecret(Construct):
         )
 
         #: The function that rotates the value (the built-in one or yours); None without rotation.
-        self.rotation_function: AlertingFunction | None = None
+        self.rotation_function: lambda_.IFunction | AlertingFunction | None = None
         #: The ``AWS::SecretsManager::RotationSchedule``; None without rotation.
         self.rotation_schedule: secretsmanager.CfnRotationSchedule | None = None
         if rotation_opt_out_reason is not None:
@@ -188,23 +195,26 @@ class SecureSecret(Construct):
             alert_topic=alert_topic,
         )
 
-    def _rotate_with(self, function: AlertingFunction, schedule: Duration) -> None:
+    def _rotate_with(self, function: lambda_.IFunction | AlertingFunction, schedule: Duration) -> None:
         self.rotation_function = function
         stack = Stack.of(self)
-        function.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=_actions.SECRETS_MANAGER_ROTATE, resources=[self.secret.secret_arn]
-            )
-        )
-        function.role.add_to_principal_policy(
+        statements = [
+            iam.PolicyStatement(actions=_actions.SECRETS_MANAGER_ROTATE, resources=[self.secret.secret_arn]),
             iam.PolicyStatement(
                 actions=_actions.KMS_FOR_SECRET_ROTATION,
                 resources=[self.encryption_key.key_arn],
-                conditions={
-                    "StringEquals": {"kms:EncryptionContext:SecretARN": self.secret.secret_arn}
-                },
-            )
-        )
+                conditions={"StringEquals": {"kms:EncryptionContext:SecretARN": self.secret.secret_arn}},
+            ),
+        ]
+        role: iam.IRole | None = function.role
+        for statement in statements:
+            if role is None or not role.add_to_principal_policy(statement).statement_added:
+                Annotations.of(self).add_warning_v2(
+                    ROTATION_ROLE_WARNING,
+                    f"The rotation function {describe(function)} of {self.node.path} has no role this app can "
+                    "change (an imported function). For rotation to work, its execution role must allow: "
+                    f"{render_statement(self, statement)}",
+                )
         permission = lambda_.CfnPermission(
             self,
             "RotationPermission",
@@ -223,7 +233,7 @@ class SecureSecret(Construct):
             ),
         )
         # Secrets Manager invokes the function as soon as the schedule exists.
-        self.rotation_schedule.node.add_dependency(permission, function.role)
+        self.rotation_schedule.node.add_dependency(permission, *([role] if role is not None else []))
 
     # ---- grants and attributes ------------------------------------------------------------------
 
@@ -296,7 +306,7 @@ def _validate(
     exclude_punctuation: bool,
     exclude_characters: str,
     rotation_schedule: Duration | None,
-    rotation_function: AlertingFunction | None,
+    rotation_function: lambda_.IFunction | AlertingFunction | None,
     rotation_opt_out_reason: str | None,
     alert_topic: AlertTopic | sns.ITopic | None,
     removal_policy: RemovalPolicy,
@@ -309,7 +319,7 @@ def _validate(
         ("exclude_punctuation", exclude_punctuation, bool),
         ("exclude_characters", exclude_characters, str),
         ("rotation_schedule", rotation_schedule, Duration),
-        ("rotation_function", rotation_function, AlertingFunction),
+        ("rotation_function", rotation_function, (AlertingFunction, lambda_.IFunction)),
         ("rotation_opt_out_reason", rotation_opt_out_reason, str),
         ("alert_topic", alert_topic, (AlertTopic, sns.ITopic)),
         ("removal_policy", removal_policy, RemovalPolicy),
