@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 
 from aws_cdk import Duration, RemovalPolicy, aws_cloudwatch as cloudwatch, aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events, aws_kms as kms, aws_s3 as s3
@@ -17,6 +18,7 @@ from .alerting_function import AlertingFunction, Invocation
 from .audit_trail import AuditTrail
 from .audited_table import AuditedTable
 from .handlers import handler_code, handler_entry
+from .handlers.document_notifier.transitions import EVENT_DETAIL_TYPE, EVENT_SOURCE, STATUSES
 from .handlers.documents_api.config import DEFAULT_ALLOWED_CONTENT_TYPES, DEFAULT_MAX_DOCUMENT_BYTES
 from .isolated_network import IsolatedNetwork
 from .keyed_api import DEFAULT_TIERS, ApiWithKeyedUsagePlan, UsagePlanTier
@@ -38,7 +40,15 @@ METRICS_NAMESPACE = "ServerlessPatterns/Documents"
 #: polls the queue and stream and sends to failure destinations; the X-Ray SDK sends segments over
 #: UDP to the daemon Lambda runs beside the function. ``tests/test_least_privilege.py`` derives
 #: this set from the recorded calls of the document flow.
-VPC_INTERFACE_ENDPOINTS = ("sns",)
+VPC_INTERFACE_ENDPOINTS = ("sns", "events")
+
+#: The statuses the pipeline itself writes; the notifier announces these and the announced ones.
+BUILT_IN_STATUSES = STATUSES
+#: What a user status must look like (see :meth:`DocumentPipeline.announce_statuses`).
+STATUS_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,39}$")
+#: EventBridge ``source`` and ``detail-type`` of the status events (see docs/status_events.md).
+STATUS_EVENT_SOURCE = EVENT_SOURCE
+STATUS_EVENT_DETAIL_TYPE = EVENT_DETAIL_TYPE
 
 #: Operations the handlers call on each table, and so the operations its alarms sum.
 METADATA_OPERATIONS = (
@@ -79,7 +89,8 @@ class DocumentPipeline(Construct):
     object-created events reach the processor through EventBridge and an encrypted SQS queue
     with a dead-letter queue. The processor reads at most 64 KiB, detects the format, and
     records PROCESSED or REJECTED in the metadata table; its stream drives the notifier, which
-    publishes one message per status transition to the status topic. ``GET /documents``,
+    publishes one status event per transition to the status topic and to an EventBridge bus
+    (schema: ``serverless_patterns/schemas/document-status-event.v1.json``). ``GET /documents``,
     ``GET /documents/{id}`` (read-only) and ``DELETE /documents/{id}`` (admin) complete the API.
 
     Parameters
@@ -116,6 +127,9 @@ class DocumentPipeline(Construct):
         Default: None.
     alert_emails
         Addresses subscribed to the shared alert topic. Default: none.
+    status_event_bus
+        The EventBridge bus the notifier puts status events on (``events:PutEvents`` on exactly
+        this bus). Default: the account's default event bus.
     processor_memory_size
         Memory of the processor in MB. Default: 512.
     key
@@ -152,6 +166,7 @@ class DocumentPipeline(Construct):
         cloud_watch_role: bool = True,
         audit_trail: AuditTrail | None = None,
         alert_emails: Sequence[str] = (),
+        status_event_bus: events.IEventBus | None = None,
         processor_memory_size: int = 512,
         key: kms.Key | None = None,
         web_acl: bool = False,
@@ -180,6 +195,8 @@ class DocumentPipeline(Construct):
         )
         super().__init__(scope, id)
         self.network = network
+        #: User statuses the notifier announces besides :data:`BUILT_IN_STATUSES`.
+        self._announced_statuses: list[str] = []
         # One key per data domain; each grant names its principal and, for services, the source.
         self.alert_topic = AlertTopic(self, "Alerts", emails=alert_emails, encryption_key=key)
         #: Operations: alerts, the functions' environments, dead-letter queues and logs, API logs.
@@ -256,12 +273,20 @@ class DocumentPipeline(Construct):
             invoked_by="the event source mapping of the upload-events queue (redrive to its dead-letter queue)",
             **common,
         )
+        #: Where status events go besides the status topic.
+        self.status_event_bus: events.IEventBus = status_event_bus or events.EventBus.from_event_bus_name(
+            self, "DefaultEventBus", "default"
+        )
         self.notifier = self._function(
             "Notifier",
             "document_notifier",
-            description="Publishes one message per document status transition",
+            description="Publishes one status event per document status transition (SNS and EventBridge)",
             environment={
                 "STATUS_TOPIC_ARN": self.status_topic.topic_arn,
+                "STATUS_EVENT_BUS": self.status_event_bus.event_bus_arn,
+                "DOCUMENTS_BUCKET_ARN": self.documents.bucket_arn,
+                # Rewritten by announce_statuses: statuses announced after construction count too.
+                "ANNOUNCED_STATUSES": "",
                 "IDEMPOTENCY_TABLE": self.notification_ledger.table_name,
             },
             invocation=Invocation.EVENT_SOURCE,
@@ -334,6 +359,89 @@ class DocumentPipeline(Construct):
         self.alarms = self._create_alarms()
         self.dashboard: cloudwatch.Dashboard | None = self._create_dashboard() if dashboard else None
         apply_tags(self, "DocumentPipeline", tags)
+
+    # ---- status events --------------------------------------------------------------------
+
+    @property
+    def announced_statuses(self) -> tuple[str, ...]:
+        """The user statuses the notifier announces, in the order first announced."""
+        return tuple(self._announced_statuses)
+
+    def announce_statuses(self, statuses: Iterable[str]) -> None:
+        """Have the notifier announce these user statuses too (it drops statuses it does not know).
+
+        Each must match ``^[A-Z][A-Z0-9_]{0,39}$`` and not be one of :data:`BUILT_IN_STATUSES`;
+        announcing one again is a no-op. Processing steps announce their statuses themselves.
+
+        Raises
+        ------
+        ValueError
+            Naming every refused value; nothing is announced then.
+        """
+        values = [statuses] if isinstance(statuses, str) else list(statuses)
+        errors = PropErrors("DocumentPipeline.announce_statuses")
+        for value in values:
+            errors.check(
+                isinstance(value, str) and bool(STATUS_NAME.fullmatch(value)),
+                "statuses",
+                value,
+                "a status is 1 to 40 upper-case letters, digits and underscores, starting with a letter",
+            )
+            errors.check(
+                value not in BUILT_IN_STATUSES,
+                "statuses",
+                value,
+                f"is a built-in status ({', '.join(BUILT_IN_STATUSES)}), announced already",
+            )
+        errors.raise_if_any()
+        for value in values:
+            if value not in self._announced_statuses:
+                self._announced_statuses.append(value)
+        self.notifier.function.add_environment("ANNOUNCED_STATUSES", ",".join(self._announced_statuses))
+
+    def status_events_rule(
+        self,
+        id: str,
+        *,
+        statuses: Iterable[str] | None = None,
+        targets: Sequence[events.IRuleTarget] = (),
+        description: str | None = None,
+    ) -> events.Rule:
+        """A rule on :attr:`status_event_bus` matching this pipeline's status events (their
+        ``resources`` name its documents bucket).
+
+        ``statuses`` limits it to those statuses (built-in or announced). Default: every status.
+        The rule is made in the pipeline's scope with ``id``; add targets here or later.
+
+        Raises
+        ------
+        ValueError
+            For a status that is neither built in nor announced (yet).
+        """
+        wanted = None if statuses is None else ([statuses] if isinstance(statuses, str) else list(statuses))
+        errors = PropErrors("DocumentPipeline.status_events_rule")
+        for value in wanted or ():
+            errors.check(
+                value in BUILT_IN_STATUSES or value in self._announced_statuses,
+                "statuses",
+                value,
+                "is neither a built-in status nor announced (announce_statuses or a processing step first)",
+            )
+        errors.check(wanted is None or bool(wanted), "statuses", wanted, "must name at least one status, or be None")
+        errors.raise_if_any()
+        return events.Rule(
+            self,
+            id,
+            event_bus=self.status_event_bus,
+            description=description or f"Status events of {self.node.path}",
+            event_pattern=events.EventPattern(
+                source=[STATUS_EVENT_SOURCE],
+                detail_type=[STATUS_EVENT_DETAIL_TYPE],
+                resources=[self.documents.bucket_arn],  # this pipeline's events, not another's
+                detail={"status": list(wanted)} if wanted else None,
+            ),
+            targets=list(targets),
+        )
 
     # ---- building blocks ------------------------------------------------------------------
 
@@ -410,6 +518,7 @@ class DocumentPipeline(Construct):
             (_actions.DYNAMODB_GET_ITEM + _actions.DYNAMODB_UPDATE_ITEM, [metadata.table_arn]),
         )
         self.status_topic.grant_publish(self.notifier)
+        self.status_event_bus.grant_put_events_to(self.notifier)
         self.notification_ledger.grant_actions(
             self.notifier,
             _actions.KMS_DYNAMODB_WRITE,
