@@ -277,7 +277,8 @@ def _status_events_capture_queue(stack: Any, environment: Mapping[str, str]) -> 
     if hasattr(stack, "watch_queue"):
         stack.watch_queue(url)
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    bus = environment["STATUS_EVENT_BUS"]
+    # The bus's name: the notifier puts events by ARN, but MiniStack finds rules' buses by name only.
+    bus = environment["STATUS_EVENT_BUS"].rsplit(":event-bus/", 1)[-1]
     pattern = {
         "source": ["serverless-patterns.document-pipeline"],
         "detail-type": ["Document Status Changed"],
