@@ -86,7 +86,6 @@ def test_by_default_the_notifier_puts_events_on_the_accounts_default_bus_only(de
                                      {"Ref": "AWS::AccountId"}, ":event-bus/default"]]}
     assert env["STATUS_EVENT_BUS"] == default_bus
     assert env["ANNOUNCED_STATUSES"] == ""
-    assert env["DOCUMENTS_BUCKET_ARN"]["Fn::GetAtt"][1] == "Arn"
     ((statement, owner),) = _put_events(default)
     assert owner == notifier_id
     assert statement == {"Action": "events:PutEvents", "Effect": "Allow", "Resource": default_bus}
@@ -135,7 +134,8 @@ def test_status_event_rules_match_this_pipelines_events_on_its_bus(own_bus):
     for rule in (filtered, everything):
         pattern = rule["EventPattern"]
         assert pattern["source"] == [STATUS_EVENT_SOURCE] and pattern["detail-type"] == [STATUS_EVENT_DETAIL_TYPE]
-        assert pattern["resources"][0]["Fn::GetAtt"][1] == "Arn"  # the documents bucket
+        (table,) = pattern["resources"]  # the metadata table: this pipeline's events, not another's
+        assert own_bus.template["Resources"][table["Fn::GetAtt"][0]]["Type"] == "AWS::DynamoDB::Table"
     assert len(filtered["Targets"]) == 1 and len(everything["Targets"]) == 1
 
 

@@ -269,8 +269,8 @@ def _subscribe_capture_queue(stack: Any, topic_arn: str) -> str:
 
 
 def _status_events_capture_queue(stack: Any, environment: Mapping[str, str]) -> str:
-    """A queue that receives this pipeline's status events from the notifier's bus, as a
-    consumer's rule would match them (``DocumentPipeline.status_events_rule``)."""
+    """A queue that receives the status events on the notifier's bus (the stack's one pipeline:
+    ``DocumentPipeline.status_events_rule`` also matches the metadata table in ``resources``)."""
     sqs, events = stack.client("sqs"), stack.client("events")
     name = f"status-events-watcher-{uuid.uuid4().hex[:8]}"
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
@@ -282,7 +282,6 @@ def _status_events_capture_queue(stack: Any, environment: Mapping[str, str]) -> 
     pattern = {
         "source": ["serverless-patterns.document-pipeline"],
         "detail-type": ["Document Status Changed"],
-        "resources": [environment["DOCUMENTS_BUCKET_ARN"]],
     }
     events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern))
     events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "watcher", "Arn": arn}])

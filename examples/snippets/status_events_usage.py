@@ -17,7 +17,7 @@ def build(stack: Stack) -> DocumentPipeline:
     # (processing steps list theirs themselves); any other status is dropped by the notifier.
     pipeline.announce_statuses(["REVIEWED", "ARCHIVED"])
 
-    # A rule for this pipeline's events only (their resources name its documents bucket), here for
+    # A rule for this pipeline's events only (their resources name its metadata table), here for
     # two statuses, to a queue of the consumer with a dead-letter queue for undeliverable events.
     review = SecureQueue(stack, "ReviewQueue", alarm_topic=pipeline.alert_topic)
     pipeline.status_events_rule("ToReview", statuses=["REVIEWED", "REJECTED"], targets=[review.rule_target()])

@@ -284,7 +284,6 @@ class DocumentPipeline(Construct):
             environment={
                 "STATUS_TOPIC_ARN": self.status_topic.topic_arn,
                 "STATUS_EVENT_BUS": self.status_event_bus.event_bus_arn,
-                "DOCUMENTS_BUCKET_ARN": self.documents.bucket_arn,
                 # Rewritten by announce_statuses: statuses announced after construction count too.
                 "ANNOUNCED_STATUSES": "",
                 "IDEMPOTENCY_TABLE": self.notification_ledger.table_name,
@@ -408,7 +407,7 @@ class DocumentPipeline(Construct):
         description: str | None = None,
     ) -> events.Rule:
         """A rule on :attr:`status_event_bus` matching this pipeline's status events (their
-        ``resources`` name its documents bucket).
+        ``resources`` name its metadata table).
 
         ``statuses`` limits it to those statuses (built-in or announced). Default: every status.
         The rule is made in the pipeline's scope with ``id``; add targets here or later.
@@ -437,7 +436,7 @@ class DocumentPipeline(Construct):
             event_pattern=events.EventPattern(
                 source=[STATUS_EVENT_SOURCE],
                 detail_type=[STATUS_EVENT_DETAIL_TYPE],
-                resources=[self.documents.bucket_arn],  # this pipeline's events, not another's
+                resources=[self.metadata.table_arn],  # this pipeline's events, not another's
                 detail={"status": list(wanted)} if wanted else None,
             ),
             targets=list(targets),

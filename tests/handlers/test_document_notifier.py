@@ -37,6 +37,7 @@ from serverless_patterns.handlers.document_notifier.transitions import (
     bus_entry,
     message,
     status_event,
+    table_arn,
     transition_of,
 )
 from serverless_patterns.schemas import document_status_event_schema
@@ -47,7 +48,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "docs" / "schemas" / "document-status-event.v1.json"
 VALIDATOR = jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
 BUS = "arn:aws:events:us-east-1:123456789012:event-bus/default"
-BUCKET_ARN = "arn:aws:s3:::documents-bucket"
+TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/documents"
 
 DOC = "0123456789abcdef0123456789abcdef"
 AWAITING = {
@@ -202,12 +203,12 @@ def test_the_message_body_is_the_event_with_filterable_attributes():
 
 def test_the_eventbridge_entry_carries_the_event_as_detail():
     event = status_event(transition_of(AWAITING, REJECTED).as_dict())
-    entry = bus_entry(event, BUS, [BUCKET_ARN])
+    entry = bus_entry(event, BUS, [TABLE_ARN])
     assert {k: v for k, v in entry.items() if k != "Detail"} == {
         "EventBusName": BUS,
         "Source": "serverless-patterns.document-pipeline",
         "DetailType": "Document Status Changed",
-        "Resources": [BUCKET_ARN],
+        "Resources": [TABLE_ARN],
     }
     assert json.loads(entry["Detail"]) == event
     assert "Resources" not in bus_entry(event, BUS)
@@ -231,9 +232,15 @@ def test_config_names_missing_variables():
 def test_config_reads_the_announced_statuses_and_the_bucket():
     config = Config.from_env({
         "STATUS_TOPIC_ARN": "t", "STATUS_EVENT_BUS": BUS, "IDEMPOTENCY_TABLE": "l",
-        "ANNOUNCED_STATUSES": "REVIEWED,ARCHIVED", "DOCUMENTS_BUCKET_ARN": BUCKET_ARN,
+        "ANNOUNCED_STATUSES": "REVIEWED,ARCHIVED",
     })
-    assert config.announced == {"REVIEWED", "ARCHIVED"} and config.bucket_arn == BUCKET_ARN
+    assert config.announced == {"REVIEWED", "ARCHIVED"}
+
+
+def test_the_events_resource_is_the_table_of_the_stream():
+    stream = f"{TABLE_ARN}/stream/2026-01-01T00:00:00.000"
+    assert table_arn(stream) == TABLE_ARN
+    assert table_arn(None) is None and table_arn("not an arn/stream/x") is None and table_arn(TABLE_ARN) is None
 
 
 # ---- handler on moto ---------------------------------------------------------------------------
@@ -256,12 +263,11 @@ def aws(monkeypatch):
         events.put_rule(Name="status-events", EventPattern=json.dumps({
             "source": ["serverless-patterns.document-pipeline"],
             "detail-type": ["Document Status Changed"],
-            "resources": [BUCKET_ARN],
+            "resources": [stream_arn.split("/stream/")[0]],  # the pipeline's metadata table
         }))
         events.put_targets(Rule="status-events", Targets=[{"Id": "queue", "Arn": events_arn}])
         monkeypatch.setenv("STATUS_TOPIC_ARN", topic_arn)
         monkeypatch.setenv("STATUS_EVENT_BUS", BUS)
-        monkeypatch.setenv("DOCUMENTS_BUCKET_ARN", BUCKET_ARN)
         monkeypatch.setenv("IDEMPOTENCY_TABLE", IDEMPOTENCY_TABLE)
         yield {
             "sns": sns,
@@ -408,7 +414,7 @@ def test_each_transition_is_published_once_with_attributes(aws, capsys):
     assert all(
         e["source"] == "serverless-patterns.document-pipeline"
         and e["detail-type"] == "Document Status Changed"
-        and e["resources"] == [BUCKET_ARN]
+        and e["resources"] == [aws["stream"].split("/stream/")[0]]
         for e in events
     )
     assert metrics_emitted(capsys.readouterr().out) == {"NotificationsPublished": 2, "StatusEventsPut": 2}

@@ -28,18 +28,17 @@ class EventNotAccepted(RuntimeError):
 
 
 class StatusEventBus:
-    def __init__(self, *, events: Any, bus: str, resources: Sequence[str] = ()) -> None:
+    def __init__(self, *, events: Any, bus: str) -> None:
         self._events = events
         self._bus = bus
-        self._resources = tuple(resources)
 
-    def put(self, event: Mapping[str, Any]) -> str:
-        """Put the status ``event`` on the bus; returns its EventBridge event id.
+    def put(self, event: Mapping[str, Any], resources: Sequence[str] = ()) -> str:
+        """Put the status ``event`` (about ``resources``) on the bus; returns its event id.
 
         PutEvents answers 200 also when it rejects an entry (``FailedEntryCount``): that raises
         :class:`EventNotAccepted`, so the record is retried.
         """
-        response = self._events.put_events(Entries=[bus_entry(event, self._bus, self._resources)])
+        response = self._events.put_events(Entries=[bus_entry(event, self._bus, resources)])
         entries = response.get("Entries") or [{}]
         if response.get("FailedEntryCount") or not entries[0].get("EventId"):
             error = entries[0]

@@ -18,8 +18,6 @@ class Config:
     idempotency_table: str
     #: User statuses announced besides the built-in ones (ANNOUNCED_STATUSES, comma-separated).
     announced: frozenset[str] = frozenset()
-    #: The documents bucket's ARN (DOCUMENTS_BUCKET_ARN): the ``resources`` of each event.
-    bucket_arn: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -34,5 +32,4 @@ class Config:
             event_bus=env["STATUS_EVENT_BUS"],
             idempotency_table=env["IDEMPOTENCY_TABLE"],
             announced=announced_statuses(env.get("ANNOUNCED_STATUSES")),
-            bucket_arn=env.get("DOCUMENTS_BUCKET_ARN") or None,
         )

@@ -35,7 +35,7 @@ from .aws import StatusEventBus, StatusTopic
 from .batches import DYNAMODB_STREAMS, reportable_records
 from .config import Config
 from .tracing import xray_tracer
-from .transitions import MalformedImage, status_event, transition_of
+from .transitions import MalformedImage, status_event, table_arn, transition_of
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "document-notifier"
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ServerlessPatterns/Documents"
@@ -70,17 +70,15 @@ def clients() -> tuple[Any, Any, Any]:
 
 
 @cache
-def publisher(
-    topic_arn: str, bus: str, table: str, bucket_arn: str | None = None
-) -> Callable[[dict[str, Any]], None]:
-    """``announce(event)`` on that topic and bus, each channel once per transition.
+def publisher(topic_arn: str, bus: str, table: str) -> Callable[[dict[str, Any], list[str]], None]:
+    """``announce(event, resources)`` on that topic and bus, each channel once per transition.
 
     The two publishes are separate idempotent steps (their ledger records differ by function
     name): after SNS succeeded and PutEvents failed, the retried record skips SNS.
     """
     sns, events, dynamodb = clients()
     topic = StatusTopic(sns=sns, topic_arn=topic_arn)
-    event_bus = StatusEventBus(events=events, bus=bus, resources=[bucket_arn] if bucket_arn else [])
+    event_bus = StatusEventBus(events=events, bus=bus)
     ledger = {"table_name": table, "boto3_client": dynamodb}
 
     @idempotent_function(
@@ -99,15 +97,15 @@ def publisher(
         config=idempotency,
         persistence_store=DynamoDBPersistenceLayer(**ledger),
     )
-    def put_event(event: dict[str, Any]) -> dict[str, str]:
-        event_id = event_bus.put(event)
+    def put_event(event: dict[str, Any], resources: list[str]) -> dict[str, str]:
+        event_id = event_bus.put(event, resources)
         _published(event, "status event put", event_id=event_id)
         metrics.add_metric(name="StatusEventsPut", unit=MetricUnit.Count, value=1)
         return {"event_id": event_id}
 
-    def announce(event: dict[str, Any]) -> None:
+    def announce(event: dict[str, Any], resources: list[str]) -> None:
         publish(event=event)
-        put_event(event=event)
+        put_event(event=event, resources=resources)
 
     return announce
 
@@ -144,10 +142,9 @@ def record_handler(record: DynamoDBRecord) -> None:
         return
     if transition is None:
         return
-    announce = publisher(
-        config.topic_arn, config.event_bus, config.idempotency_table, config.bucket_arn
-    )
-    announce(status_event(transition.as_dict()))
+    announce = publisher(config.topic_arn, config.event_bus, config.idempotency_table)
+    table = table_arn(record.event_source_arn)  # the pipeline's metadata table: on a shared bus,
+    announce(status_event(transition.as_dict()), [table] if table else [])  # whose event it is
 
 
 def _recorded_at(change: Any) -> str | None:

@@ -128,8 +128,8 @@ def message(event: Mapping[str, Any]) -> tuple[str, dict[str, dict[str, str]]]:
 
 
 def bus_entry(event: Mapping[str, Any], bus: str, resources: Iterable[str] = ()) -> dict[str, Any]:
-    """The PutEvents entry of the event on ``bus`` (a name or ARN); ``resources`` (the documents
-    bucket's ARN) tells the events of one pipeline from another's on a shared bus."""
+    """The PutEvents entry of the event on ``bus`` (a name or ARN); ``resources`` (the metadata
+    table's ARN) tells the events of one pipeline from another's on a shared bus."""
     entry: dict[str, Any] = {
         "EventBusName": bus,
         "Source": EVENT_SOURCE,
@@ -139,6 +139,13 @@ def bus_entry(event: Mapping[str, Any], bus: str, resources: Iterable[str] = ())
     if resources:
         entry["Resources"] = list(resources)
     return entry
+
+
+def table_arn(stream_arn: str | None) -> str | None:
+    """The table of a stream ARN (``arn:...:table/<name>/stream/<label>``), or None."""
+    if isinstance(stream_arn, str) and stream_arn.startswith("arn:") and "/stream/" in stream_arn:
+        return stream_arn.split("/stream/", 1)[0]
+    return None
 
 
 def _json(value: Mapping[str, Any]) -> str:
