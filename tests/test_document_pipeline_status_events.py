@@ -9,10 +9,11 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from aws_cdk import Stack, aws_events as events
+from aws_cdk import Stack
+from aws_cdk import aws_events as events
 from aws_cdk.assertions import Template
-
 from harness import assert_compliant, synthesize
+
 from serverless_patterns import IsolatedNetwork
 from serverless_patterns.document_pipeline import (
     BUILT_IN_STATUSES,
@@ -160,6 +161,11 @@ def test_invalid_statuses_are_refused_naming_the_value(statuses, message):
     with pytest.raises(ValueError, match=r"(?s)DocumentPipeline.announce_statuses: .*" + message):
         pipeline.announce_statuses(statuses)
     assert pipeline.announced_statuses == ()  # nothing of a refused call is announced
+
+
+def test_statuses_that_are_not_a_list_are_refused_naming_the_prop():
+    with pytest.raises(TypeError, match="announce_statuses: statuses must be an iterable of str, got int"):
+        DocumentPipeline(Stack(), "Docs").announce_statuses(5)
 
 
 def test_a_rule_for_statuses_nobody_announced_is_refused():

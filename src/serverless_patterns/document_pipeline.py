@@ -377,6 +377,8 @@ class DocumentPipeline(Construct):
         ValueError
             Naming every refused value; nothing is announced then.
         """
+        if not isinstance(statuses, Iterable):
+            raise TypeError(f"DocumentPipeline.announce_statuses: statuses must be an iterable of str, got {type(statuses).__name__}")
         values = [statuses] if isinstance(statuses, str) else list(statuses)
         errors = PropErrors("DocumentPipeline.announce_statuses")
         for value in values:

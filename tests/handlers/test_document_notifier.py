@@ -40,7 +40,6 @@ from serverless_patterns.handlers.document_notifier.transitions import (
     table_arn,
     transition_of,
 )
-from serverless_patterns.schemas import document_status_event_schema
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
