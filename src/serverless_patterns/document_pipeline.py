@@ -376,6 +376,8 @@ class DocumentPipeline(Construct):
         ------
         ValueError
             Naming every refused value; nothing is announced then.
+        TypeError
+            When ``statuses`` is not an iterable.
         """
         if not isinstance(statuses, Iterable):
             raise TypeError(f"DocumentPipeline.announce_statuses: statuses must be an iterable of str, got {type(statuses).__name__}")
