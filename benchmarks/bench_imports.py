@@ -97,7 +97,7 @@ FUNCTION_ENV = {
     "document_processor": {"POWERTOOLS_SERVICE_NAME": "document-processor", "DOCUMENTS_BUCKET": BUCKET,
                            "DOCUMENTS_TABLE": TABLE},
     "document_notifier": {"POWERTOOLS_SERVICE_NAME": "document-notifier", "STATUS_TOPIC_ARN": "",
-                          "IDEMPOTENCY_TABLE": LEDGER},
+                          "STATUS_EVENT_BUS": "default", "IDEMPOTENCY_TABLE": LEDGER},
     "data_api": {"POWERTOOLS_SERVICE_NAME": "secure-data-api", "BUCKET_NAME": BUCKET,
                  "CURSOR_KEY_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:cursor-AbCdEf"},
 }
@@ -221,7 +221,8 @@ def first_events() -> dict[str, dict]:
             "messageId": "m-1", "receiptHandle": "r-1", "body": json.dumps(object_created), "attributes": {},
             "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
             "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:uploads", "awsRegion": "us-east-1"}]},
-        # a status change: the idempotency record (PutItem, UpdateItem) and one SNS Publish
+        # a status change: the idempotency records (PutItem, UpdateItem per channel), one SNS Publish
+        # and one EventBridge PutEvents
         "document_notifier": {"Records": [{
             "eventID": "e-1", "eventName": "MODIFY", "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
             "eventSourceARN": f"arn:aws:dynamodb:us-east-1:123456789012:table/{TABLE}/stream/2026-12-02T00:00:00.000",

@@ -294,7 +294,9 @@ def flagship():
 
 
 #: Budgets: the idle cost of the flagship may fall, never rise above these without review.
-IDLE_BUDGET = {"dev": 9.0, "prod": 35.0}
+#: prod rose from 35 with the EventBridge interface endpoint the notifier's status events need in
+#: the isolated network (2 AZs x 730 h x $0.01 = $14.60 a month).
+IDLE_BUDGET = {"dev": 9.0, "prod": 50.0}
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])

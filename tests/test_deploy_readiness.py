@@ -57,6 +57,7 @@ SNIPPETS = (
     "secure_http_api_usage",
     "secure_queue_usage",
     "secure_secret_usage",
+    "status_events_usage",
 )
 #: (example app, context): every app, in each configuration its tests synthesize.
 APPS = (

@@ -289,5 +289,5 @@ def test_web_acl_and_dashboard_are_opt_in(default, vpc):
 def test_a_network_without_the_endpoints_the_handlers_call_is_refused():
     stack = Stack(App(), "V")
     network = IsolatedNetwork(stack, "Net", interface_endpoints=["sqs"])
-    with pytest.raises(ValueError, match="network=.*without sns endpoints.*include them in interface_endpoints"):
+    with pytest.raises(ValueError, match="network=.*without sns, events endpoints.*include them in interface_endpoints"):
         DocumentPipeline(stack, "Bad", network=network)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib
 
+import jsonschema
 import pytest
 
 from harness import Synthesized, assert_compliant, normalise_template, synthesize_app
+from serverless_patterns.schemas import document_status_event_schema
 
 app_module = importlib.import_module("examples.document_pipeline.app")
 local_flow = importlib.import_module("examples.document_pipeline.local_flow")
@@ -110,7 +112,28 @@ def test_one_notification_per_transition_and_none_for_the_duplicate_event(flow):
     assert flow.duplicate_redeliveries == 1
     transitions = [(n["document_id"], n["previous_status"], n["status"]) for n in flow.notifications]
     assert len(transitions) == len(set(transitions)) == 13
-    assert all(set(n["attributes"]) >= {"status", "document_id"} for n in flow.notifications)
+    assert all(set(n["attributes"]) >= {"status", "schema_version", "document_id"} for n in flow.notifications)
+
+
+def test_every_transition_is_one_status_event_on_each_channel_valid_against_the_schema(flow):
+    validator = jsonschema.Draft202012Validator(document_status_event_schema())
+    on_sns = [{k: v for k, v in n.items() if k != "attributes"} for n in flow.notifications]
+    on_bus = [e["detail"] for e in flow.status_events]
+    assert len(on_bus) == 13
+    assert sorted(on_bus, key=_identity) == sorted(on_sns, key=_identity)  # the same events, once each
+    assert all(
+        e["source"] == "serverless-patterns.document-pipeline" and e["detail-type"] == "Document Status Changed"
+        for e in flow.status_events
+    )
+    for event in on_bus:
+        assert not list(validator.iter_errors(event)), event
+    assert {e["status"] for e in on_bus} == {"AWAITING_UPLOAD", "PROCESSED", "REJECTED", "DELETED"}
+    processed = [e for e in on_bus if e["status"] == "PROCESSED"]
+    assert all(e["object"]["version_id"] and e["object"]["size"] for e in processed)  # what the processor read
+
+
+def _identity(event):
+    return (event["document_id"], event["status_version"])
 
 
 def test_nothing_is_lost_or_dead_lettered(flow):

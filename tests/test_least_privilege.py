@@ -234,7 +234,9 @@ def _physical_index(stack: EmulatedStack) -> dict[str, str]:
     return {value: logical_id for logical_id, physical in stack.physical.items() for value in physical.values() if isinstance(value, str)}
 
 
-def _key_of(stack: EmulatedStack, logical_id: str) -> str | None:
+def _key_of(stack: EmulatedStack, logical_id: str | None) -> str | None:
+    if logical_id is None:  # a resource outside the stack (the account's default event bus)
+        return None
     props = stack.resources[logical_id].get("Properties", {})
     key = (
         props.get("KmsMasterKeyId")
@@ -277,6 +279,11 @@ def required_permissions(stack: EmulatedStack, call: AwsCall) -> list[Permission
     elif call.service == "lambda":
         resource, logical_id = params["FunctionName"], index[params["FunctionName"]]
         operation = {"Invoke": "InvokeFunction"}.get(operation, operation)
+    elif call.service == "events" and operation == "PutEvents":
+        # PutEvents is authorized per bus; each entry names its bus by name or ARN (default: "default").
+        (bus,) = {entry.get("EventBusName") or "default" for entry in params["Entries"]}
+        resource = bus if bus.startswith("arn:") else f"arn:aws:events:{stack.region}:123456789012:event-bus/{bus}"
+        logical_id = index.get(resource)  # None for the account's default bus: not a stack resource
     else:
         raise AssertionError(f"no IAM mapping for {call.service}:{call.operation}; extend required_permissions")
     action = f"{prefix}:{operation}"
@@ -300,7 +307,10 @@ def _own_resources(props: dict[str, Any]) -> set[str]:
 def _kind(stack: EmulatedStack, resource: Any, own: set[str]) -> str:
     if resource == "*":
         return "*"
-    logical_id = re.search(r'"(?:Ref|Fn::GetAtt)": \[?"([A-Za-z0-9]+)"', json.dumps(resource)).group(1)
+    found = re.search(r'"(?:Ref|Fn::GetAtt)": \[?"([A-Za-z0-9]+)"', json.dumps(resource))
+    if found is None:  # an ARN of pseudo parameters only: a resource of the account, not the stack
+        return "account's default event bus" if ":event-bus/default" in json.dumps(resource) else "outside the stack"
+    logical_id = found.group(1)
     kind = stack.resources[logical_id]["Type"]
     return f"own {kind}" if logical_id in own else kind
 
@@ -456,7 +466,7 @@ def test_the_functions_need_exactly_these_actions(runs):
             "dynamodb:GetItem", "dynamodb:UpdateItem", *kms_for_tables,
         },
         "document_notifier": {
-            "dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords", "sns:Publish",
+            "dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords", "sns:Publish", "events:PutEvents",
             "sqs:SendMessage", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
             *kms_for_tables,
         },

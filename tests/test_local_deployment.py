@@ -328,6 +328,7 @@ def _flow_result(outcomes, notifications):
             document_id=f"d{index}" if status == 201 else None, detected_type=detected, status=final,
         ))
     result.notifications = [{"document_id": f"n{i}", "status": "S"} for i in range(notifications)]
+    result.status_events = [{"detail": n} for n in result.notifications]
     result.access_checks = [(*key, status) for key, status in local_flow.EXPECTED_ACCESS.items()]
     return result
 

@@ -86,6 +86,7 @@ def test_wheel_installs_into_a_fresh_venv_and_a_consumer_app_synthesizes_clean(t
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "open findings: 0" in run.stdout, run.stdout[-5000:]
     assert "idle cost priced: True" in run.stdout, run.stdout[-3000:]
+    assert "status event schema: 1" in run.stdout, run.stdout[-3000:]
     assert str(ROOT / "src") not in run.stdout  # imported from the wheel, not the checkout
 
 
@@ -120,6 +121,8 @@ for finding in report.findings:
     print(finding)
 from serverless_patterns.cost import estimate  # the price table is package data
 print("idle cost priced:", estimate("cdk.out").idle_total > 0)
+from serverless_patterns.schemas import document_status_event_schema  # the status event schema too
+print("status event schema:", document_status_event_schema()["properties"]["schema_version"]["const"])
 """
 
 

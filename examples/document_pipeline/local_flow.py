@@ -4,7 +4,9 @@ The functions' handlers and environment variables come from the synthesized temp
 its assets (see :class:`serverless_patterns.local.EmulatedStack`), so a green run shows that
 the template and the code agree. Clients at the three permission levels are created with the
 operator's ``clients`` library, documents are uploaded through presigned forms, and events
-flow through EventBridge, the queue, the processor, the table stream and the notifier.
+flow through EventBridge, the queue, the processor, the table stream and the notifier. Status
+events are watched as a consumer would: a queue subscribed to the status topic, and a rule on
+the notifier's event bus for this pipeline's ``Document Status Changed`` events.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ class DocumentOutcome:
 class FlowResult:
     documents: list[DocumentOutcome] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
+    #: The EventBridge events the watching rule received (whole events: ``detail`` is the status event).
+    status_events: list[dict[str, Any]] = field(default_factory=list)
     access_checks: list[tuple[str, str, str, int]] = field(default_factory=list)  # level, method, path, status
     duplicate_redeliveries: int = 0
     dead_letters: int = 0
@@ -127,6 +131,10 @@ def problems(result: FlowResult, expected_outcomes: Mapping[str, tuple[int, str 
     transitions = [(n["document_id"], n["status"]) for n in result.notifications]
     if len(transitions) != len(set(transitions)):
         found.append("a status transition was notified twice")
+    on_sns = sorted(json.dumps({k: v for k, v in n.items() if k != "attributes"}, sort_keys=True) for n in result.notifications)
+    on_bus = sorted(json.dumps(e.get("detail"), sort_keys=True) for e in result.status_events)
+    if on_sns != on_bus:
+        found.append(f"{len(on_bus)} status events on EventBridge differ from the {len(on_sns)} SNS notifications")
     registered = sum(1 for d in result.documents if d.document_id)
     never_uploaded = sum(1 for d in result.documents if d.document_id and outcomes[d.file_name][2] == "AWAITING_UPLOAD")
     # registered, then processed or rejected (unless the upload is never seen); plus one deletion
@@ -173,6 +181,7 @@ def drive(stack: Any, api: Any, keys: dict[str, str]) -> FlowResult:
     notifier = stack.function("document_notifier.")
     api_handler = stack.function("documents_api.")
     watch = _subscribe_capture_queue(stack, notifier.environment["STATUS_TOPIC_ARN"])
+    watch_bus = _status_events_capture_queue(stack, notifier.environment)
     max_bytes = int(api_handler.environment["MAX_DOCUMENT_BYTES"])
 
     for sample in samples(max_bytes):
@@ -193,6 +202,7 @@ def drive(stack: Any, api: Any, keys: dict[str, str]) -> FlowResult:
             outcome.detected_type = response.body.get("detected_type")
             outcome.reason = response.body.get("reason")
     result.notifications = _drain_notifications(stack, watch)
+    result.status_events = _drain_status_events(stack, watch_bus)
     result.dead_letters = _dead_letter_count(stack)
     return result
 
@@ -258,6 +268,36 @@ def _subscribe_capture_queue(stack: Any, topic_arn: str) -> str:
     return url
 
 
+def _status_events_capture_queue(stack: Any, environment: Mapping[str, str]) -> str:
+    """A queue that receives the status events on the notifier's bus (the stack's one pipeline:
+    ``DocumentPipeline.status_events_rule`` also matches the metadata table in ``resources``)."""
+    sqs, events = stack.client("sqs"), stack.client("events")
+    name = f"status-events-watcher-{uuid.uuid4().hex[:8]}"
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    if hasattr(stack, "watch_queue"):
+        stack.watch_queue(url)
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    # The bus's name: the notifier puts events by ARN, but MiniStack finds rules' buses by name only.
+    bus = environment["STATUS_EVENT_BUS"].rsplit(":event-bus/", 1)[-1]
+    pattern = {
+        "source": ["serverless-patterns.document-pipeline"],
+        "detail-type": ["Document Status Changed"],
+    }
+    events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "watcher", "Arn": arn}])
+    return url
+
+
+def _drain_status_events(stack: Any, url: str) -> list[dict[str, Any]]:
+    sqs = stack.client("sqs")
+    delivered = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            delivered.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return delivered
+
+
 def _drain_notifications(stack: Any, url: str) -> list[dict[str, Any]]:
     sqs = stack.client("sqs")
     notifications = []
@@ -297,7 +337,7 @@ def print_result(result: FlowResult) -> None:
     print("\nPermission levels\n")
     for level, method, path, status in result.access_checks:
         print(f"  {level:<12}{method:<8}{path:<22}-> {status}")
-    print(f"\nNotifications sent ({len(result.notifications)})\n")
+    print(f"\nNotifications sent ({len(result.notifications)} on SNS, {len(result.status_events)} on EventBridge)\n")
     names = {d.document_id: d.file_name for d in result.documents}
     for n in result.notifications:
         print(f"  {names.get(n.get('document_id'), n.get('document_id')):<32}{n.get('previous_status') or '-':>16} -> {n.get('status')}")

@@ -22,6 +22,7 @@ from .audit_trail import AuditTrail
 from .audited_table import AuditedTable
 from .compliance import acknowledge
 from .handlers import handler_code, handler_entry
+from .handlers.document_notifier.transitions import EVENT_DETAIL_TYPE, EVENT_SOURCE, STATUSES
 from .handlers.documents_api.config import DEFAULT_ALLOWED_CONTENT_TYPES, DEFAULT_MAX_DOCUMENT_BYTES
 from .isolated_network import IsolatedNetwork
 from .keyed_api import DEFAULT_TIERS, ApiWithKeyedUsagePlan, UsagePlanTier
@@ -45,7 +46,6 @@ METRICS_NAMESPACE = "ServerlessPatterns/Documents"
 #: polls the queue and stream and sends to failure destinations; the X-Ray SDK sends segments over
 #: UDP to the daemon Lambda runs beside the function. ``tests/test_least_privilege.py`` derives
 #: this set from the recorded calls of the document flow.
-VPC_INTERFACE_ENDPOINTS = ("sns",)
 #: What the step coordinator calls from inside the VPC: Lambda (Invoke) and SQS (failure queues).
 STEP_INTERFACE_ENDPOINTS = ("lambda", "sqs")
 
@@ -57,6 +57,15 @@ BUCKET_CORS_WARNING = "serverless-patterns:documentsBucketCors"
 BUCKET_KEY_WARNING = "serverless-patterns:documentsBucketKey"
 #: Id of the warning that an imported ``key``'s policy must let the pipeline's services in.
 KEY_POLICY_WARNING = "serverless-patterns:pipelineKeyPolicy"
+VPC_INTERFACE_ENDPOINTS = ("sns", "events")
+
+#: The statuses the pipeline itself writes; the notifier announces these and the announced ones.
+BUILT_IN_STATUSES = STATUSES
+#: What a user status must look like (see :meth:`DocumentPipeline.announce_statuses`).
+STATUS_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,39}$")
+#: EventBridge ``source`` and ``detail-type`` of the status events (see docs/status_events.md).
+STATUS_EVENT_SOURCE = EVENT_SOURCE
+STATUS_EVENT_DETAIL_TYPE = EVENT_DETAIL_TYPE
 
 #: Operations the handlers call on each table, and so the operations its alarms sum.
 METADATA_OPERATIONS = (
@@ -97,7 +106,8 @@ class DocumentPipeline(Construct):
     object-created events reach the processor through EventBridge and an encrypted SQS queue
     with a dead-letter queue. The processor reads at most 64 KiB, detects the format, and
     records PROCESSED or REJECTED in the metadata table; its stream drives the notifier, which
-    publishes one message per status transition to the status topic. ``GET /documents``,
+    publishes one status event per transition to the status topic and to an EventBridge bus
+    (schema: ``serverless_patterns/schemas/document-status-event.v1.json``). ``GET /documents``,
     ``GET /documents/{id}`` (read-only) and ``DELETE /documents/{id}`` (admin) complete the API.
 
     Every resource can be the user's own instead (``bucket``, ``key``, ``alert_topic``,
@@ -161,6 +171,10 @@ class DocumentPipeline(Construct):
         included) or an :class:`AlertTopic`. Default: None (the pipeline's own encrypted
         ``AlertTopic``). An imported topic keeps its policies: a warning names the CloudWatch
         statements its topic and key policies must hold.
+        Addresses subscribed to the shared alert topic. Default: none.
+    status_event_bus
+        The EventBridge bus the notifier puts status events on (``events:PutEvents`` on exactly
+        this bus). Default: the account's default event bus.
     processor_memory_size
         Memory of the processor in MB. Default: 512.
     key
@@ -224,6 +238,7 @@ class DocumentPipeline(Construct):
         audit_trail: AuditTrail | None = None,
         alert_emails: Sequence[str] = (),
         alert_topic: AlertTopic | sns.ITopic | None = None,
+        status_event_bus: events.IEventBus | None = None,
         processor_memory_size: int = 512,
         key: kms.IKey | None = None,
         bucket: SecureBucket | s3.IBucket | None = None,
@@ -270,6 +285,8 @@ class DocumentPipeline(Construct):
         #: The VPC and subnets of the functions (None without ``network``).
         self.vpc: ec2.IVpc | None = isolated.vpc if isolated else network
         self.vpc_subnets: ec2.SubnetSelection | None = isolated.subnets if isolated else vpc_subnets
+        #: User statuses the notifier announces besides :data:`BUILT_IN_STATUSES`.
+        self._announced_statuses: list[str] = []
         # One key per data domain; each grant names its principal and, for services, the source.
         #: Where the pipeline's alarms notify: its own AlertTopic, or the ``alert_topic`` passed.
         self.alert_topic: AlertTopic | sns.ITopic = (
@@ -374,12 +391,19 @@ class DocumentPipeline(Construct):
             invoked_by="the event source mapping of the upload-events queue (redrive to its dead-letter queue)",
             **common,
         )
+        #: Where status events go besides the status topic.
+        self.status_event_bus: events.IEventBus = status_event_bus or events.EventBus.from_event_bus_name(
+            self, "DefaultEventBus", "default"
+        )
         self.notifier = self._function(
             "Notifier",
             "document_notifier",
-            description="Publishes one message per document status transition",
+            description="Publishes one status event per document status transition (SNS and EventBridge)",
             environment={
                 "STATUS_TOPIC_ARN": self.status_topic.topic_arn,
+                "STATUS_EVENT_BUS": self.status_event_bus.event_bus_arn,
+                # Rewritten by announce_statuses: statuses announced after construction count too.
+                "ANNOUNCED_STATUSES": "",
                 "IDEMPOTENCY_TABLE": self.notification_ledger.table_name,
             },
             invocation=Invocation.EVENT_SOURCE,
@@ -659,14 +683,7 @@ class DocumentPipeline(Construct):
         self.step_coordinator.function.add_environment("PIPELINE_STEPS", stack.to_json_string(steps))
         self.step_coordinator.function.add_environment("PIPELINE_VALIDATORS", stack.to_json_string(validators))
 
-    def announce_statuses(self, statuses: Iterable[str]) -> None:
-        """Statuses of the user's steps that the notifier announces (see the status events).
 
-        Minimal stand-in with the shared signature; the notifier side is implemented separately.
-        """
-        announced: list[str] = getattr(self, "_announced_statuses", [])
-        announced.extend(s for s in statuses if s not in announced)
-        self._announced_statuses = announced
     # ---- bring your own -------------------------------------------------------------------
 
     def _adopt_bucket(self, bucket: s3.IBucket, cors_origins: Sequence[str], key: kms.IKey | None) -> None:
@@ -753,6 +770,91 @@ class DocumentPipeline(Construct):
             KEY_POLICY_WARNING,
             f"The pipeline's key {_describe(key)} is imported, so this app cannot change its policy. For the "
             "pipeline to work, the key policy must allow " + "; ".join(statements) + ".",
+    # ---- status events --------------------------------------------------------------------
+
+    @property
+    def announced_statuses(self) -> tuple[str, ...]:
+        """The user statuses the notifier announces, in the order first announced."""
+        return tuple(self._announced_statuses)
+
+    def announce_statuses(self, statuses: Iterable[str]) -> None:
+        """Have the notifier announce these user statuses too (it drops statuses it does not know).
+
+        Each must match ``^[A-Z][A-Z0-9_]{0,39}$`` and not be one of :data:`BUILT_IN_STATUSES`;
+        announcing one again is a no-op. Processing steps announce their statuses themselves.
+
+        Raises
+        ------
+        ValueError
+            Naming every refused value; nothing is announced then.
+        TypeError
+            When ``statuses`` is not an iterable.
+        """
+        if not isinstance(statuses, Iterable):
+            raise TypeError(f"DocumentPipeline.announce_statuses: statuses must be an iterable of str, got {type(statuses).__name__}")
+        values = [statuses] if isinstance(statuses, str) else list(statuses)
+        errors = PropErrors("DocumentPipeline.announce_statuses")
+        for value in values:
+            errors.check(
+                isinstance(value, str) and bool(STATUS_NAME.fullmatch(value)),
+                "statuses",
+                value,
+                "a status is 1 to 40 upper-case letters, digits and underscores, starting with a letter",
+            )
+            errors.check(
+                value not in BUILT_IN_STATUSES,
+                "statuses",
+                value,
+                f"is a built-in status ({', '.join(BUILT_IN_STATUSES)}), announced already",
+            )
+        errors.raise_if_any()
+        for value in values:
+            if value not in self._announced_statuses:
+                self._announced_statuses.append(value)
+        self.notifier.function.add_environment("ANNOUNCED_STATUSES", ",".join(self._announced_statuses))
+
+    def status_events_rule(
+        self,
+        id: str,
+        *,
+        statuses: Iterable[str] | None = None,
+        targets: Sequence[events.IRuleTarget] = (),
+        description: str | None = None,
+    ) -> events.Rule:
+        """A rule on :attr:`status_event_bus` matching this pipeline's status events (their
+        ``resources`` name its metadata table).
+
+        ``statuses`` limits it to those statuses (built-in or announced). Default: every status.
+        The rule is made in the pipeline's scope with ``id``; add targets here or later.
+
+        Raises
+        ------
+        ValueError
+            For a status that is neither built in nor announced (yet).
+        """
+        wanted = None if statuses is None else ([statuses] if isinstance(statuses, str) else list(statuses))
+        errors = PropErrors("DocumentPipeline.status_events_rule")
+        for value in wanted or ():
+            errors.check(
+                value in BUILT_IN_STATUSES or value in self._announced_statuses,
+                "statuses",
+                value,
+                "is neither a built-in status nor announced (announce_statuses or a processing step first)",
+            )
+        errors.check(wanted is None or bool(wanted), "statuses", wanted, "must name at least one status, or be None")
+        errors.raise_if_any()
+        return events.Rule(
+            self,
+            id,
+            event_bus=self.status_event_bus,
+            description=description or f"Status events of {self.node.path}",
+            event_pattern=events.EventPattern(
+                source=[STATUS_EVENT_SOURCE],
+                detail_type=[STATUS_EVENT_DETAIL_TYPE],
+                resources=[self.metadata.table_arn],  # this pipeline's events, not another's
+                detail={"status": list(wanted)} if wanted else None,
+            ),
+            targets=list(targets),
         )
 
     # ---- building blocks ------------------------------------------------------------------
@@ -832,6 +934,7 @@ class DocumentPipeline(Construct):
             (_actions.DYNAMODB_GET_ITEM + registers + _actions.DYNAMODB_UPDATE_ITEM, [metadata.table_arn]),
         )
         self.status_topic.grant_publish(self.notifier)
+        self.status_event_bus.grant_put_events_to(self.notifier)
         self.notification_ledger.grant_actions(
             self.notifier,
             _actions.KMS_DYNAMODB_WRITE,

@@ -79,6 +79,7 @@ def pipeline(monkeypatch):
             "DOCUMENTS_TABLE": TABLE,
             "STATUS_INDEX": STATUS_INDEX,
             "STATUS_TOPIC_ARN": topic_arn,
+            "STATUS_EVENT_BUS": "default",
             "IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE,
         }.items():
             monkeypatch.setenv(name, value)

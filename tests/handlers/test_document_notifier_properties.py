@@ -2,14 +2,19 @@
 
 Batches hold the real stream records of fresh documents (inserts, transitions, changes that are
 no transition), records whose images are broken, records without a sequence number, values that
-are not records, and publishes that are throttled for chosen documents. Invariants: the handler
+are not records, user statuses (announced or not), and publishes that fail for chosen documents
+on SNS or on EventBridge (throttled, or a PutEvents partial failure). Invariants: the handler
 never raises; ``batchItemFailures`` holds exactly the sequence numbers of the transitions whose
-publish failed; every other transition is published exactly once, also when the batch is
-replayed, as strict JSON with the filterable attributes; nothing is published for a broken record.
+publish failed on either channel; every other transition is published exactly once on each
+channel, also when the batch is replayed, as strict JSON valid against the status event schema
+with the filterable attributes; a transition EventBridge refused is on SNS once all the same, and
+the retry after the failures pass publishes only what is missing; nothing is published for a
+broken record or a status nobody announced.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import uuid
@@ -18,15 +23,29 @@ from document_support import LambdaContext, Throttle, put_document
 from hostile_events import HANDLER_EVENTS, json_values
 from hypothesis import given
 from hypothesis import strategies as st
-from test_document_notifier import aws, close, received  # noqa: F401 - the fixture
+from test_document_notifier import (  # noqa: F401 - the fixture
+    RejectedEntries,
+    assert_valid,
+    aws,
+    close,
+    received,
+    received_events,
+)
 
 from serverless_patterns.handlers.document_notifier import index
 
 CORRUPTIONS = ["none", "no-sequence-number", "bad-image", "bad-status", "not-a-record", "no-dynamodb"]
+#: User statuses of the examples: announced through ANNOUNCED_STATUSES, or not (dropped).
+ANNOUNCED, UNANNOUNCED = "REVIEWED", "SHREDDED"
+BUILT_IN = ("AWAITING_UPLOAD", "VALIDATED", "PROCESSED", "REJECTED", "DELETED")
+FAILURES = ["none", "sns", "events-throttled", "events-partial"]
 documents = st.lists(
     st.tuples(
-        st.sampled_from([[], ["PROCESSED"], ["REJECTED", "DELETED"], ["NOTE"]]),  # what happens after the insert
-        st.booleans(),  # its publishes are throttled
+        st.sampled_from([  # what happens after the insert
+            [], ["PROCESSED"], ["REJECTED", "DELETED"], ["NOTE"],
+            ["VALIDATED", ANNOUNCED, "PROCESSED"], [UNANNOUNCED, "DELETED"],
+        ]),
+        st.sampled_from(FAILURES),  # which channel refuses its publishes
     ),
     min_size=1, max_size=3,
 )
@@ -69,10 +88,12 @@ def _corrupt(record, how, junk):
 
 @HANDLER_EVENTS
 @given(documents, st.lists(st.tuples(st.sampled_from(CORRUPTIONS), json_values), max_size=8))
-def test_any_batch_publishes_each_transition_once_and_fails_exactly_the_throttled_ones(aws, docs, corruptions):  # noqa: F811 - the fixture
+def test_any_batch_publishes_each_transition_once_per_channel_and_fails_exactly_the_refused_ones(aws, monkeypatch, docs, corruptions):  # noqa: F811 - the fixture
+    monkeypatch.setenv("ANNOUNCED_STATUSES", ANNOUNCED)  # as DocumentPipeline.announce_statuses sets it
     dynamodb = aws["dynamodb"]
-    throttled, ours = set(), set()
-    for changes, slow in docs:
+    failing: dict[str, str] = {}
+    ours = set()
+    for changes, failure in docs:
         document_id = uuid.uuid4().hex
         ours.add(document_id)
         put_document(dynamodb, document_id, "a ü.pdf", "application/pdf", 10)
@@ -82,10 +103,10 @@ def test_any_batch_publishes_each_transition_once_and_fails_exactly_the_throttle
                                      UpdateExpression="SET note = :n", ExpressionAttributeValues={":n": {"S": "x"}})
             else:
                 close(dynamodb, document_id, status, version)
-        if slow:
-            throttled.add(document_id)
+        failing[document_id] = failure
     records = [r for r in _new_records(aws) if r["dynamodb"]["Keys"]["document_id"]["S"] in ours]
-    batch, expected_failures, expected_published = [], set(), []
+    batch, expected_failures = [], set()
+    on_sns, on_bus, late = [], [], []  # (document_id, status) expected at first, and after the retry
     for number, record in enumerate(records):
         how, junk = corruptions[number] if number < len(corruptions) else ("none", None)
         batch.append(_corrupt(record, how, junk))
@@ -94,28 +115,51 @@ def test_any_batch_publishes_each_transition_once_and_fails_exactly_the_throttle
         image = record["dynamodb"]
         old = image.get("OldImage", {}).get("status", {}).get("S")
         new = image["NewImage"]["status"]["S"]
-        if old == new:
-            continue  # no transition
+        if old == new or new == UNANNOUNCED:
+            continue  # no transition, or one nobody announced (dropped)
         document_id = image["Keys"]["document_id"]["S"]
-        if document_id in throttled:
+        failure = failing[document_id]
+        if failure != "none":
             expected_failures.add(image["SequenceNumber"])
-        else:
-            expected_published.append((document_id, new))
+            late.append((document_id, new))
+        if failure != "sns":
+            on_sns.append((document_id, new))  # SNS goes first: it took the event
+        if failure == "none":
+            on_bus.append((document_id, new))
 
-    def slow(params):
+    def refused_on_sns(params):
         attributes = params.get("MessageAttributes", {})
-        return attributes.get("document_id", {}).get("StringValue") in throttled
+        return failing.get(attributes.get("document_id", {}).get("StringValue")) == "sns"
+
+    def refused_on_bus(kind):
+        return lambda params: failing.get(json.loads(params["Entries"][0]["Detail"])["document_id"]) == kind
 
     event = {"Records": batch}
-    with Throttle(aws["sns"], "Publish", when=slow):
+    with contextlib.ExitStack() as refusals:
+        refusals.enter_context(Throttle(aws["sns"], "Publish", when=refused_on_sns))
+        refusals.enter_context(Throttle(aws["events"], "PutEvents", when=refused_on_bus("events-throttled")))
+        refusals.enter_context(RejectedEntries(aws["events"], when=refused_on_bus("events-partial")))
         first = index.handler(event, LambdaContext(function_name="notifier"))
         replay = index.handler(event, LambdaContext(function_name="notifier"))
     assert {f["itemIdentifier"] for f in first["batchItemFailures"]} == expected_failures
     assert {f["itemIdentifier"] for f in replay["batchItemFailures"]} == expected_failures
-    envelopes = received(aws)
+    envelopes = received(aws)  # each body valid against the schema
     published = [(json.loads(e["Message"])["document_id"], json.loads(e["Message"])["status"]) for e in envelopes]
-    assert sorted(published) == sorted(expected_published)  # once each, replay included
+    assert sorted(published) == sorted(on_sns)  # once each, replay included
+    delivered = received_events(aws)  # each detail valid against the schema
+    assert sorted((e["detail"]["document_id"], e["detail"]["status"]) for e in delivered) == sorted(on_bus)
     for envelope in envelopes:
         message = json.loads(envelope["Message"])
-        assert set(envelope["MessageAttributes"]) == {"status", "document_id"}
-        assert message["status"] in ("AWAITING_UPLOAD", "PROCESSED", "REJECTED", "DELETED")
+        assert set(envelope["MessageAttributes"]) == {"status", "schema_version", "document_id"}
+        assert envelope["MessageAttributes"]["status"]["Value"] == message["status"]
+        assert message["status"] in (*BUILT_IN, ANNOUNCED)
+    for delivered_event in delivered:
+        assert delivered_event["source"] == "serverless-patterns.document-pipeline"
+        assert delivered_event["detail-type"] == "Document Status Changed"
+
+    # The refusals end: the retry publishes what each channel is missing, and nothing twice.
+    assert index.handler(event, LambdaContext(function_name="notifier")) == {"batchItemFailures": []}
+    late_sns = [(json.loads(e["Message"])["document_id"], json.loads(e["Message"])["status"]) for e in received(aws)]
+    late_bus = [(e["detail"]["document_id"], e["detail"]["status"]) for e in received_events(aws)]
+    assert sorted(late_sns) == sorted((d, s) for d, s in late if failing[d] == "sns")
+    assert sorted(late_bus) == sorted(late)

@@ -112,7 +112,8 @@ DOCUMENT_PIPELINE = UsageProfile(
     description=(
         "one document: POST /documents (register, presigned upload form), the client's upload to S3, "
         "the S3 event through EventBridge and SQS to the processor, two status changes through the "
-        "table stream to the notifier (two SNS publishes), and one GET /documents/{id}"
+        "table stream to the notifier (two status events, each published on SNS and put on EventBridge), "
+        "and one GET /documents/{id}"
     ),
     api_requests=2,
     steps=(
@@ -133,9 +134,11 @@ DOCUMENT_PIPELINE = UsageProfile(
             Call("dynamodb", "UpdateItem", 1, "env:DOCUMENTS_TABLE"),
         ), why="one run per document (batches of up to 10 would run less often); reads at most 64 KiB of the object"),
         Step("document_notifier.", invocations=2, duration_ms=100, calls=(
-            Call("dynamodb", "PutItem", 2, "env:IDEMPOTENCY_TABLE"),
-            Call("dynamodb", "UpdateItem", 2, "env:IDEMPOTENCY_TABLE"),
+            # One idempotency record per status change and channel.
+            Call("dynamodb", "PutItem", 4, "env:IDEMPOTENCY_TABLE"),
+            Call("dynamodb", "UpdateItem", 4, "env:IDEMPOTENCY_TABLE"),
             Call("sns", "Publish", 2, "env:STATUS_TOPIC_ARN"),
+            Call("events", "PutEvents", 2, "env:STATUS_EVENT_BUS"),
         ), why="two status changes (registered, then processed or rejected), one run each; stream reads by Lambda are free"),
     ),
     stored=(Stored("s3", "env:DOCUMENTS_BUCKET", "documents_api."), Stored("dynamodb", "env:DOCUMENTS_TABLE", "documents_api.")),
@@ -163,6 +166,11 @@ class _Function:
                 if ids:
                     return next(iter(sorted(ids)))
         return None
+
+    def has_env(self, spec: str) -> bool:
+        """Whether ``spec`` (``env:NAME``) names a variable the function has."""
+        variables = (self.props.get("Environment") or {}).get("Variables") or {}
+        return spec.startswith("env:") and bool(variables.get(spec.removeprefix("env:")))
 
     def target(self, spec: str) -> str | None:
         return self.event_source() if spec == "event_source" else self.env(spec.removeprefix("env:"))
@@ -266,6 +274,8 @@ def _price_step(function: _Function, step: Step, assumptions: Assumptions, usage
                 usage.add(stack, target, f"VPC flow logs of {lid}", invocations * assumptions.flow_log_bytes_per_vpc_invocation / GB, "GB", "logs.ingest_gb")
     for call in step.calls:
         target = function.target(call.target)
+        if target is None and call.service == "events" and function.has_env(call.target):
+            target = lid  # the account's default bus: no resource of the template, priced per event all the same
         if target is None:
             notes.unpriced(f"{stack.name}/{lid}: {call.service}:{call.operation} on {call.target} (no such resource in the template)")
             continue
@@ -292,6 +302,9 @@ def _price_call(stack: Stack, function: str, target: str, call: Call, assumption
         usage.add(stack, target, f"{call.operation} {who}", count, "requests", "sqs.requests_1m")
     elif call.service == "sns":
         usage.add(stack, target, f"{call.operation} {who}", count, "publishes", "sns.publishes_1m")
+    elif call.service == "events" and call.operation == "PutEvents":
+        bus = "the default event bus" if target == function else target
+        usage.add(stack, target, f"custom events put on {bus} {who}", count, "events", "events.custom_events_1m")
     else:
         notes.unpriced(f"{stack.name}/{function}: {call.service}:{call.operation} has no price in the model")
     _price_kms(stack, target, call, count, usage, notes)

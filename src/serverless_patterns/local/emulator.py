@@ -144,7 +144,7 @@ class LambdaContext:
 
 
 class EmulatedStack:
-    """Create a stack's buckets, tables, queues, topics, rules and APIs on moto.
+    """Create a stack's buckets, tables, queues, topics, event buses, rules and APIs on moto.
 
     Use inside ``moto.mock_aws()``. Functions are not deployed; :meth:`invoke` imports the
     handler from the function's synthesized asset directory and calls it with the template's
@@ -233,6 +233,7 @@ class EmulatedStack:
             "AWS::DynamoDB::GlobalTable": self._create_table,
             "AWS::SQS::Queue": self._create_queue,
             "AWS::SNS::Topic": self._create_topic,
+            "AWS::Events::EventBus": self._create_event_bus,
             "AWS::ApiGateway::RestApi": self._create_rest_api,
         }
         pending = [lid for lid, r in self.resources.items() if r["Type"] in creators]
@@ -358,6 +359,12 @@ class EmulatedStack:
         name = self.resolve(props.get("TopicName")) or self._name(logical_id, limit=256)
         arn = self.client("sns").create_topic(Name=name)["TopicArn"]
         self.physical[logical_id] = {"Ref": arn, "TopicArn": arn, "TopicName": name}
+
+    def _create_event_bus(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        """A custom bus: its rules get what is put on it (moto delivers PutEvents to rule targets)."""
+        name = self.resolve(props.get("Name")) or self._name(logical_id, limit=256)
+        arn = self.client("events").create_event_bus(Name=name)["EventBusArn"]
+        self.physical[logical_id] = {"Ref": name, "Arn": arn, "Name": name}
 
     def _create_rest_api(self, logical_id: str, props: Mapping[str, Any]) -> None:
         api = self.client("apigateway").create_rest_api(name=self.resolve(props.get("Name")) or logical_id)
@@ -763,7 +770,7 @@ class EmulatedStack:
 _CREATED_TYPES = {
     "AWS::ApiGateway::Resource",
     "AWS::S3::Bucket", "AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable", "AWS::SQS::Queue", "AWS::SNS::Topic",
-    "AWS::ApiGateway::RestApi",
+    "AWS::Events::EventBus", "AWS::ApiGateway::RestApi",
 }
 
 
