@@ -770,6 +770,8 @@ class DocumentPipeline(Construct):
             KEY_POLICY_WARNING,
             f"The pipeline's key {_describe(key)} is imported, so this app cannot change its policy. For the "
             "pipeline to work, the key policy must allow " + "; ".join(statements) + ".",
+        )
+
     # ---- status events --------------------------------------------------------------------
 
     @property
