@@ -74,7 +74,7 @@ def stream_record_handler(record: DynamoDBRecord) -> None:
     change = record.dynamodb
     try:
         old, new = (change.old_image, change.new_image) if change else (None, None)
-    except (TypeError, ValueError, KeyError, ArithmeticError, AttributeError):
+    except (TypeError, ValueError, LookupError, ArithmeticError, AttributeError):
         _log(Result(Outcome.MALFORMED, reason="the record's images are not DynamoDB attribute values"), event_id=record.event_id)
         return
     result = workflow.advance(config, Documents(dynamodb=dynamodb, table=config.table), Functions(lambda_client=lambda_client), old, new, now=utc_now())
