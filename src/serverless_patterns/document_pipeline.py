@@ -9,7 +9,7 @@ from aws_cdk import aws_events as events, aws_kms as kms, aws_s3 as s3
 from constructs import Construct
 
 from . import _actions
-from ._defaults import STATEFUL_REMOVAL_POLICY
+from ._defaults import STATEFUL_REMOVAL_POLICY, apply_removal_policy, check_deletion_protection
 from ._prop_types import check_prop_types
 from ._validation import PropErrors, is_token, require_type
 from .alert_topic import AlertTopic, check_email
@@ -130,7 +130,14 @@ class DocumentPipeline(Construct):
     dashboard
         A CloudWatch dashboard of the pipeline ($3 a month). Default: False.
     removal_policy
-        For the bucket and tables. Default: ``RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE``.
+        For every bucket, table, key, queue and log group of the pipeline. Default:
+        ``RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE``. ``DESTROY`` (dev stacks) deletes them with the
+        stack and turns the tables' deletion protection off; CloudFormation deletes the buckets only
+        when they are empty.
+    deletion_protection
+        Of the metadata and notification tables (the API's permissions table follows
+        ``removal_policy``). Default: follows ``removal_policy`` (on, except with ``DESTROY``);
+        ``True`` with ``DESTROY`` is refused.
     tags
         Tags for every resource. Default: none.
     """
@@ -157,6 +164,7 @@ class DocumentPipeline(Construct):
         web_acl: bool = False,
         dashboard: bool = False,
         removal_policy: RemovalPolicy = STATEFUL_REMOVAL_POLICY,
+        deletion_protection: bool | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> None:
         check_prop_types("DocumentPipeline", DocumentPipeline.__init__, locals())
@@ -176,6 +184,7 @@ class DocumentPipeline(Construct):
             web_acl=web_acl,
             dashboard=dashboard,
             removal_policy=removal_policy,
+            deletion_protection=deletion_protection,
             tags=tags,
         )
         super().__init__(scope, id)
@@ -215,6 +224,7 @@ class DocumentPipeline(Construct):
             alarm_topic=self.alert_topic.topic,
             alarm_operations=METADATA_OPERATIONS,
             removal_policy=removal_policy,
+            deletion_protection=deletion_protection,
         )
         self.notification_ledger = AuditedTable(
             self,
@@ -225,6 +235,7 @@ class DocumentPipeline(Construct):
             alarm_topic=self.alert_topic.topic,
             alarm_operations=NOTIFICATION_LEDGER_OPERATIONS,
             removal_policy=removal_policy,
+            deletion_protection=deletion_protection,
         )
 
         common = {"network": network, "alert_topic": self.alert_topic}
@@ -319,6 +330,7 @@ class DocumentPipeline(Construct):
             alert_topic=self.alert_topic,
             encryption_key=self.operations_key,
             web_acl_opt_out_reason=None if web_acl else NO_WEB_ACL_REASON,
+            removal_policy=removal_policy,
         )
         if network is not None and self.api.authorizer_function.security_group is not None:
             network.allow_https_from(self.api.authorizer_function.security_group)
@@ -333,6 +345,7 @@ class DocumentPipeline(Construct):
 
         self.alarms = self._create_alarms()
         self.dashboard: cloudwatch.Dashboard | None = self._create_dashboard() if dashboard else None
+        apply_removal_policy(self, removal_policy)  # keys, queues and log groups follow the data
         apply_tags(self, "DocumentPipeline", tags)
 
     # ---- building blocks ------------------------------------------------------------------
@@ -497,6 +510,7 @@ def _validate(
     web_acl: bool,
     dashboard: bool,
     removal_policy: RemovalPolicy,
+    deletion_protection: bool | None,
     tags: Mapping[str, str] | None,
 ) -> None:
     name = "DocumentPipeline"
@@ -511,8 +525,10 @@ def _validate(
     require_type(name, "web_acl", web_acl, bool)
     require_type(name, "dashboard", dashboard, bool)
     require_type(name, "removal_policy", removal_policy, RemovalPolicy)
+    require_type(name, "deletion_protection", deletion_protection, bool)
     validate_tags(name, tags)
     errors = PropErrors(name)
+    check_deletion_protection(errors, removal_policy, deletion_protection)
     errors.check_range("max_document_bytes", max_document_bytes, minimum=1, maximum=S3_MAX_OBJECT_BYTES, unit="bytes")
     types = list(allowed_content_types) if not isinstance(allowed_content_types, str) else allowed_content_types
     errors.check(
