@@ -46,6 +46,9 @@ UNSUBSCRIBED_TEST_ALERTS_REASON = (
     "them. A deployment subscribes someone (alert_emails, an AlertEmail parameter) or acknowledges this itself."
 )
 
+#: The acknowledgement id prefix of the warnings the library emits for a user's mistake (``add_warning_v2``).
+LIBRARY_WARNING_PREFIX = "[ack: serverless-patterns:"
+
 _HASH = re.compile(r"[0-9a-f]{64}")
 _DROPPED_METADATA = ("aws:asset:", "aws:cdk:")
 
@@ -64,6 +67,13 @@ class Synthesized:
     nag: ComplianceReport
     extra: dict[str, Any] = field(default_factory=dict)
     preflight: ComplianceReport = field(default_factory=lambda: ComplianceReport(packs_run=[PREFLIGHT]))
+    #: ``(construct path, message)`` of every warning annotation of the stack (``cdk synth --strict`` fails on them).
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def cdk_warnings(self) -> list[tuple[str, str]]:
+        """The warnings the library does not emit on purpose (for a user's mistake): CDK's own."""
+        return [(path, message) for path, message in self.warnings if LIBRARY_WARNING_PREFIX not in message]
 
     @cached_property
     def assertions(self) -> Template:
@@ -142,15 +152,16 @@ def synthesize(
     add_nag_packs(app)
     add_preflight_checks(app)
     assembly = app.synth()
-    template = assembly.get_stack_by_name(stack_name).template
+    artifact = assembly.get_stack_by_name(stack_name)
     nag, preflight = read_nag_report(outdir).partition(PREFLIGHT)
     return Synthesized(
         stack_name=stack_name,
         outdir=outdir,
-        template=template,
+        template=artifact.template,
         nag=nag,
         preflight=preflight,
         extra={"built": built, "region": env.region if env else None},
+        warnings=warnings_of(artifact),
     )
 
 
@@ -166,14 +177,25 @@ def synthesize_app(build: Callable[[App], list[Stack]], *, context: Mapping[str,
     add_preflight_checks(app)
     assembly = app.synth()
     nag, preflight = read_nag_report(outdir).partition(PREFLIGHT)
+    artifact = assembly.get_stack_by_name(stack.stack_name)
     return Synthesized(
         stack_name=stack.artifact_id,
         outdir=outdir,
-        template=assembly.get_stack_by_name(stack.stack_name).template,
+        template=artifact.template,
         nag=nag,
         preflight=preflight,
         extra={"built": stack, "region": None if Token.is_unresolved(stack.region) else stack.region},
+        warnings=warnings_of(artifact),
     )
+
+
+def warnings_of(artifact: Any) -> list[tuple[str, str]]:
+    """``(construct path, message)`` of the warning annotations of a stack artifact."""
+    return [
+        (message.id, str(message.entry.data))
+        for message in artifact.messages
+        if str(message.level).endswith("WARNING")
+    ]
 
 
 def normalise_template(template: dict[str, Any]) -> dict[str, Any]:
@@ -221,7 +243,7 @@ def record_compliance(synth: Synthesized) -> None:
 
 
 def assert_compliant(synth: Synthesized) -> None:
-    """Zero unacknowledged findings in the five packs, preflight, cfn-lint and checkov; every acknowledgement reasoned.
+    """Zero unacknowledged findings in the five packs, preflight, cfn-lint and checkov, no CDK warning; every acknowledgement reasoned.
 
     Preflight findings fail only when ``SP_PREFLIGHT=enforce`` (see
     :func:`serverless_patterns.compliance.preflight_enforced`); until then they are recorded
@@ -231,6 +253,8 @@ def assert_compliant(synth: Synthesized) -> None:
     preflight = synth.preflight.findings if preflight_enforced() else []
     problems = [*synth.nag.findings, *preflight, *synth.cfn_lint.findings, *synth.checkov.findings]
     assert not problems, "unacknowledged findings:\n" + "\n".join(map(str, problems))
+    # ``cdk synth --strict`` fails on any warning; only the library's own (a user's mistake) may remain.
+    assert not synth.cdk_warnings, "CDK warnings:\n" + "\n".join(f"{p}: {m}" for p, m in synth.cdk_warnings)
     acknowledged = [*synth.nag.acknowledged, *synth.preflight.acknowledged, *synth.checkov.acknowledged]
     unreasoned = [a for a in acknowledged if not (a.reason or "").strip()]
     assert not unreasoned, "acknowledgements without a reason:\n" + "\n".join(map(str, unreasoned))

@@ -70,6 +70,7 @@ def _maximal(stack):
         vpc_id="vpc-0123456789abcdef0",
         availability_zones=["us-east-1a", "us-east-1b"],
         isolated_subnet_ids=["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"],
+        isolated_subnet_route_table_ids=["rtb-0aaaaaaaaaaaaaaa1", "rtb-0bbbbbbbbbbbbbbb2"],
     )
     api = AlertingFunction(
         stack,
@@ -216,7 +217,10 @@ def test_role_has_only_its_own_customer_managed_policy(default):
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
     ]
-    assert role["ManagedPolicyArns"] == [{"Ref": _id(default, "AWS::IAM::ManagedPolicy", "EchoRolePolicy")}]
+    assert role["ManagedPolicyArns"] == [
+        {"Ref": _id(default, "AWS::IAM::ManagedPolicy", "EchoRolePolicy")},
+        {"Ref": _id(default, "AWS::IAM::ManagedPolicy", "EchoXRayPolicy")},
+    ]
     assert "AWSLambdaBasicExecutionRole" not in json.dumps(default.template)
     assert _function(default, "Echo")["Role"] == {"Fn::GetAtt": [_id(default, "AWS::IAM::Role", "EchoRole"), "Arn"]}
 
@@ -236,9 +240,11 @@ def test_role_writes_logs_only_to_its_own_log_group(default):
 def test_grants_name_explicit_actions_and_wildcard_resources_only_for_xray(default):
     statements = _policy_statements(default, "EchoRolePolicy")
     assert not [a for s in statements for a in _actions(s) if "*" in a]
-    assert [s for s in statements if s["Resource"] == "*"] == [
+    assert not [s for s in statements if s["Resource"] == "*"], "the role's general policy has no '*' resource"
+    assert _policy_statements(default, "EchoXRayPolicy") == [
         {"Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Effect": "Allow", "Resource": "*"}
     ]
+    assert _function(default, "Echo")["TracingConfig"] == {"Mode": "Active"}
 
 
 def test_log_group_is_encrypted_retained_for_30_days_and_used_by_the_function(default):
@@ -352,7 +358,7 @@ def test_no_vpc_and_no_reserved_concurrency_are_acknowledged_with_documented_rea
 
 def test_acknowledgements_are_exactly_the_expected_narrow_ones(default):
     assert acknowledged_rules(default) == {
-        "Test/Echo/Role/Policy/Resource": {"AwsSolutions-IAM5[Resource::*]"},
+        "Test/Echo/XRayPolicy/Resource": {"AwsSolutions-IAM5[Resource::*]"},
         "Test/Echo/DeadLetterQueue/Resource": {"Serverless-SQSRedrivePolicy"},
         "Test/Echo/Resource/EventInvokeConfig/Resource": {"Serverless-LambdaAsyncFailureDestination"},
         "Test/Echo/Resource/Resource": {
@@ -539,8 +545,15 @@ def test_stream_read_permissions_and_one_iterator_age_alarm(streams):
     assert alarms["IteratorAge"]["Statistic"] == "Maximum"
     assert alarms["IteratorAge"]["Threshold"] == 300_000  # 5 minutes in ms
     assert sorted(streams.extra["built"].alarms) == ["dead_letter_queue", "duration", "errors", "iterator_age", "throttles"]
-    (reason,) = _reasons(streams, "Test/Indexer/Role/Policy/Resource", "AwsSolutions-IAM5[Resource::*]")
-    assert "dynamodb:ListStreams" in reason and "X-Ray" in reason
+    assert not [s for s in statements if s["Resource"] == "*"], "ListStreams sits in its own policy"
+    assert _policy_statements(streams, "IndexerRoleListStreamsPolicy") == [
+        {"Action": "dynamodb:ListStreams", "Effect": "Allow", "Resource": "*"}
+    ]
+    assert not _reasons(streams, "Test/Indexer/Role/Policy/Resource", "AwsSolutions-IAM5[Resource::*]")
+    (reason,) = _reasons(streams, "Test/Indexer/Role/ListStreamsPolicy/Resource", "AwsSolutions-IAM5[Resource::*]")
+    assert "dynamodb:ListStreams" in reason
+    (reason,) = _reasons(streams, "Test/Indexer/XRayPolicy/Resource", "AwsSolutions-IAM5[Resource::*]")
+    assert "X-Ray" in reason
 
 
 # ---- snapshots and compliance -----------------------------------------------------------------
@@ -659,7 +672,8 @@ def test_vpc_with_private_subnets_uses_them_by_default():
     def build(stack):
         vpc = ec2.Vpc.from_vpc_attributes(
             stack, "Vpc", vpc_id="vpc-1", availability_zones=["us-east-1a"], private_subnet_ids=["subnet-private1"],
-            isolated_subnet_ids=["subnet-isolated1"],
+            isolated_subnet_ids=["subnet-isolated1"], private_subnet_route_table_ids=["rtb-private1"],
+            isolated_subnet_route_table_ids=["rtb-isolated1"],
         )
         return AlertingFunction(stack, "InVpc", **_echo(), vpc=vpc)
 

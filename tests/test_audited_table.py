@@ -159,8 +159,13 @@ def _alarms(synth):
 
 
 def _statements(synth):
-    (policy,) = synth.resources("AWS::IAM::ManagedPolicy").values()
-    return policy["Properties"]["PolicyDocument"]["Statement"]
+    """The statements of every customer-managed policy (the grantee's general one and its ListStreams one)."""
+    policies = synth.resources("AWS::IAM::ManagedPolicy").values()
+    return [s for policy in policies for s in policy["Properties"]["PolicyDocument"]["Statement"]]
+
+
+def _props_of(synth, logical_id):
+    return synth.template["Resources"][logical_id]["Properties"]
 
 
 def _actions_of(statement):
@@ -449,6 +454,9 @@ def test_stream_grant_reads_the_stream_and_lists_streams(maximal):
     assert stream["Resource"] == {"Fn::GetAtt": [logical_id, "StreamArn"]}
     (list_streams,) = [s for s in statements if _actions_of(s) == ["dynamodb:ListStreams"]]
     assert list_streams["Resource"] == "*"
+    # ...in a policy of its own: the grantee's general policy has no '*' resource for the packs to excuse.
+    (own,) = [i for i in maximal.resources("AWS::IAM::ManagedPolicy") if i.startswith("ConsumerListStreamsPolicy")]
+    assert _props_of(maximal, own)["PolicyDocument"]["Statement"] == [list_streams]
 
 
 def test_maximal_acknowledgements_are_the_expected_narrow_ones(maximal):
@@ -457,7 +465,7 @@ def test_maximal_acknowledgements_are_the_expected_narrow_ones(maximal):
         "arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"
     )
     assert acknowledged_rules(maximal) == {
-        "Test/Consumer/Policy/Resource": {"AwsSolutions-IAM5[Resource::*]"},  # ListStreams only
+        "Test/Consumer/ListStreamsPolicy/Resource": {"AwsSolutions-IAM5[Resource::*]"},
         "Test/Events/BackupSelection/Role/Resource": {
             f"AwsSolutions-IAM4[Policy::{backup_policy}]"
         },
@@ -562,19 +570,16 @@ def test_alarms_can_be_turned_off_one_by_one():
     assert built.throttled_requests_alarm is None and built.system_errors_alarm is not None
 
 
-def test_destroy_with_deletion_protection_off_for_throwaway_stacks():
+def test_destroy_turns_deletion_protection_off_and_deletes_the_key_too():
     synth = synthesize(
-        lambda stack: AuditedTable(
-            stack,
-            "Tmp",
-            partition_key=PK,
-            removal_policy=RemovalPolicy.DESTROY,
-            deletion_protection=False,
-        )
+        lambda stack: AuditedTable(stack, "Tmp", partition_key=PK, removal_policy=RemovalPolicy.DESTROY)
     )
     _, table = _table_resource(synth)
     assert table["DeletionPolicy"] == "Delete"
-    assert table["Properties"]["DeletionProtectionEnabled"] is False
+    assert table["Properties"]["DeletionProtectionEnabled"] is False  # follows removal_policy
+    (key,) = synth.resources("AWS::KMS::Key").values()
+    assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == ("Delete", "Delete")
+    assert_compliant(synth)
     assert (
         table["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]
         is True
@@ -936,8 +941,9 @@ PROVISIONED = {"billing_mode": dynamodb.BillingMode.PROVISIONED}
             "deletion_protection=False: may be turned off only with removal_policy=RemovalPolicy.DESTROY",
         ),
         (
-            {"removal_policy": RemovalPolicy.DESTROY},
-            "DESTROY cannot delete a table with deletion protection; also pass deletion_protection=False",
+            {"removal_policy": RemovalPolicy.DESTROY, "deletion_protection": True},
+            "deletion_protection=True: together with removal_policy=RemovalPolicy.DESTROY: CloudFormation cannot "
+            "delete a resource with deletion protection",
         ),
         (
             {"removal_policy": RemovalPolicy.SNAPSHOT},

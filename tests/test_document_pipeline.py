@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from aws_cdk import App, Duration, Stack, aws_kms as kms
+from aws_cdk import App, Duration, RemovalPolicy, Stack, aws_kms as kms
 
 from harness import assert_compliant, synthesize
 from serverless_patterns import AuditTrail, IsolatedNetwork
@@ -34,6 +34,48 @@ def default():
 @pytest.fixture(scope="module")
 def vpc():
     return synthesize(_vpc)
+
+
+#: What holds data or keys: with removal_policy=DESTROY, all of it goes with the stack.
+STATEFUL_TYPES = (
+    "AWS::S3::Bucket", "AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::SQS::Queue", "AWS::Logs::LogGroup",
+    "AWS::SecretsManager::Secret",
+)
+
+
+@pytest.fixture(scope="module")
+def destroy():
+    return synthesize(lambda stack: DocumentPipeline(stack, "Docs", removal_policy=RemovalPolicy.DESTROY))
+
+
+def test_destroy_deletes_every_stateful_resource_and_unprotects_the_tables(destroy):
+    stateful = {i: r for i, r in destroy.template["Resources"].items() if r["Type"] in STATEFUL_TYPES}
+    assert {r["Type"] for r in stateful.values()} >= {
+        "AWS::S3::Bucket", "AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::SQS::Queue", "AWS::Logs::LogGroup"
+    }
+    kept = {i: (r.get("DeletionPolicy"), r.get("UpdateReplacePolicy")) for i, r in stateful.items()
+            if (r.get("DeletionPolicy"), r.get("UpdateReplacePolicy")) != ("Delete", "Delete")}
+    assert not kept
+    tables = destroy.resources("AWS::DynamoDB::Table")
+    assert len(tables) == 3  # metadata, notification ledger, the API's permissions
+    assert all(t["Properties"]["DeletionProtectionEnabled"] is False for t in tables.values())
+    assert_compliant(destroy)
+
+
+def test_default_keeps_every_stateful_resource_and_protects_the_tables(default):
+    stateful = [r for r in default.template["Resources"].values() if r["Type"] in STATEFUL_TYPES]
+    assert stateful and all(r["DeletionPolicy"] in ("RetainExceptOnCreate", "Retain") for r in stateful)
+    assert all(t["Properties"]["DeletionProtectionEnabled"] is True for t in default.resources("AWS::DynamoDB::Table").values())
+
+
+def test_deletion_protection_with_destroy_is_refused_naming_both_props():
+    with pytest.raises(ValueError) as error:
+        DocumentPipeline(
+            Stack(App(), "P"), "Docs", removal_policy=RemovalPolicy.DESTROY, deletion_protection=True
+        )
+    message = str(error.value)
+    assert "DocumentPipeline" in message and "deletion_protection=True" in message
+    assert "removal_policy=RemovalPolicy.DESTROY" in message
 
 
 def _functions(synth):

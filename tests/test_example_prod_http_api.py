@@ -264,12 +264,15 @@ def test_the_function_writes_request_records_and_its_logs_and_nothing_else(defau
     exceptions = {
         ("kms:Decrypt", arn(ids["function_key"])),  # AlertingFunction: encrypted environment variables
         # No dead-letter queue (invoked only synchronously), so no sqs:SendMessage or GenerateDataKey.
-        ("xray:PutTraceSegments", '"*"'),  # AlertingFunction: X-Ray, no resource-level permissions
+        # AlertingFunction: X-Ray, no resource-level permissions (its own XRayPolicy)
+        ("xray:PutTraceSegments", '"*"'),
         ("xray:PutTelemetryRecords", '"*"'),
     }
-    (policy_ref,) = _props(default, ids["role"])["ManagedPolicyArns"]
+    policy_refs = _props(default, ids["role"])["ManagedPolicyArns"]
+    assert len(policy_refs) == 2  # the general policy and the X-Ray policy
     granted = set()
-    for statement in _props(default, policy_ref["Ref"])["PolicyDocument"]["Statement"]:
+    statements = [s for ref in policy_refs for s in _props(default, ref["Ref"])["PolicyDocument"]["Statement"]]
+    for statement in statements:
         assert statement["Effect"] == "Allow" and "Condition" not in statement
         for action in _as_list(statement["Action"]):
             for resource in _as_list(statement["Resource"]):

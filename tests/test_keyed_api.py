@@ -74,6 +74,7 @@ def _vpc(stack):
         vpc_cidr_block="10.20.0.0/16",
         availability_zones=["us-east-1a", "us-east-1b"],
         isolated_subnet_ids=["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"],
+        isolated_subnet_route_table_ids=["rtb-0aaaaaaaaaaaaaaa1", "rtb-0bbbbbbbbbbbbbbb2"],
     )
 
 

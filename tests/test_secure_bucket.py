@@ -285,6 +285,12 @@ def test_removal_policy_destroy_is_an_explicit_opt_in():
     synth = synthesize(lambda stack: SecureBucket(stack, "Tmp", removal_policy=RemovalPolicy.DESTROY))
     _, bucket = _data_bucket(synth)
     assert bucket["DeletionPolicy"] == "Delete"
+    # A dev stack's bucket goes with its key and access-log bucket (CloudFormation still deletes a
+    # bucket only when it is empty: docs/secure_bucket.md).
+    stateful = [r for r in synth.template["Resources"].values() if r["Type"] in ("AWS::S3::Bucket", "AWS::KMS::Key")]
+    assert len(stateful) == 3
+    assert {(r["DeletionPolicy"], r["UpdateReplacePolicy"]) for r in stateful} == {("Delete", "Delete")}
+    assert_compliant(synth)
 
 
 # ---- snapshots --------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ KMS_FOR_CLOUDWATCH_LOGS = [
     "kms:GenerateDataKeyWithoutPlaintext",
     "kms:DescribeKey",
 ]
+# X-Ray tracing of a Lambda function (what Lambda's tracing config needs; no resource-level permissions).
+XRAY_WRITE = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
 # Network interfaces of a Lambda function in a VPC (what AWSLambdaVPCAccessExecutionRole grants).
 EC2_LAMBDA_VPC_ENIS = [
     "ec2:CreateNetworkInterface",

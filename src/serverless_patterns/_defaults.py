@@ -6,7 +6,9 @@ never restate the values.
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Duration, Fn, RemovalPolicy, aws_iam as iam, aws_kms as kms, aws_logs as logs, aws_s3 as s3
+from typing import Any
+
+from aws_cdk import Aws, Duration, Fn, RemovalPolicies, RemovalPolicy, aws_iam as iam, aws_kms as kms, aws_logs as logs, aws_s3 as s3
 from constructs import Construct
 
 #: Log retention used when a construct's ``log_retention`` prop is not given.
@@ -24,6 +26,55 @@ KEY_PENDING_WINDOW = Duration.days(30)
 #: a failed first deployment leaves nothing behind (no billed keys, no names taken) and can be
 #: retried. Plain ``RETAIN`` keeps resources also after a failed create.
 STATEFUL_REMOVAL_POLICY = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
+
+#: The CloudFormation types a construct's ``removal_policy`` applies to: what holds data or keys.
+STATEFUL_RESOURCE_TYPES = (
+    "AWS::S3::Bucket",
+    "AWS::DynamoDB::Table",
+    "AWS::DynamoDB::GlobalTable",
+    "AWS::KMS::Key",
+    "AWS::SQS::Queue",
+    "AWS::Logs::LogGroup",
+    "AWS::SecretsManager::Secret",
+)
+
+
+def apply_removal_policy(scope: Construct, policy: RemovalPolicy) -> None:
+    """Give every stateful resource under ``scope`` (:data:`STATEFUL_RESOURCE_TYPES`) ``policy``.
+
+    Nothing happens for the default :data:`STATEFUL_REMOVAL_POLICY`. Applied when the app
+    synthesizes, so resources added later (routes, sources, steps) follow it too. With
+    ``RemovalPolicy.DESTROY`` (dev stacks), CloudFormation deletes keys (after their pending
+    window), queues, log groups, tables and secrets with the stack; it deletes a bucket only when
+    it is empty (every object version), otherwise the delete stops there (``DELETE_FAILED``).
+    """
+    if policy is not STATEFUL_REMOVAL_POLICY:
+        RemovalPolicies.of(scope).apply(policy, apply_to_resource_types=list(STATEFUL_RESOURCE_TYPES))
+
+
+def protected_unless_destroyed(removal_policy: RemovalPolicy, deletion_protection: bool | None) -> bool:
+    """Deletion protection as given, or, when not given, on unless ``removal_policy`` is DESTROY."""
+    if deletion_protection is None:
+        return removal_policy is not RemovalPolicy.DESTROY
+    return deletion_protection
+
+
+def check_deletion_protection(errors: Any, removal_policy: RemovalPolicy, deletion_protection: bool | None) -> None:
+    """Record in ``errors`` (a ``PropErrors``) the combinations of the two props that cannot work."""
+    if deletion_protection is True and removal_policy is RemovalPolicy.DESTROY:
+        errors.add(
+            "deletion_protection",
+            deletion_protection,
+            "together with removal_policy=RemovalPolicy.DESTROY: CloudFormation cannot delete a resource "
+            "with deletion protection; leave deletion_protection unset (it follows removal_policy) or pass False",
+        )
+    if deletion_protection is False and removal_policy is not RemovalPolicy.DESTROY:
+        errors.add(
+            "deletion_protection",
+            deletion_protection,
+            f"may be turned off only with removal_policy=RemovalPolicy.DESTROY (throwaway stacks), "
+            f"not removal_policy={removal_policy}",
+        )
 
 
 # ---- physical names: generated, or unique per stack instance ------------------------------

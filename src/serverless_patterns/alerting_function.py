@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jsii
-from aws_cdk import ArnFormat, Duration, Fn, RemovalPolicy, Stack, Token
+from aws_cdk import Annotations, ArnFormat, Duration, Fn, RemovalPolicy, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
@@ -27,7 +27,7 @@ from ._alarms import threshold_alarm
 from ._defaults import DEFAULT_LOG_RETENTION, STATEFUL_REMOVAL_POLICY, customer_managed_key
 from ._prop_types import check_prop_types, constructor_defaults
 from ._resource_policies import check_key_region, require_key_statement
-from ._roles import ManagedPolicyRole
+from ._roles import LIST_STREAMS_POLICY_ID, ManagedPolicyRole, allow_list_streams, service_policy
 from ._validation import PropErrors, is_token, require_type
 from .alert_topic import AlertTopic, check_email
 from .compliance import acknowledge, acknowledge_all, in_every_pack
@@ -134,10 +134,11 @@ SQS_SOURCE_FAILURES_REASON = (
     "Event source mappings for SQS accept no on-failure destination; messages that keep failing move "
     "to the source queue's own dead-letter queue through its redrive policy."
 )
-_WILDCARD_REASONS = {
-    "xray": "X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) has no resource-level permissions",
-    "streams": "dynamodb:ListStreams (stream event sources) has no resource-level permissions",
-}
+XRAY_REASON = (
+    "X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) has no resource-level permissions, "
+    "so the actions are allowed on '*' as in AWSXrayWriteOnlyAccess. They sit in a policy of their own "
+    "so that no other statement shares this acknowledgement."
+)
 
 NETWORK_INTERFACES_REASON = (
     "Lambda creates, describes and deletes the network interfaces of a function in a VPC with the "
@@ -418,7 +419,6 @@ class AlertingFunction(Construct):
         super().__init__(scope, id)
         self._timeout = timeout
         self._alarm_options = alarms
-        self._wildcard_uses: list[str] = []
         self.invocation = invocation
         asynchronous = invocation is Invocation.ASYNCHRONOUS
 
@@ -458,15 +458,25 @@ class AlertingFunction(Construct):
                 description=f"{self.node.path}: no inbound, outbound HTTPS only",
             )
             self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs")
-            network_policy = iam.ManagedPolicy(
+            service_policy(
                 self,
                 "NetworkInterfacePolicy",
-                description=f"Network interfaces of {self.node.path} in its VPC",
+                role=self.role,
                 statements=[iam.PolicyStatement(actions=_actions.EC2_LAMBDA_VPC_ENIS, resources=["*"])],
+                description=f"Network interfaces of {self.node.path} in its VPC",
+                findings=["AwsSolutions-IAM5[Resource::*]", "CKV_AWS_111"],
+                reason=NETWORK_INTERFACES_REASON,
             )
-            self.role.add_managed_policy(network_policy)
-            acknowledge(network_policy, "AwsSolutions-IAM5[Resource::*]", NETWORK_INTERFACES_REASON)
-            acknowledge(network_policy, "CKV_AWS_111", NETWORK_INTERFACES_REASON)
+        #: X-Ray's actions on ``*``, in a policy of their own (the only one acknowledged for ``*``).
+        self.xray_policy = service_policy(
+            self,
+            "XRayPolicy",
+            role=self.role,
+            statements=[iam.PolicyStatement(actions=_actions.XRAY_WRITE, resources=["*"])],
+            description=f"X-Ray tracing of {self.node.path}",
+            findings=["AwsSolutions-IAM5[Resource::*]"],
+            reason=XRAY_REASON,
+        )
 
         env = dict(environment or {})
         for name, secret in (secrets or {}).items():
@@ -493,7 +503,8 @@ class AlertingFunction(Construct):
             layers=all_layers or None,
             role=self.role,
             log_group=self.log_group,
-            tracing=lambda_.Tracing.ACTIVE,
+            # Tracing is set on the resource below: the L2 prop would add X-Ray's '*' statement to
+            # the role's general policy, where its acknowledgement would cover the user's statements.
             dead_letter_queue=self.dead_letter_queue,
             retry_attempts=(DEFAULT_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts) if asynchronous else None,
             max_event_age=max_event_age,
@@ -507,8 +518,15 @@ class AlertingFunction(Construct):
                 lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY) if snap_start else None
             ),
         )
+        self.function.node.default_child.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
         #: The alias on the published version when ``snap_start`` is on, else None.
         self.alias: lambda_.Alias | None = _snap_start_alias(self, self.function) if snap_start else None
+        if snap_start:
+            # CDK warns on every SnapStart function; this one publishes its version (the alias above).
+            Annotations.of(self.function).acknowledge_warning(
+                "@aws-cdk/aws-lambda:snapStartRequirePublish",
+                f"The {SNAP_START_ALIAS!r} alias points at the published current version.",
+            )
         self._acknowledge(
             vpc=vpc,
             vpc_opt_out_reason=vpc_opt_out_reason,
@@ -540,7 +558,6 @@ class AlertingFunction(Construct):
         on_failure: lambda_.IDestination | sqs.IQueue | sns.ITopic | None,
         invoked_by: str | None,
     ) -> None:
-        self._add_wildcard_use("xray")
         if vpc is None:
             reason = vpc_opt_out_reason or NO_VPC_REASON
             acknowledge_all(self.function, in_every_pack("LambdaInsideVPC"), reason)
@@ -564,14 +581,6 @@ class AlertingFunction(Construct):
         # CDK makes every function depend on its role explicitly although the role's ARN is
         # already referenced; cfn-lint reports that (W3005) for any CDK function.
         self.function.node.default_child.add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3005"]}})
-
-    def _add_wildcard_use(self, use: str) -> None:
-        """Acknowledge ``Resource: *`` on the role, with a reason naming every action that needs it."""
-        if use in self._wildcard_uses:
-            return
-        self._wildcard_uses.append(use)
-        reason = "Resource '*' because " + "; ".join(_WILDCARD_REASONS[u] for u in self._wildcard_uses) + "."
-        acknowledge(self.role, "AwsSolutions-IAM5[Resource::*]", reason)
 
     # ---- alarms and dashboard ---------------------------------------------------------------
 
@@ -901,9 +910,18 @@ class AlertingFunction(Construct):
             report_batch_item_failures=report_batch_item_failures,
             on_failure=_StreamFailureDestination(destination),
         )
-        table.grant_stream_read(self.role)
+        # The stream's records and the key, as CDK's grant_stream_read; ListStreams in its own policy.
+        iam.Grant.add_to_principal(
+            grantee=self.role, actions=_actions.DYNAMODB_READ_STREAM, resource_arns=[table.table_stream_arn]
+        )
+        if table.encryption_key is not None:
+            table.encryption_key.grant(self.role, *_actions.KMS_DYNAMODB_READ)
+        allow_list_streams(self.role)
+        # Lambda checks the stream permissions when the mapping is created.
         mapping.node.add_dependency(self.role.policy)
-        self._add_wildcard_use("streams")
+        list_streams = self.role.node.try_find_child(LIST_STREAMS_POLICY_ID)
+        if list_streams is not None:
+            mapping.node.add_dependency(list_streams)
         options = self._alarm_options
         if options is not None and options.iterator_age is not None and "iterator_age" not in self.alarms:
             self._add_alarm(

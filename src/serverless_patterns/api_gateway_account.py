@@ -16,8 +16,7 @@ from constructs import Construct, IConstruct
 
 from . import _actions
 from ._defaults import STATEFUL_REMOVAL_POLICY
-from ._roles import ManagedPolicyRole
-from .compliance import acknowledge
+from ._roles import ManagedPolicyRole, service_policy
 from .tagging import apply_tags, validate_tags
 
 _NAME = "ApiGatewayAccount"
@@ -72,20 +71,27 @@ class ApiGatewayAccount(Construct):
         log_groups = stack.format_arn(
             service="logs", resource="log-group", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
         )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=_actions.CLOUDWATCH_LOGS_FOR_API_GATEWAY,
-                resources=[log_groups, f"{log_groups}:log-stream:*"],
-            )
+        pattern = _rendered_arn_pattern(stack, "logs", "log-group:*")
+        #: The role's only permissions, in a policy of their own that alone carries the acknowledgement.
+        self.logs_policy = service_policy(
+            self.role,
+            "LogsPolicy",
+            role=self.role,
+            statements=[
+                iam.PolicyStatement(
+                    actions=_actions.CLOUDWATCH_LOGS_FOR_API_GATEWAY,
+                    resources=[log_groups, f"{log_groups}:log-stream:*"],
+                )
+            ],
+            description="Lets API Gateway write the logs of the REST APIs of this account and Region",
+            findings=[f"AwsSolutions-IAM5[Resource::{resource}]" for resource in (pattern, f"{pattern}:log-stream:*")],
+            reason=CLOUDWATCH_ROLE_REASON,
         )
         self.account = apigw.CfnAccount(self, "Resource", cloud_watch_role_arn=self.role.role_arn)
         # API Gateway checks the role's permissions when the setting is made.
-        self.account.node.add_dependency(self.role.policy)
-        for resource in (self.role, self.role.policy, self.account):
+        self.account.node.add_dependency(self.logs_policy)
+        for resource in (self.role, self.logs_policy, self.account):
             resource.apply_removal_policy(STATEFUL_REMOVAL_POLICY)
-        pattern = _rendered_arn_pattern(stack, "logs", "log-group:*")
-        for resource in (pattern, f"{pattern}:log-stream:*"):
-            acknowledge(self.role.policy, f"AwsSolutions-IAM5[Resource::{resource}]", CLOUDWATCH_ROLE_REASON)
         apply_tags(self, _NAME, tags)
 
     @property

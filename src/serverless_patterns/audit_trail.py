@@ -24,7 +24,7 @@ from ._alarms import IMPORTED_ALARM_TOPIC_WARNING, allow_cloudwatch_alarms
 from ._defaults import customer_managed_key, unique_physical_name
 from ._log_groups import encrypted_log_group, log_group_arn
 from ._resource_policies import check_key_region, require_key_statement
-from ._roles import ManagedPolicyRole
+from ._roles import ManagedPolicyRole, service_policy
 from ._validation import (
     PropErrors,
     _is_instance,
@@ -245,7 +245,7 @@ class AuditTrail(Construct):
         self._cfn_trail.cloud_watch_logs_role_arn = self.logs_role.role_arn
         self._cfn_trail.add_property_deletion_override("EventSelectors")
         self._cfn_trail.add_property_override("AdvancedEventSelectors", self._selectors({}))
-        for dependency in (self.bucket.bucket.policy, self.logs_role.policy):
+        for dependency in (self.bucket.bucket.policy, self.logs_policy):
             self._cfn_trail.node.add_dependency(dependency)
         apply_tags(self, _NAME, tags)
 
@@ -464,8 +464,16 @@ class AuditTrail(Construct):
             description=f"Lets CloudTrail deliver {self.node.path} to CloudWatch Logs",
         )
         streams = f"{log_group_arn(self, log_group_name)}:log-stream:{stack.account}_CloudTrail_*"
-        role.add_to_policy(iam.PolicyStatement(actions=_actions.CLOUDWATCH_LOGS_WRITE, resources=[streams]))
-        acknowledge(role.policy, f"AwsSolutions-IAM5[Resource::{_nag_string(stack, streams)}]", LOG_STREAM_PATTERN_REASON)
+        #: The role's only permissions, in a policy of their own that alone carries the acknowledgement.
+        self.logs_policy = service_policy(
+            role,
+            "DeliveryPolicy",
+            role=role,
+            statements=[iam.PolicyStatement(actions=_actions.CLOUDWATCH_LOGS_WRITE, resources=[streams])],
+            description=f"Lets CloudTrail write {self.node.path}'s log streams",
+            findings=[f"AwsSolutions-IAM5[Resource::{_nag_string(stack, streams)}]"],
+            reason=LOG_STREAM_PATTERN_REASON,
+        )
         return role
 
 

@@ -23,8 +23,15 @@ from aws_cdk import (
 from constructs import Construct
 
 from . import _actions
-from ._defaults import STATEFUL_REMOVAL_POLICY, customer_managed_key
+from ._defaults import (
+    STATEFUL_REMOVAL_POLICY,
+    apply_removal_policy,
+    check_deletion_protection,
+    customer_managed_key,
+    protected_unless_destroyed,
+)
 from ._prop_types import check_prop_types
+from ._roles import allow_list_streams
 from ._validation import PropErrors, is_token, require_type
 from ._alarms import threshold_alarm
 from .alert_topic import AlertTopic
@@ -86,10 +93,6 @@ BACKUP_SERVICE_ROLE_REASON = (
     "break backups silently when that changes. The role can be assumed only by "
     "backup.amazonaws.com."
 )
-LIST_STREAMS_REASON = (
-    "dynamodb:ListStreams has no resource-level permissions, so its resource is '*'; it lists "
-    "stream ARNs only. Reading records is limited to this table's stream ARN."
-)
 
 
 class AuditedTable(Construct):
@@ -129,11 +132,14 @@ class AuditedTable(Construct):
         Days of continuous backups to restore from (1-35). Point-in-time recovery is always on.
         Default: 35.
     deletion_protection
-        Default: True. ``False`` only together with ``removal_policy=RemovalPolicy.DESTROY``.
+        Default: follows ``removal_policy``: on, except with ``RemovalPolicy.DESTROY``. ``False``
+        only together with ``DESTROY``; ``True`` together with ``DESTROY`` is refused (CloudFormation
+        cannot delete a protected table).
     removal_policy
         Default: ``RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE`` (kept on stack delete and
-        replacement, removed when a failed create rolls back). ``DESTROY`` (throwaway stacks only) requires
-        ``deletion_protection=False``. ``SNAPSHOT`` is not supported by DynamoDB.
+        replacement, removed when a failed create rolls back). ``DESTROY`` (throwaway stacks only)
+        deletes the table with the stack and turns deletion protection off.
+        ``SNAPSHOT`` is not supported by DynamoDB.
     table_name
         A physical name. Default: generated (a fixed name blocks replacement).
     table_class
@@ -195,7 +201,7 @@ class AuditedTable(Construct):
         target_utilization_percent: float | None = None,
         encryption_key: kms.IKey | None = None,
         point_in_time_recovery_period_days: int = 35,
-        deletion_protection: bool = True,
+        deletion_protection: bool | None = None,
         removal_policy: RemovalPolicy = STATEFUL_REMOVAL_POLICY,
         table_name: str | None = None,
         table_class: dynamodb.TableClass | None = None,
@@ -215,6 +221,7 @@ class AuditedTable(Construct):
             **{k: v for k, v in locals().items() if k not in ("self", "scope", "id", "__class__")}
         )
         super().__init__(scope, id)
+        deletion_protection = protected_unless_destroyed(removal_policy, deletion_protection)
         provisioned = billing_mode is dynamodb.BillingMode.PROVISIONED
         if provisioned:
             read_capacity = MIN_PROVISIONED_CAPACITY if read_capacity is None else read_capacity
@@ -308,6 +315,7 @@ class AuditedTable(Construct):
                 topic=alarm_topic,
                 description=f"DynamoDB returned HTTP 500 errors for {self.node.path}.",
             )
+        apply_removal_policy(self, removal_policy)  # the table and its key
         apply_tags(self, _NAME, tags)
 
     # ---- construction helpers ---------------------------------------------------------------
@@ -387,14 +395,9 @@ class AuditedTable(Construct):
                 "stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES (or another view)"
             )
         grant = self.grant_actions(
-            grantee,
-            _actions.KMS_DYNAMODB_READ,
-            (_actions.DYNAMODB_READ_STREAM, [self.table_stream_arn]),
-            (_actions.DYNAMODB_LIST_STREAMS, ["*"]),
+            grantee, _actions.KMS_DYNAMODB_READ, (_actions.DYNAMODB_READ_STREAM, [self.table_stream_arn])
         )
-        principal = grantee.grant_principal
-        if isinstance(principal, Construct):
-            acknowledge(principal, "AwsSolutions-IAM5[Resource::*]", LIST_STREAMS_REASON)
+        allow_list_streams(grantee)
         return grant
 
     def grant_actions(
@@ -718,7 +721,7 @@ def _validate(
     target_utilization_percent: float | None,
     encryption_key: kms.IKey | None,
     point_in_time_recovery_period_days: int,
-    deletion_protection: bool,
+    deletion_protection: bool | None,
     removal_policy: RemovalPolicy,
     table_name: str | None,
     table_class: dynamodb.TableClass | None,
@@ -797,19 +800,7 @@ def _validate(
         "DynamoDB tables have no CloudFormation snapshot; point-in-time recovery and backup_plan "
         "keep copies",
     )
-    errors.check(
-        deletion_protection or removal_policy is RemovalPolicy.DESTROY,
-        "deletion_protection",
-        deletion_protection,
-        "may be turned off only with removal_policy=RemovalPolicy.DESTROY (throwaway stacks)",
-    )
-    errors.check(
-        removal_policy is not RemovalPolicy.DESTROY or not deletion_protection,
-        "removal_policy",
-        removal_policy,
-        "DESTROY cannot delete a table with deletion protection; "
-        "also pass deletion_protection=False",
-    )
+    check_deletion_protection(errors, removal_policy, deletion_protection)
     errors.check(
         table_name is None or is_token(table_name) or bool(_TABLE_OR_INDEX_NAME.match(table_name)),
         "table_name",
@@ -1056,3 +1047,4 @@ def _validate_capacity(
             target_utilization_percent,
             "DynamoDB auto scaling accepts targets from 20 to 90 percent",
         )
+

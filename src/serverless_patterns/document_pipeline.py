@@ -13,7 +13,7 @@ from constructs import Construct
 from . import _actions
 from ._alarms import as_topic, notify
 from ._apis import warn_loopback_origins
-from ._defaults import STATEFUL_REMOVAL_POLICY, customer_managed_key
+from ._defaults import STATEFUL_REMOVAL_POLICY, apply_removal_policy, check_deletion_protection, customer_managed_key
 from ._prop_types import check_prop_types
 from ._validation import PropErrors, is_token, require_type
 from .alert_topic import AlertTopic, check_email
@@ -214,7 +214,14 @@ class DocumentPipeline(Construct):
         or ``{"status": "REJECTED", "reason": "..."}``. Every ``allowed_content_types`` entry that
         is not built in (:data:`DEFAULT_ALLOWED_CONTENT_TYPES`) needs one. Default: none.
     removal_policy
-        For the pipeline's own bucket and tables. Default: ``RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE``.
+        For every bucket, table, key, queue and log group of the pipeline. Default:
+        ``RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE``. ``DESTROY`` (dev stacks) deletes them with the
+        stack and turns the tables' deletion protection off; CloudFormation deletes the buckets only
+        when they are empty.
+    deletion_protection
+        Of the metadata and notification tables (the API's permissions table follows
+        ``removal_policy``). Default: follows ``removal_policy`` (on, except with ``DESTROY``);
+        ``True`` with ``DESTROY`` is refused.
     tags
         Tags for every resource. Default: none.
     """
@@ -246,6 +253,7 @@ class DocumentPipeline(Construct):
         web_acl: bool = False,
         dashboard: bool = False,
         removal_policy: RemovalPolicy = STATEFUL_REMOVAL_POLICY,
+        deletion_protection: bool | None = None,
         tags: Mapping[str, str] | None = None,
         validators: Mapping[str, lambda_.IFunction] | None = None,
     ) -> None:
@@ -272,6 +280,7 @@ class DocumentPipeline(Construct):
             web_acl=web_acl,
             dashboard=dashboard,
             removal_policy=removal_policy,
+            deletion_protection=deletion_protection,
             tags=tags,
             validators=validators,
         )
@@ -339,6 +348,7 @@ class DocumentPipeline(Construct):
             alarm_topic=alarm_topic,
             alarm_operations=METADATA_OPERATIONS,
             removal_policy=removal_policy,
+            deletion_protection=deletion_protection,
         )
         self.notification_ledger = AuditedTable(
             self,
@@ -349,6 +359,7 @@ class DocumentPipeline(Construct):
             alarm_topic=alarm_topic,
             alarm_operations=NOTIFICATION_LEDGER_OPERATIONS,
             removal_policy=removal_policy,
+            deletion_protection=deletion_protection,
         )
 
         common = {"network": network, "alert_topic": self.alert_topic}
@@ -466,6 +477,7 @@ class DocumentPipeline(Construct):
                 alert_topic=self.alert_topic,
                 encryption_key=self.operations_key,
                 web_acl_opt_out_reason=None if web_acl else NO_WEB_ACL_REASON,
+                removal_policy=removal_policy,
             )
             if isolated is not None and self.api.authorizer_function.security_group is not None:
                 isolated.allow_https_from(self.api.authorizer_function.security_group)
@@ -488,6 +500,7 @@ class DocumentPipeline(Construct):
         self.alarms = self._create_alarms()
         self.dashboard: cloudwatch.Dashboard | None = self._create_dashboard() if dashboard else None
         self._init_steps(validators or {})
+        apply_removal_policy(self, removal_policy)  # keys, queues and log groups follow the data
         apply_tags(self, "DocumentPipeline", tags)
 
     # ---- processing steps and validators ----------------------------------------------------
@@ -1130,6 +1143,7 @@ def _validate(
     web_acl: bool,
     dashboard: bool,
     removal_policy: RemovalPolicy,
+    deletion_protection: bool | None,
     tags: Mapping[str, str] | None,
     validators: Mapping[str, lambda_.IFunction] | None = None,
 ) -> None:
@@ -1149,11 +1163,13 @@ def _validate(
     require_type(name, "web_acl", web_acl, bool)
     require_type(name, "dashboard", dashboard, bool)
     require_type(name, "removal_policy", removal_policy, RemovalPolicy)
+    require_type(name, "deletion_protection", deletion_protection, bool)
     validate_tags(name, tags)
     upload_url_expiry_given, download_url_expiry_given = upload_url_expiry, download_url_expiry
     upload_url_expiry = upload_url_expiry or Duration.minutes(15)
     download_url_expiry = download_url_expiry or Duration.minutes(5)
     errors = PropErrors(name)
+    check_deletion_protection(errors, removal_policy, deletion_protection)
     errors.check_range("max_document_bytes", max_document_bytes, minimum=1, maximum=S3_MAX_OBJECT_BYTES, unit="bytes")
     types = list(allowed_content_types) if not isinstance(allowed_content_types, str) else allowed_content_types
     errors.check(

@@ -16,6 +16,7 @@ from aws_cdk import (
     IStringProducer,
     Lazy,
     Names,
+    RemovalPolicy,
     Tags,
 )
 from aws_cdk import aws_apigateway as apigw
@@ -42,7 +43,13 @@ from ._apis import (
     path_problem,
     warn_loopback_origins,
 )
-from ._defaults import DEFAULT_LOG_RETENTION, customer_managed_key, unique_physical_name
+from ._defaults import (
+    DEFAULT_LOG_RETENTION,
+    STATEFUL_REMOVAL_POLICY,
+    apply_removal_policy,
+    customer_managed_key,
+    unique_physical_name,
+)
 from ._log_groups import encrypted_log_group
 from ._prop_types import constructor_defaults
 from ._validation import PropErrors, is_token, require_type
@@ -276,6 +283,10 @@ class ApiWithKeyedUsagePlan(Construct):
         (:class:`AlertingFunction` adds that). The permissions table keeps a key of its own: who
         may call the API is a separate domain. Default: a new key for the logs and one for the
         authorizer.
+    removal_policy
+        For the permissions table, the keys and the log groups. Default:
+        ``RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE``. ``DESTROY`` (dev stacks) deletes them with the
+        stack and turns the table's deletion protection off.
     tags
         Tags for every resource the construct creates. Default: none.
 
@@ -316,6 +327,7 @@ class ApiWithKeyedUsagePlan(Construct):
         alert_topic: AlertTopic | sns.ITopic | None = None,
         alert_emails: Sequence[str] = (),
         encryption_key: kms.IKey | None = None,
+        removal_policy: RemovalPolicy = STATEFUL_REMOVAL_POLICY,
         tags: Mapping[str, str] | None = None,
     ) -> None:
         authorizer_cache_ttl = DEFAULT_CACHE_TTL if authorizer_cache_ttl is None else authorizer_cache_ttl
@@ -350,6 +362,7 @@ class ApiWithKeyedUsagePlan(Construct):
             partition_key=dynamodb.Attribute(name=PARTITION_KEY, type=dynamodb.AttributeType.STRING),
             alarm_topic=_topic(self.alert_topic),
             alarm_operations=PERMISSIONS_TABLE_OPERATIONS,
+            removal_policy=removal_policy,
         )
         #: The ``service`` dimension of the authorizer's metrics, unique to this API.
         self.metrics_service = base_name[-64:]
@@ -461,6 +474,7 @@ class ApiWithKeyedUsagePlan(Construct):
         self._outputs()
         self._acknowledge(web_acl_opt_out_reason)
         self.node.add_validation(_RoutesValidation(self))
+        apply_removal_policy(self, removal_policy)
         apply_tags(self, _NAME, tags)
 
     # ---- construction helpers ---------------------------------------------------------------
@@ -899,9 +913,11 @@ def _validate(
     alert_topic: AlertTopic | sns.ITopic | None,
     alert_emails: Sequence[str],
     encryption_key: kms.IKey | None,
+    removal_policy: RemovalPolicy,
     tags: Mapping[str, str] | None,
 ) -> None:
     for prop, value, expected in (
+        ("removal_policy", removal_policy, RemovalPolicy),
         ("stage_name", stage_name, str),
         ("rest_api_name", rest_api_name, str),
         ("description", description, str),

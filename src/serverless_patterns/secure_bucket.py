@@ -16,6 +16,7 @@ from . import _actions
 from ._defaults import (
     SERVER_ACCESS_LOGS_SSE_S3_REASON,
     STATEFUL_REMOVAL_POLICY,
+    apply_removal_policy,
     customer_managed_key,
     log_bucket_encryption,
 )
@@ -81,8 +82,9 @@ class SecureBucket(Construct):
         Further lifecycle rules, added after the defaults. Default: none.
     removal_policy
         Default: ``RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE``: kept when the stack is deleted,
-        removed when a failed create rolls back. ``DESTROY`` is for throwaway stacks only;
-        CloudFormation refuses to delete a bucket that still holds objects.
+        removed when a failed create rolls back. ``DESTROY`` is for throwaway stacks only and
+        applies to the bucket's key and access-log bucket too; CloudFormation refuses to delete a
+        bucket that still holds objects (empty both, every version, before deleting the stack).
     event_bridge_enabled
         Send object events to Amazon EventBridge, set on the bucket resource itself (no helper
         Lambda). Default: False.
@@ -163,9 +165,9 @@ class SecureBucket(Construct):
             versioned=versioned,
             object_lock_enabled=object_lock_enabled or None,
             object_lock_default_retention=object_lock_default_retention,
-            # Passed as an import so CDK does not try ACL grants; the policy is added below.
-            server_access_logs_bucket=_as_import(self, self.log_bucket),
-            server_access_logs_prefix=logs_prefix if self.log_bucket else None,
+            # Server access logging is set on the resource below, not with the L2 props: given the
+            # log bucket, the L2 would add its own delivery policy (or, for an import, warn
+            # accessLogsPolicyNotAdded on every synth); the library adds one scoped to this bucket.
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="secure-defaults",
@@ -184,6 +186,9 @@ class SecureBucket(Construct):
                 "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
             )
         if self.log_bucket is not None:
+            self.bucket.node.default_child.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+                destination_bucket_name=self.log_bucket.bucket_name, log_file_prefix=logs_prefix
+            )
             _allow_log_delivery(self, self.log_bucket, source=self.bucket, prefix=logs_prefix)
         else:
             acknowledge_all(
@@ -193,6 +198,8 @@ class SecureBucket(Construct):
             )
             acknowledge(self.bucket, "CKV_AWS_18", access_logs_opt_out_reason or "")
         acknowledge_all(self.bucket, in_every_pack("S3BucketReplicationEnabled"), NO_REPLICATION_REASON)
+        # The key and the access-log bucket follow the bucket: one removal policy for the construct.
+        apply_removal_policy(self, removal_policy)
         apply_tags(self, "SecureBucket", tags)
 
     # ---- the log bucket -------------------------------------------------------------------
@@ -308,14 +315,6 @@ def _allow_log_delivery(scope: Construct, log_bucket: s3.IBucket, *, source: s3.
     )
     if not log_bucket.add_to_resource_policy(statement).statement_added:
         warn_bucket_statement(scope, log_bucket, statement, purpose=f"S3 server access logs of {scope.node.path} to arrive")
-
-
-def _as_import(scope: Construct, bucket: s3.IBucket | None) -> s3.IBucket | None:
-    if bucket is None:
-        return None
-    return s3.Bucket.from_bucket_attributes(
-        scope, "AccessLogsTarget", bucket_name=bucket.bucket_name, bucket_arn=bucket.bucket_arn
-    )
 
 
 def _kms_default_encryption(bucket: s3.IBucket | None) -> list[str]:

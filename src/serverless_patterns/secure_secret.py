@@ -14,7 +14,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from . import _actions
-from ._defaults import STATEFUL_REMOVAL_POLICY, customer_managed_key
+from ._defaults import STATEFUL_REMOVAL_POLICY, apply_removal_policy, customer_managed_key
 from ._resource_policies import render_statement
 from ._validation import PropErrors, describe, duration_in_days, is_token, require_type
 from .alert_topic import AlertTopic
@@ -96,7 +96,8 @@ class SecureSecret(Construct):
     removal_policy
         ``RETAIN_ON_UPDATE_OR_DELETE`` (default: kept on stack delete, removed when a failed create
         rolls back), ``RETAIN`` (kept also then) or ``DESTROY`` (the secret is deleted after
-        Secrets Manager's 30-day recovery window).
+        Secrets Manager's 30-day recovery window). Applies to the construct's key, queues and log
+        groups too.
     tags
         Tags for every resource the construct creates. Default: none.
 
@@ -167,6 +168,7 @@ class SecureSecret(Construct):
         else:
             function = rotation_function or self._builtin_rotation_function(alert_topic)
             self._rotate_with(function, rotation_schedule or DEFAULT_ROTATION_SCHEDULE)
+        apply_removal_policy(self, removal_policy)  # its key and the rotation function too
         apply_tags(self, _NAME, tags)
 
     # ---- rotation -------------------------------------------------------------------------------
