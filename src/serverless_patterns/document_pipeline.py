@@ -466,10 +466,10 @@ class DocumentPipeline(Construct):
                 width=8,
             ),
             # One widget per table: their metric expressions use the same ids.
-            cloudwatch.GraphWidget(title="Metadata table throttled requests", left=[self.metadata.metric_throttled_requests()], width=4),
+            cloudwatch.GraphWidget(title="Metadata table throttled requests", left=[self.metadata.metric_throttled_requests_for_operations()], width=4),
             cloudwatch.GraphWidget(
                 title="Notification ledger throttled requests",
-                left=[self.notification_ledger.metric_throttled_requests()],
+                left=[self.notification_ledger.metric_throttled_requests_for_operations()],
                 width=4,
             ),
         )
