@@ -22,6 +22,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import _actions
+from ._interop import FunctionInterface
 from ._defaults import DEFAULT_LOG_RETENTION, STATEFUL_REMOVAL_POLICY, customer_managed_key
 from ._prop_types import check_prop_types
 from ._roles import ManagedPolicyRole
@@ -258,8 +259,14 @@ def powertools_layer(
 
 
 @jsii.implements(iam.IGrantable)
-class AlertingFunction(Construct):
+@jsii.implements(lambda_.IFunction)
+class AlertingFunction(FunctionInterface, Construct):
     """A Lambda function that alarms when it fails and cannot be deployed in a sloppy state.
+
+    The construct is a ``lambda_.IFunction``: pass it wherever CDK takes a function (rule
+    targets, event sources, subscriptions, integrations). What callers invoke through it is the
+    SnapStart alias when ``snap_start`` is on, else the function; the ``lambda_.Function`` it owns
+    is :attr:`function`, its metrics are the function's.
 
     Every function gets its own role whose permissions live in a customer-managed policy (grants
     such as ``bucket.grant_read(fn)`` land there), an encrypted log group with retention, X-Ray
@@ -354,7 +361,7 @@ class AlertingFunction(Construct):
         snapshots its initialised environment, and new environments resume from the snapshot
         instead of importing the handler again. The function gets an alias ``live`` on that
         version (:attr:`alias`); its event sources and the API integrations of this library invoke
-        the alias (:attr:`invoke_target`), as SnapStart applies only to published versions. The
+        the alias (so does CDK through the construct as ``IFunction``), as SnapStart applies only to published versions. The
         previous version is deleted on update, so one snapshot is cached at a time. Costs: the
         snapshot cache per GB-second of memory while the version exists, and a restore charge
         per GB on each resumed environment (both priced by ``serverless-patterns cost``).
@@ -425,7 +432,7 @@ class AlertingFunction(Construct):
             encryption_key=self.encryption_key,
             removal_policy=STATEFUL_REMOVAL_POLICY,
         )
-        self.role = ManagedPolicyRole(
+        self._role = ManagedPolicyRole(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -779,7 +786,7 @@ class AlertingFunction(Construct):
         mapping = lambda_.EventSourceMapping(
             self,
             source_id,
-            target=self.invoke_target,
+            target=self._interop_target,
             event_source_arn=queue.queue_arn,
             batch_size=batch_size,
             max_batching_window=max_batching_window,
@@ -881,7 +888,7 @@ class AlertingFunction(Construct):
         mapping = lambda_.EventSourceMapping(
             self,
             source_id,
-            target=self.invoke_target,
+            target=self._interop_target,
             event_source_arn=table.table_stream_arn,
             starting_position=starting_position,
             batch_size=batch_size,
@@ -909,22 +916,6 @@ class AlertingFunction(Construct):
 
     # ---- metrics ----------------------------------------------------------------------------
 
-    def metric_invocations(self, **options: object) -> cloudwatch.Metric:
-        """``Invocations``, sum over 5 minutes unless ``period``/``statistic`` say otherwise."""
-        return self.function.metric_invocations(**options)
-
-    def metric_errors(self, **options: object) -> cloudwatch.Metric:
-        """``Errors``, sum over 5 minutes."""
-        return self.function.metric_errors(**options)
-
-    def metric_throttles(self, **options: object) -> cloudwatch.Metric:
-        """``Throttles``, sum over 5 minutes."""
-        return self.function.metric_throttles(**options)
-
-    def metric_duration(self, **options: object) -> cloudwatch.Metric:
-        """``Duration`` in milliseconds, average over 5 minutes (pass ``statistic="p99"``)."""
-        return self.function.metric_duration(**options)
-
     def metric_concurrent_executions(self, **options: object) -> cloudwatch.Metric:
         """``ConcurrentExecutions`` of this function, maximum over 5 minutes."""
         return self.function.metric("ConcurrentExecutions", **{"statistic": "Maximum", **options})
@@ -946,31 +937,33 @@ class AlertingFunction(Construct):
     # ---- grants and interfaces --------------------------------------------------------------
 
     @property
+    def _interop_target(self) -> lambda_.IFunction:
+        """What callers invoke: the SnapStart alias when ``snap_start`` is on, else the function."""
+        return getattr(self, "alias", None) or self.function
+
+    @property
+    def _interop_metric_target(self) -> lambda_.IFunction:
+        """Metrics are the function's (all its versions), as the alarms and the dashboard use."""
+        return self.function
+
+    @property
+    def role(self) -> ManagedPolicyRole:
+        """The execution role; its permissions live in a customer-managed policy."""
+        return self._role
+
+    @property
     def grant_principal(self) -> iam.IPrincipal:
         """The function's role: ``bucket.grant_read(fn)`` adds to its customer-managed policy."""
-        return self.role
+        return self._role
 
     @property
     def connections(self) -> ec2.Connections:
         """Security-group rules of a function in a VPC, e.g. ``fn.connections.allow_to(db, port)``."""
         return self.function.connections
 
-    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Allow ``grantee`` to invoke the function."""
-        return self.function.grant_invoke(grantee)
-
-    @property
-    def invoke_target(self) -> lambda_.IFunction:
-        """What callers should invoke: the SnapStart alias when ``snap_start`` is on, else the function."""
-        return self.alias or self.function
-
-    @property
-    def function_name(self) -> str:
-        return self.function.function_name
-
-    @property
-    def function_arn(self) -> str:
-        return self.function.function_arn
+    def grant_invoke(self, identity: iam.IGrantable) -> iam.Grant:
+        """Allow ``identity`` to invoke the function (and its versions and aliases)."""
+        return self.function.grant_invoke(identity)
 
 
 # ---- helpers ----------------------------------------------------------------------------------

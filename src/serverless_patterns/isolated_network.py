@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+import jsii
 from aws_cdk import Names, Stack, aws_ec2 as ec2, aws_iam as iam, aws_logs as logs
 from constructs import Construct
 
+from ._interop import VpcInterface
 from ._defaults import DEFAULT_LOG_RETENTION, customer_managed_key, unique_physical_name
 from ._log_groups import encrypted_log_group
 from ._roles import ManagedPolicyRole
@@ -44,8 +46,12 @@ RESTRICT_DEFAULT_SG_PROVIDER_REASON = (
 )
 
 
-class IsolatedNetwork(Construct):
+@jsii.implements(ec2.IVpc)
+class IsolatedNetwork(VpcInterface, Construct):
     """A VPC whose subnets have no internet route; AWS APIs are reached through VPC endpoints.
+
+    The construct is an ``ec2.IVpc``: pass it wherever CDK takes a VPC (functions, security
+    groups, endpoints); the VPC it holds is :attr:`vpc`.
 
     Parameters
     ----------

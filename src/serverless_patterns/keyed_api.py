@@ -598,7 +598,7 @@ class ApiWithKeyedUsagePlan(Construct):
         models = {"application/json": self._model(route, request_schema)} if request_schema is not None else None
         created = self.api.root.resource_for_path(path).add_method(
             route.method,
-            apigw.LambdaIntegration(function.invoke_target, proxy=True, allow_test_invoke=False),
+            apigw.LambdaIntegration(function, proxy=True, allow_test_invoke=False),
             api_key_required=True,
             authorization_type=apigw.AuthorizationType.CUSTOM,
             authorizer=self.authorizer,
@@ -696,7 +696,7 @@ class ApiWithKeyedUsagePlan(Construct):
             self._authorizer = apigw.RequestAuthorizer(
                 self,
                 "Authorizer",
-                handler=self.authorizer_function.invoke_target,
+                handler=self.authorizer_function,
                 identity_sources=[IDENTITY_SOURCE],
                 results_cache_ttl=self._authorizer_cache_ttl,
             )

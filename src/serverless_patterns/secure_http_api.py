@@ -237,7 +237,7 @@ class SecureHttpApi(Construct):
             One route per method.
         """
         method_list = self._validate_route(methods, path, function, authorizer, authorization_scopes, public_reason)
-        integration = integrations.HttpLambdaIntegration(f"Integration{pascal(path) or 'Root'}", function.invoke_target)
+        integration = integrations.HttpLambdaIntegration(f"Integration{pascal(path) or 'Root'}", function)
         routes = self.api.add_routes(
             path=path,
             methods=[apigwv2.HttpMethod(method) for method in method_list],
