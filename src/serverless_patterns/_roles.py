@@ -21,7 +21,7 @@ class ManagedPolicyRole(iam.Role):
 
     def __init__(self, scope: Construct, id: str, *, assumed_by: iam.IPrincipal, description: str | None = None) -> None:
         super().__init__(scope, id, assumed_by=assumed_by, description=description)
-        self.policy = iam.ManagedPolicy(self, "Policy", description=f"Permissions of {self.node.path}")
+        self.policy: iam.ManagedPolicy = iam.ManagedPolicy(self, "Policy", description=f"Permissions of {self.node.path}")
         self.add_managed_policy(self.policy)
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:

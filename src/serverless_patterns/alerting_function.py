@@ -6,6 +6,7 @@ import enum
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import jsii
 from aws_cdk import ArnFormat, Duration, Fn, RemovalPolicy, Stack, Token
@@ -425,7 +426,7 @@ class AlertingFunction(FunctionInterface, Construct):
             self, "Key", description=f"Encrypts the logs, environment and dead-letter queue of {self.node.path}"
         )
         _allow_cloudwatch_logs(self.encryption_key)
-        self.log_group = logs.LogGroup(
+        self.log_group: logs.LogGroup = logs.LogGroup(
             self,
             "LogGroup",
             retention=log_retention,
@@ -438,8 +439,8 @@ class AlertingFunction(FunctionInterface, Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"Execution role of {self.node.path}",
         )
-        self.log_group.grant_write(self.role)
-        self.encryption_key.grant_decrypt(self.role)  # environment variables
+        self.log_group.grant_write(self._role)
+        self.encryption_key.grant_decrypt(self._role)  # environment variables
 
         #: Failed asynchronous events (``ASYNCHRONOUS``), or a stream mapping's discarded batches;
         #: None for a function without either.
@@ -463,20 +464,20 @@ class AlertingFunction(FunctionInterface, Construct):
                 description=f"Network interfaces of {self.node.path} in its VPC",
                 statements=[iam.PolicyStatement(actions=_actions.EC2_LAMBDA_VPC_ENIS, resources=["*"])],
             )
-            self.role.add_managed_policy(network_policy)
+            self._role.add_managed_policy(network_policy)
             acknowledge(network_policy, "AwsSolutions-IAM5[Resource::*]", NETWORK_INTERFACES_REASON)
             acknowledge(network_policy, "CKV_AWS_111", NETWORK_INTERFACES_REASON)
 
         env = dict(environment or {})
         for name, secret in (secrets or {}).items():
             env[f"{name}_ARN"] = secret.secret_arn
-            secret.grant_read(self.role)
+            secret.grant_read(self._role)
         all_layers = list(layers)
         if powertools:
             all_layers.append(powertools_layer(self, runtime, architecture))
             env.setdefault("POWERTOOLS_SERVICE_NAME", id)
 
-        self.function = lambda_.Function(
+        self.function: lambda_.Function = lambda_.Function(
             self,
             "Resource",
             code=code,
@@ -490,7 +491,7 @@ class AlertingFunction(FunctionInterface, Construct):
             description=description,
             function_name=function_name,
             layers=all_layers or None,
-            role=self.role,
+            role=self._role,
             log_group=self.log_group,
             tracing=lambda_.Tracing.ACTIVE,
             dead_letter_queue=self.dead_letter_queue,
@@ -570,7 +571,7 @@ class AlertingFunction(FunctionInterface, Construct):
             return
         self._wildcard_uses.append(use)
         reason = "Resource '*' because " + "; ".join(_WILDCARD_REASONS[u] for u in self._wildcard_uses) + "."
-        acknowledge(self.role, "AwsSolutions-IAM5[Resource::*]", reason)
+        acknowledge(self._role, "AwsSolutions-IAM5[Resource::*]", reason)
 
     # ---- alarms and dashboard ---------------------------------------------------------------
 
@@ -605,7 +606,7 @@ class AlertingFunction(FunctionInterface, Construct):
             retention_period=DEAD_LETTER_RETENTION,
         )
         # CDK grants sqs:SendMessage for the dead-letter queue, not the use of its key.
-        self.encryption_key.grant(self.role, "kms:GenerateDataKey")
+        self.encryption_key.grant(self._role, "kms:GenerateDataKey")
         acknowledge(queue, "Serverless-SQSRedrivePolicy", DLQ_REASON)
         return queue
 
@@ -795,11 +796,11 @@ class AlertingFunction(FunctionInterface, Construct):
         )
         # What the mapping calls (receive, delete, read the queue's attributes), not everything a
         # consumer may do: queue.grant_consume_messages adds ChangeMessageVisibility and GetQueueUrl.
-        iam.Grant.add_to_principal(grantee=self.role, actions=_actions.SQS_EVENT_SOURCE, resource_arns=[queue.queue_arn])
+        iam.Grant.add_to_principal(grantee=self._role, actions=_actions.SQS_EVENT_SOURCE, resource_arns=[queue.queue_arn])
         if queue.encryption_master_key is not None:
-            queue.encryption_master_key.grant(self.role, *_actions.KMS_DECRYPT)
+            queue.encryption_master_key.grant(self._role, *_actions.KMS_DECRYPT)
         # Lambda checks the role's permissions when it creates the mapping.
-        mapping.node.add_dependency(self.role.policy)
+        mapping.node.add_dependency(self._role.policy)
         acknowledge(mapping, "Serverless-LambdaEventSourceMappingDestination", SQS_SOURCE_FAILURES_REASON)
         return mapping
 
@@ -900,8 +901,8 @@ class AlertingFunction(FunctionInterface, Construct):
             report_batch_item_failures=report_batch_item_failures,
             on_failure=_StreamFailureDestination(destination),
         )
-        table.grant_stream_read(self.role)
-        mapping.node.add_dependency(self.role.policy)
+        table.grant_stream_read(self._role)
+        mapping.node.add_dependency(self._role.policy)
         self._add_wildcard_use("streams")
         options = self._alarm_options
         if options is not None and options.iterator_age is not None and "iterator_age" not in self.alarms:
@@ -947,9 +948,10 @@ class AlertingFunction(FunctionInterface, Construct):
         return self.function
 
     @property
-    def role(self) -> ManagedPolicyRole:
-        """The execution role; its permissions live in a customer-managed policy."""
-        return self._role
+    def role(self) -> iam.IRole:
+        """The execution role (a ``ManagedPolicyRole``: its permissions live in a customer-managed
+        policy)."""
+        return cast(iam.IRole, self._role)
 
     @property
     def grant_principal(self) -> iam.IPrincipal:

@@ -63,7 +63,7 @@ class ApiGatewayAccount(Construct):
         validate_tags(_NAME, tags)
         super().__init__(scope, id)
         stack = Stack.of(self)
-        self.role = ManagedPolicyRole(
+        self.role: ManagedPolicyRole = ManagedPolicyRole(
             self,
             "CloudWatchRole",
             assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
@@ -78,7 +78,7 @@ class ApiGatewayAccount(Construct):
                 resources=[log_groups, f"{log_groups}:log-stream:*"],
             )
         )
-        self.account = apigw.CfnAccount(self, "Resource", cloud_watch_role_arn=self.role.role_arn)
+        self.account: apigw.CfnAccount = apigw.CfnAccount(self, "Resource", cloud_watch_role_arn=self.role.role_arn)
         # API Gateway checks the role's permissions when the setting is made.
         self.account.node.add_dependency(self.role.policy)
         for resource in (self.role, self.role.policy, self.account):

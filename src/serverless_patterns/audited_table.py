@@ -223,10 +223,12 @@ class AuditedTable(TableInterface, Construct):
             read_capacity = MIN_PROVISIONED_CAPACITY if read_capacity is None else read_capacity
             write_capacity = MIN_PROVISIONED_CAPACITY if write_capacity is None else write_capacity
 
+        self._table_name: str | None = None
+        self._table_arn: str | None = None
         self._encryption_key: kms.IKey = encryption_key or customer_managed_key(
             self, "Key", description=f"Encrypts the DynamoDB table {self.node.path}"
         )
-        self.table = dynamodb.Table(
+        self.table: dynamodb.Table = dynamodb.Table(
             self,
             "Resource",
             table_name=table_name,
@@ -548,13 +550,19 @@ class AuditedTable(TableInterface, Construct):
 
     # The table's name and ARN are fixed tokens of the L2 table; read once (each read of an
     # ``aws_cdk`` property is a round trip to the jsii kernel).
-    @functools.cached_property
+    @property
     def table_name(self) -> str:
-        return self.table.table_name
+        """The table's name."""
+        if self._table_name is None:
+            self._table_name = self.table.table_name
+        return self._table_name
 
-    @functools.cached_property
+    @property
     def table_arn(self) -> str:
-        return self.table.table_arn
+        """The table's ARN."""
+        if self._table_arn is None:
+            self._table_arn = self.table.table_arn
+        return self._table_arn
 
     @property
     def table_stream_arn(self) -> str | None:

@@ -197,7 +197,7 @@ class BucketDistribution(Construct):
 
         #: The custom error responses of the distribution, with the 403 rule added for a 404 one.
         self.error_responses: list[cloudfront.ErrorResponse] = _with_missing_object_responses(error_responses)
-        self.bucket = bucket or SecureBucket(self, "Bucket")
+        self.bucket: SecureBucket = bucket or SecureBucket(self, "Bucket")
         self.log_key: kms.Key | None = None
         self.log_bucket: s3.Bucket | None = None
         if logging_on or create_web_acl:
@@ -205,7 +205,7 @@ class BucketDistribution(Construct):
         if logging_on:
             self.log_bucket = self._create_log_bucket(log_delivery, log_retention or Duration.days(365))
 
-        self.response_headers_policy = cloudfront.ResponseHeadersPolicy(
+        self.response_headers_policy: cloudfront.ResponseHeadersPolicy = cloudfront.ResponseHeadersPolicy(
             self,
             "SecurityHeaders",
             comment=f"Security headers of {self.node.path}"[:128],
@@ -219,7 +219,7 @@ class BucketDistribution(Construct):
             self.web_acl = self._create_web_acl(web_acl_rate_limit)
             web_acl_arn = self.web_acl.attr_arn
 
-        self.distribution = cloudfront.Distribution(
+        self.distribution: cloudfront.Distribution = cloudfront.Distribution(
             self,
             "Resource",
             default_behavior=cloudfront.BehaviorOptions(

@@ -181,14 +181,14 @@ class DocumentPipeline(Construct):
         super().__init__(scope, id)
         self.network = network
         # One key per data domain; each grant names its principal and, for services, the source.
-        self.alert_topic = AlertTopic(self, "Alerts", emails=alert_emails, encryption_key=key)
+        self.alert_topic: AlertTopic = AlertTopic(self, "Alerts", emails=alert_emails, encryption_key=key)
         #: Operations: alerts, the functions' environments, dead-letter queues and logs, API logs.
         self.operations_key: kms.Key = self.alert_topic.encryption_key
-        self.status_topic = AlertTopic(self, "StatusTopic", encryption_key=key)
+        self.status_topic: AlertTopic = AlertTopic(self, "StatusTopic", encryption_key=key)
         #: Notifications: status topic, notification ledger, failed notifications.
         self.notifications_key: kms.Key = self.status_topic.encryption_key
 
-        self.documents = SecureBucket(
+        self.documents: SecureBucket = SecureBucket(
             self,
             "Documents",
             event_bridge_enabled=True,
@@ -198,7 +198,7 @@ class DocumentPipeline(Construct):
         )
         #: Documents: the bucket, the metadata table, the upload events.
         self.documents_key: kms.Key = self.documents.encryption_key
-        self.metadata = AuditedTable(
+        self.metadata: AuditedTable = AuditedTable(
             self,
             "Metadata",
             partition_key=dynamodb.Attribute(name="document_id", type=dynamodb.AttributeType.STRING),
@@ -216,7 +216,7 @@ class DocumentPipeline(Construct):
             alarm_operations=METADATA_OPERATIONS,
             removal_policy=removal_policy,
         )
-        self.notification_ledger = AuditedTable(
+        self.notification_ledger: AuditedTable = AuditedTable(
             self,
             "NotificationLedger",
             partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
@@ -228,7 +228,7 @@ class DocumentPipeline(Construct):
         )
 
         common = {"network": network, "alert_topic": self.alert_topic}
-        self.api_handler = self._function(
+        self.api_handler: AlertingFunction = self._function(
             "ApiHandler",
             "documents_api",
             description="Documents API: register, get, list and delete documents",
@@ -245,7 +245,7 @@ class DocumentPipeline(Construct):
             invoked_by="API Gateway (the documents API's Lambda proxy integration)",
             **common,
         )
-        self.processor = self._function(
+        self.processor: AlertingFunction = self._function(
             "Processor",
             "document_processor",
             description="Checks uploaded documents and records their status",
@@ -256,7 +256,7 @@ class DocumentPipeline(Construct):
             invoked_by="the event source mapping of the upload-events queue (redrive to its dead-letter queue)",
             **common,
         )
-        self.notifier = self._function(
+        self.notifier: AlertingFunction = self._function(
             "Notifier",
             "document_notifier",
             description="Publishes one message per document status transition",
@@ -269,7 +269,7 @@ class DocumentPipeline(Construct):
             **common,
         )
 
-        self.upload_events = SecureQueue(
+        self.upload_events: SecureQueue = SecureQueue(
             self,
             "UploadEvents",
             visibility_timeout=Duration.seconds(6 * 60),  # six times the processor's timeout
@@ -278,10 +278,10 @@ class DocumentPipeline(Construct):
             alarm_topic=self.alert_topic,
             oldest_message_age_alarm_threshold=Duration.minutes(15),
         )
-        self.notification_failures = SecureQueue(
+        self.notification_failures: SecureQueue = SecureQueue(
             self, "NotificationFailures", encryption_key=self.notifications_key, alarm_topic=self.alert_topic
         )
-        self.object_created_rule = events.Rule(
+        self.object_created_rule: events.Rule = events.Rule(
             self,
             "ObjectCreated",
             description="Object-created events of the documents bucket, to the processor's queue",
@@ -305,7 +305,7 @@ class DocumentPipeline(Construct):
         )
         self._grant_least_privilege()
 
-        self.api = ApiWithKeyedUsagePlan(
+        self.api: ApiWithKeyedUsagePlan = ApiWithKeyedUsagePlan(
             self,
             "Api",
             tiers=tiers,
@@ -331,7 +331,7 @@ class DocumentPipeline(Construct):
             audit_trail.add_s3_data_events([self.documents])
             audit_trail.add_dynamodb_data_events([self.metadata, self.api.permissions_table])
 
-        self.alarms = self._create_alarms()
+        self.alarms: dict[str, cloudwatch.Alarm] = self._create_alarms()
         self.dashboard: cloudwatch.Dashboard | None = self._create_dashboard() if dashboard else None
         apply_tags(self, "DocumentPipeline", tags)
 

@@ -102,7 +102,7 @@ class IsolatedNetwork(VpcInterface, Construct):
         _validate(max_azs=max_azs, availability_zones=availability_zones, cidr=cidr,
                   interface_endpoints=interface_endpoints, flow_log_retention=flow_log_retention, tags=tags)
         super().__init__(scope, id)
-        self.vpc = ec2.Vpc(
+        self.vpc: ec2.Vpc = ec2.Vpc(
             self,
             "Resource",
             ip_addresses=ec2.IpAddresses.cidr(cidr),
@@ -115,10 +115,10 @@ class IsolatedNetwork(VpcInterface, Construct):
             restrict_default_security_group=True,
         )
         self._acknowledge_default_sg_provider()
-        self.flow_log = self._create_flow_log(flow_log_retention)
+        self.flow_log: ec2.FlowLog = self._create_flow_log(flow_log_retention)
         self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
         self.vpc.add_gateway_endpoint("DynamoDb", service=ec2.GatewayVpcEndpointAwsService.DYNAMODB)
-        self.endpoint_security_group = ec2.SecurityGroup(
+        self.endpoint_security_group: ec2.SecurityGroup = ec2.SecurityGroup(
             self,
             "EndpointSecurityGroup",
             vpc=self.vpc,

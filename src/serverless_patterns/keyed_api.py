@@ -339,7 +339,7 @@ class ApiWithKeyedUsagePlan(Construct):
         )
 
         # ---- the permissions table and the authorizer's function ------------------------------
-        self.permissions_table = AuditedTable(
+        self.permissions_table: AuditedTable = AuditedTable(
             self,
             "Permissions",
             partition_key=dynamodb.Attribute(name=PARTITION_KEY, type=dynamodb.AttributeType.STRING),
@@ -347,8 +347,8 @@ class ApiWithKeyedUsagePlan(Construct):
             alarm_operations=PERMISSIONS_TABLE_OPERATIONS,
         )
         #: The ``service`` dimension of the authorizer's metrics, unique to this API.
-        self.metrics_service = base_name[-64:]
-        self.authorizer_function = AlertingFunction(
+        self.metrics_service: str = base_name[-64:]
+        self.authorizer_function: AlertingFunction = AlertingFunction(
             self,
             "AuthorizerFunction",
             code=handler_code("api_key_authorizer"),
@@ -378,7 +378,7 @@ class ApiWithKeyedUsagePlan(Construct):
         self.vpc_endpoint: ec2.IInterfaceVpcEndpoint | None = None
         if private:
             self.vpc_endpoint = vpc_endpoint or self._create_vpc_endpoint(vpc, vpc_subnets)
-        self.api = apigw.RestApi(
+        self.api: apigw.RestApi = apigw.RestApi(
             self,
             "Resource",
             rest_api_name=rest_api_name or base_name,
@@ -423,7 +423,7 @@ class ApiWithKeyedUsagePlan(Construct):
             # The user told us the account already has the role; if that is wrong, creating the
             # stage fails ("CloudWatch Logs role ARN must be set in account settings").
             acknowledge(self.stage, "DeployPreflight::RestApiLoggingWithoutAccountRole", ACCOUNT_ROLE_EXISTS_REASON)
-        self.request_validator = apigw.RequestValidator(
+        self.request_validator: apigw.RequestValidator = apigw.RequestValidator(
             self,
             "RequestValidator",
             rest_api=self.api,

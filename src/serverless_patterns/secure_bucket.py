@@ -151,7 +151,7 @@ class SecureBucket(BucketInterface, Construct):
         if access_logs_opt_out_reason is None:
             self.log_bucket = server_access_logs_bucket or self._create_log_bucket(log_retention)
 
-        self.bucket = s3.Bucket(
+        self.bucket: s3.Bucket = s3.Bucket(
             self,
             "Resource",
             bucket_name=bucket_name,

@@ -167,7 +167,7 @@ class SecureHttpApi(Construct):
                 certificate=certificate,
                 security_policy=apigwv2.SecurityPolicy.TLS_1_2,
             )
-        self.api = apigwv2.HttpApi(
+        self.api: apigwv2.HttpApi = apigwv2.HttpApi(
             self,
             "Resource",
             api_name=api_name or base_name,
@@ -177,7 +177,7 @@ class SecureHttpApi(Construct):
             disable_execute_api_endpoint=self.domain_name is not None,
             cors_preflight=_cors(cors_origins, cors_allow_headers, cors_allow_credentials, cors_max_age),
         )
-        self.stage = apigwv2.HttpStage(
+        self.stage: apigwv2.HttpStage = apigwv2.HttpStage(
             self,
             "DefaultStage",
             http_api=self.api,

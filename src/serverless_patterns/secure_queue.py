@@ -173,7 +173,7 @@ class SecureQueue(QueueInterface, Construct):
         self.encryption_key: kms.Key = encryption_key or customer_managed_key(
             self, "Key", description=f"Encrypts the messages of {self.node.path}"
         )
-        self.dead_letter_queue = sqs.Queue(
+        self.dead_letter_queue: sqs.Queue = sqs.Queue(
             self,
             "DeadLetterQueue",
             encryption=sqs.QueueEncryption.KMS,
@@ -187,7 +187,7 @@ class SecureQueue(QueueInterface, Construct):
         acknowledge_all(
             self.dead_letter_queue, ["AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"], DEAD_LETTER_QUEUE_REASON
         )
-        self.queue = sqs.Queue(
+        self.queue: sqs.Queue = sqs.Queue(
             self,
             "Resource",
             encryption=sqs.QueueEncryption.KMS,

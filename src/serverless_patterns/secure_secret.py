@@ -127,7 +127,7 @@ class SecureSecret(SecretInterface, Construct):
             **{k: v for k, v in locals().items() if k not in ("self", "scope", "id", "__class__")}
         )
         super().__init__(scope, id)
-        self.rules = GenerationRules(length, exclude_punctuation, exclude_characters)
+        self.rules: GenerationRules = GenerationRules(length, exclude_punctuation, exclude_characters)
 
         self._encryption_key: kms.IKey = encryption_key or customer_managed_key(
             self, "Key", description=f"Encrypts the secret {self.node.path}"
