@@ -215,3 +215,23 @@ def test_interop_module_is_generated_from_the_installed_cdk():
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
     assert gen.TARGET.read_text() == gen.generate(), "stale: run python scripts/gen_interop.py"
+
+
+def test_lambda_subscription_on_the_pipeline_status_topic():
+    """The issue's reproduction: a plain ``lambda_.Function`` subscribed to the pipeline's topics."""
+    from aws_cdk import App
+
+    from serverless_patterns import DocumentPipeline
+
+    stack = Stack(App(), "Subscriber")
+    pipeline = DocumentPipeline(stack, "Docs")
+    fn = lambda_.Function(
+        stack, "Fn", runtime=lambda_.Runtime.PYTHON_3_13, handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+    )
+    pipeline.status_topic.topic.add_subscription(subs.LambdaSubscription(fn))
+    pipeline.alert_topic.add_subscription(subs.LambdaSubscription(fn))
+    subscriptions = {c.node.id: c for c in fn.node.children if isinstance(c, sns.Subscription)}
+    assert set(subscriptions) == {pipeline.status_topic.node.id, pipeline.alert_topic.node.id}
+    topic_arn = stack.resolve(subscriptions[pipeline.status_topic.node.id].node.default_child.topic_arn)
+    assert topic_arn == stack.resolve(pipeline.status_topic.topic_arn)
