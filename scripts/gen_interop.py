@@ -26,9 +26,9 @@ import sys
 import textwrap
 import types
 import typing
+from pathlib import Path
 
 import jsii
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "src" / "serverless_patterns" / "_interop.py"
@@ -76,7 +76,8 @@ class _Renderer:
         origin = typing.get_origin(tp)
         args = typing.get_args(tp)
         if origin in (typing.Union, types.UnionType):
-            rendered = [self(a) for a in args if a is not type(None)]
+            # int | float is float to a type checker (jsii.Number).
+            rendered = [self(a) for a in args if a is not type(None) and not (a is int and float in args)]
             if type(None) in args:
                 rendered.append("None")
             return " | ".join(dict.fromkeys(rendered))
@@ -84,8 +85,8 @@ class _Renderer:
             name = {
                 collections.abc.Sequence: "typing.Sequence",
                 collections.abc.Mapping: "typing.Mapping",
-                list: "typing.List",
-                dict: "typing.Dict",
+                list: "list",
+                dict: "dict",
                 collections.abc.Callable: "typing.Callable",
             }.get(origin)
             if name is None:
@@ -101,7 +102,7 @@ class _Renderer:
         raise ValueError(f"cannot render {tp!r}")
 
 
-_IMPORT_ALIAS = re.compile(r"^\s+import ((?:aws_cdk|constructs)[\w.]*) as (_\w+)$", re.M)
+_IMPORT_ALIAS = re.compile(r"^\s+import ((?:aws_cdk|constructs)[\w.]*) as (_\w+)$", re.MULTILINE)
 
 
 @functools.cache
@@ -134,9 +135,8 @@ def _interface_members(iface: type) -> list[tuple[str, type, typing.Any]]:
             if name.startswith("_") or name in seen or name in _ON_CONSTRUCT:
                 continue
             fget = getattr(member, "fget", None)
-            if isinstance(member, property) and hasattr(fget, "__jsii_name__"):
-                seen[name] = (name, klass, member)
-            elif inspect.isfunction(member) and hasattr(member, "__jsii_name__"):
+            is_property = isinstance(member, property) and hasattr(fget, "__jsii_name__")
+            if is_property or (inspect.isfunction(member) and hasattr(member, "__jsii_name__")):
                 seen[name] = (name, klass, member)
     return sorted(seen.values(), key=lambda item: (isinstance(item[2], property) is False, item[0]))
 
@@ -220,7 +220,7 @@ def generate() -> str:
             "    @property",
             f"    def _interop_target(self) -> {iface_ref}:",
             f'        """The owned L2 that implements ``{iface_ref}``."""',
-            f'        return typing.cast("{iface_ref}", getattr(self, "{attribute}"))',
+            f'        return typing.cast("{iface_ref}", getattr(self, "{attribute}"))  # noqa: B009',
         ]
         members = _interface_members(iface)
         if any(name.startswith("metric") for name, _, _ in members):
@@ -239,14 +239,12 @@ def generate() -> str:
                 body += _method(name, owner, member, render)
         classes.append("\n".join(body))
 
-    imports = []
+    imports: list[str] = []
+    plain = ["import aws_cdk as cdk"] if "aws_cdk" in render.modules else []
+    plain += ["import constructs"] if "constructs" in render.modules else []
     for module in sorted(render.modules):
         alias = _alias(module)
-        if module == "aws_cdk":
-            imports.append("import aws_cdk as cdk")
-        elif module == "constructs":
-            imports.append("import constructs")
-        else:
+        if module not in ("aws_cdk", "constructs"):
             parent, child = module.rsplit(".", 1)
             imports.append(f"from {parent} import {child} as {alias}" if alias != child else f"from {parent} import {child}")
     version = importlib.metadata.version("aws-cdk-lib")
@@ -259,15 +257,14 @@ def generate() -> str:
         Regenerate after upgrading aws-cdk-lib: ``python scripts/gen_interop.py``.
         """
 
-        # ruff: noqa: E501
         from __future__ import annotations
 
         import typing
 
         '''
     )
-    return header + "\n".join(imports) + "\n\n__all__ = [" + ", ".join(
-        f'"{m[0]}"' for m in MIXINS
+    return header + "\n".join(plain + imports) + "\n\n__all__ = [" + ", ".join(
+        f'"{name}"' for name in sorted(m[0] for m in MIXINS)
     ) + "]\n\n\n" + "\n\n\n".join(classes) + "\n"
 
 
