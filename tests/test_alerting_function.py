@@ -102,7 +102,7 @@ def _maximal(stack):
     acknowledge(api.function, "DeployPreflight::ReservedConcurrency", RESERVED_REASON)
     jobs = sqs.Queue.from_queue_attributes(stack, "Jobs", queue_arn=QUEUE_ARN, key_arn=QUEUE_KEY_ARN)
     api.add_sqs_source(jobs, batch_size=50, max_batching_window=Duration.seconds(10), max_concurrency=5)
-    SecureBucket(stack, "Data").grant_read(api, key_prefix="incoming/")
+    SecureBucket(stack, "Data").grant_read(api, "incoming/*")
     AlertingFunction(
         stack,
         "Worker",

@@ -295,7 +295,7 @@ def test_public_attributes(default):
     assert stack.resolve(built.table_name) == {"Ref": logical_id}
     assert stack.resolve(built.table_arn) == {"Fn::GetAtt": [logical_id, "Arn"]}
     assert built.table_stream_arn is None
-    assert built.itable is built.table
+    assert dynamodb.ITable in type(built).__jsii_ifaces__
     assert isinstance(built.table, dynamodb.Table)
     assert isinstance(built.encryption_key, kms.Key)
     assert built.index_arns == []
@@ -655,7 +655,7 @@ def test_metric_methods_name_the_table_and_the_metric():
 def test_operation_metrics_take_a_subset_of_operations_and_a_period():
     stack = Stack(App(), "M")
     table = AuditedTable(stack, "T", partition_key=PK)
-    expression = table.metric_throttled_requests(
+    expression = table.metric_throttled_requests_for_operations(
         operations=[dynamodb.Operation.GET_RECORDS, dynamodb.Operation.EXECUTE_STATEMENT],
         period=Duration.minutes(1),
     )
@@ -663,14 +663,15 @@ def test_operation_metrics_take_a_subset_of_operations_and_a_period():
     operations = {m.dimensions["Operation"] for m in expression.using_metrics.values()}
     assert operations == {"GetRecords", "ExecuteStatement"}
     assert expression.period.to_seconds() == 60
-    assert len(table.metric_system_errors().using_metrics) == len(DEFAULT_METRIC_OPERATIONS) == 10
+    assert expression.label == "Throttled requests"
+    assert len(table.metric_system_errors_for_operations().using_metrics) == len(DEFAULT_METRIC_OPERATIONS) == 10
 
 
 @pytest.mark.parametrize("operations", [[], list(dynamodb.Operation)])
 def test_operation_metrics_refuse_more_than_an_alarm_can_read(operations):
     table = AuditedTable(Stack(App(), "M"), "T", partition_key=PK)
     with pytest.raises(ValueError, match="operations=.*give 1-10 dynamodb.Operation values"):
-        table.metric_system_errors(operations=operations)
+        table.metric_system_errors_for_operations(operations=operations)
 
 
 @pytest.mark.parametrize("operations", [[], list(dynamodb.Operation)])

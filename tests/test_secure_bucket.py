@@ -38,8 +38,8 @@ def _maximal(stack):
         tags={"Owner": "docs-team"},
     )
     reader = ManagedPolicyRole(stack, "Reader", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-    bucket.grant_read(reader, key_prefix="incoming/")
-    bucket.grant_write(reader, key_prefix="processed/")
+    bucket.grant_read(reader, "incoming/*")
+    bucket.grant_write(reader, "processed/*")
     return bucket
 
 
@@ -405,8 +405,12 @@ def test_grant_key_prefix_is_validated():
     stack = Stack(App(), "V")
     bucket = SecureBucket(stack, "B")
     role = iam.Role(stack, "R", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    with pytest.raises(ValueError, match="objects_key_pattern='/abs\\*': must be a key pattern"):
+        bucket.grant_read(role, "/abs*")
+    with pytest.raises(TypeError, match="objects_key_pattern must be str"):
+        bucket.grant_write(role, 42)
     with pytest.raises(ValueError, match="key_prefix='/abs': must not start with '/'"):
-        bucket.grant_read(role, key_prefix="/abs")
+        bucket.grant_list(role, key_prefix="/abs")
 
 
 def test_parameter_tokens_are_not_judged():

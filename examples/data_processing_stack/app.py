@@ -134,7 +134,7 @@ class DataProcessingStack(Stack):
         )
         # The whole of the function's data access: read the table, write results.
         self.table.grant_read_data(self.processor)
-        self.results.grant_write(self.processor, key_prefix=RESULT_PREFIX)
+        self.results.grant_write(self.processor, f"{RESULT_PREFIX}*")
 
         # ---- the API ---------------------------------------------------------------------------
         self.api = ApiWithKeyedUsagePlan(

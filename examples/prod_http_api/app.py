@@ -99,7 +99,7 @@ class ProdHttpApiStack(Stack):
             invocation=Invocation.SYNCHRONOUS,
             invoked_by="the HTTP API's GET / route (Lambda proxy integration)",
         )
-        self.log_bucket.grant_write(self.function, key_prefix=LOG_PREFIX)
+        self.log_bucket.grant_write(self.function, f"{LOG_PREFIX}*")
 
         self.api = SecureHttpApi(
             self,

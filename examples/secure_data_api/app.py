@@ -168,8 +168,8 @@ class SecureDataApiStack(Stack):
         # Reference system 001 asks for an on-failure destination and a dead-letter queue for
         # asynchronous failures, although API Gateway is the only invoker this stack wires.
         acknowledge(self.function, "DeployPreflight::AsyncDestinationNeverInvoked", ASYNC_FAILURE_PATH_REASON)
-        self.bucket.grant_read(self.function, key_prefix=KEY_PREFIX)
-        self.bucket.grant_write(self.function, key_prefix=KEY_PREFIX)
+        self.bucket.grant_read(self.function, f"{KEY_PREFIX}*")
+        self.bucket.grant_write(self.function, f"{KEY_PREFIX}*")
 
         # Data routes are signed with SigV4 (IAM); the health route is public on purpose.
         self.api = SecureHttpApi(

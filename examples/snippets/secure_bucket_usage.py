@@ -22,6 +22,6 @@ def build(stack: Stack) -> SecureBucket:
 
     # Grants name explicit actions, include the KMS key, and can be limited to a prefix.
     reader = iam.Role(stack, "Reader", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-    documents.grant_read(reader, key_prefix="incoming/")
+    documents.grant_read(reader, "incoming/*")
     archive.grant_write(reader)
     return documents

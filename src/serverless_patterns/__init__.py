@@ -64,34 +64,45 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs
-    from .alert_topic import AlertTopic
+    from .alert_topic import AlertTopic as AlertTopic
     from .alerting_function import (
-        POWERTOOLS_LAYER_VERSION,
-        SUPPORTED_RUNTIMES,
-        AlarmOptions,
-        AlertingFunction,
-        Invocation,
-        powertools_layer,
+        POWERTOOLS_LAYER_VERSION as POWERTOOLS_LAYER_VERSION,
+        SUPPORTED_RUNTIMES as SUPPORTED_RUNTIMES,
+        AlarmOptions as AlarmOptions,
+        AlertingFunction as AlertingFunction,
+        Invocation as Invocation,
+        powertools_layer as powertools_layer,
     )
-    from .api_gateway_account import ApiGatewayAccount
-    from .audit_trail import AuditTrail
-    from .audited_table import AuditedTable, capacity_parameters, dynamodb_data_event_selector
-    from .bucket_distribution import AccessLogDelivery, BucketDistribution
+    from .api_gateway_account import ApiGatewayAccount as ApiGatewayAccount
+    from .audit_trail import AuditTrail as AuditTrail
+    from .audited_table import (
+        AuditedTable as AuditedTable,
+        capacity_parameters as capacity_parameters,
+        dynamodb_data_event_selector as dynamodb_data_event_selector,
+    )
+    from .bucket_distribution import (
+        AccessLogDelivery as AccessLogDelivery,
+        BucketDistribution as BucketDistribution,
+    )
     from .conventions import (
-        alert_email_parameter,
-        apply_required_tags,
-        environment_suffix,
-        resource_name,
-        resource_prefix_parameter,
-        stack_instance_id,
+        alert_email_parameter as alert_email_parameter,
+        apply_required_tags as apply_required_tags,
+        environment_suffix as environment_suffix,
+        resource_name as resource_name,
+        resource_prefix_parameter as resource_prefix_parameter,
+        stack_instance_id as stack_instance_id,
     )
-    from .document_pipeline import DocumentPipeline
-    from .preflight import DeployPreflightChecks
-    from .isolated_network import IsolatedNetwork
-    from .processing_step import ProcessingStep
-    from .keyed_api import DEFAULT_TIERS, ApiWithKeyedUsagePlan, UsagePlanTier
-    from .secure_http_api import SecureHttpApi
-    from .secure_queue import SecureQueue
-    from .secure_secret import SecureSecret
-    from .secure_bucket import SecureBucket
-    from .tagging import require_tags
+    from .document_pipeline import DocumentPipeline as DocumentPipeline
+    from .preflight import DeployPreflightChecks as DeployPreflightChecks
+    from .isolated_network import IsolatedNetwork as IsolatedNetwork
+    from .processing_step import ProcessingStep as ProcessingStep
+    from .keyed_api import (
+        DEFAULT_TIERS as DEFAULT_TIERS,
+        ApiWithKeyedUsagePlan as ApiWithKeyedUsagePlan,
+        UsagePlanTier as UsagePlanTier,
+    )
+    from .secure_http_api import SecureHttpApi as SecureHttpApi
+    from .secure_queue import SecureQueue as SecureQueue
+    from .secure_secret import SecureSecret as SecureSecret
+    from .secure_bucket import SecureBucket as SecureBucket
+    from .tagging import require_tags as require_tags

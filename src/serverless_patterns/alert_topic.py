@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
+import jsii
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -16,6 +18,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import _actions
+from ._interop import TopicInterface
 from ._alarms import cloudwatch_alarms_statement
 from ._defaults import allow_service_to_use_key, customer_managed_key
 from ._resource_policies import check_key_region
@@ -39,8 +42,14 @@ DELIVERY_FAILURES_REASON = (
 )
 
 
-class AlertTopic(Construct):
+@jsii.implements(sns.ITopic)
+class AlertTopic(TopicInterface, Construct):
     """An SNS topic for alarms: KMS-encrypted, TLS-only, with email subscriptions.
+
+    The construct is an ``sns.ITopic``: pass it wherever CDK takes a topic (alarm actions,
+    subscriptions, rule targets); the ``sns.Topic`` it owns is :attr:`topic`. Subscriptions are
+    bound to the construct (``subs.LambdaSubscription(fn)`` gets the construct's id), also when
+    added through :attr:`topic`, so one function can subscribe to several alert topics.
 
     CloudWatch alarms of the same account and Region may publish to it (topic policy and key
     policy both scoped by ``aws:SourceAccount``); alerts that cannot be delivered to a
@@ -104,9 +113,10 @@ class AlertTopic(Construct):
             scope=self,
             purpose="CloudWatch alarms to publish to the encrypted topic",
         )
-        self.topic = sns.Topic(
+        self.topic: sns.Topic = _Topic(
             self,
             "Resource",
+            owner=self,
             master_key=self.encryption_key,
             enforce_ssl=True,
             signature_version="2",
@@ -177,18 +187,43 @@ class AlertTopic(Construct):
         if notify_on_recovery:
             alarm.add_ok_action(self.alarm_action)
 
-    def grant_publish(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Allow ``grantee`` to publish: ``sns:Publish`` and ``kms:GenerateDataKey``/``kms:Decrypt``.
+    def grant_publish(self, identity: iam.IGrantable) -> iam.Grant:
+        """Allow ``identity`` to publish: ``sns:Publish`` and ``kms:GenerateDataKey``/``kms:Decrypt``.
 
         Unlike ``sns.Topic.grant_publish``, the key actions are named exactly (no ``*``).
         """
-        grant = iam.Grant.add_to_principal(grantee=grantee, actions=["sns:Publish"], resource_arns=[self.topic_arn])
-        self.encryption_key.grant(grantee, *_actions.KMS_FOR_SERVICE_PUBLISHERS)
+        grant = iam.Grant.add_to_principal(grantee=identity, actions=["sns:Publish"], resource_arns=[self.topic_arn])
+        self.encryption_key.grant(identity, *_actions.KMS_FOR_SERVICE_PUBLISHERS)
         return grant
 
-    @property
-    def topic_arn(self) -> str:
-        return self.topic.topic_arn
+
+class _Topic(sns.Topic):
+    """The topic of an :class:`AlertTopic`: subscriptions added here are bound to the AlertTopic.
+
+    A subscription binds to the topic it is added to and takes that topic's id as its own under
+    the subscriber (``LambdaSubscription`` puts it under the function); the topic's id here is
+    ``Resource``, the same in every AlertTopic, so a second AlertTopic on one function would
+    collide. Binding to the AlertTopic gives each subscription the AlertTopic's unique id.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, owner: AlertTopic, **props: Any) -> None:
+        super().__init__(scope, id, **props)
+        self._owner = owner
+
+    def add_subscription(self, subscription: sns.ITopicSubscription) -> sns.Subscription:
+        return super().add_subscription(_BoundTo(subscription, self._owner))
+
+
+@jsii.implements(sns.ITopicSubscription)
+class _BoundTo:
+    """``subscription``, bound to ``topic`` whichever topic it is added to."""
+
+    def __init__(self, subscription: sns.ITopicSubscription, topic: sns.ITopic) -> None:
+        self._subscription = subscription
+        self._topic = topic
+
+    def bind(self, topic: sns.ITopic) -> sns.TopicSubscriptionConfig:
+        return self._subscription.bind(self._topic)
 
 
 def check_email(errors: PropErrors, prop: str, address: object) -> None:

@@ -6,7 +6,7 @@ import enum
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import jsii
 from aws_cdk import Annotations, ArnFormat, Duration, Fn, RemovalPolicy, Stack, Token
@@ -24,6 +24,7 @@ from constructs import Construct
 
 from . import _actions
 from ._alarms import threshold_alarm
+from ._interop import FunctionInterface
 from ._defaults import DEFAULT_LOG_RETENTION, STATEFUL_REMOVAL_POLICY, customer_managed_key
 from ._prop_types import check_prop_types, constructor_defaults
 from ._resource_policies import check_key_region, require_key_statement
@@ -261,8 +262,14 @@ def powertools_layer(
 
 
 @jsii.implements(iam.IGrantable)
-class AlertingFunction(Construct):
+@jsii.implements(lambda_.IFunction)
+class AlertingFunction(FunctionInterface, Construct):
     """A Lambda function that alarms when it fails and cannot be deployed in a sloppy state.
+
+    The construct is a ``lambda_.IFunction``: pass it wherever CDK takes a function (rule
+    targets, event sources, subscriptions, integrations). What callers invoke through it is the
+    SnapStart alias when ``snap_start`` is on, else the function; the ``lambda_.Function`` it owns
+    is :attr:`function`, its metrics are the function's.
 
     Every function gets its own role whose permissions live in a customer-managed policy (grants
     such as ``bucket.grant_read(fn)`` land there), an encrypted log group with retention, X-Ray
@@ -360,7 +367,7 @@ class AlertingFunction(Construct):
         snapshots its initialised environment, and new environments resume from the snapshot
         instead of importing the handler again. The function gets an alias ``live`` on that
         version (:attr:`alias`); its event sources and the API integrations of this library invoke
-        the alias (:attr:`invoke_target`), as SnapStart applies only to published versions. The
+        the alias (so does CDK through the construct as ``IFunction``), as SnapStart applies only to published versions. The
         previous version is deleted on update, so one snapshot is cached at a time. Costs: the
         snapshot cache per GB-second of memory while the version exists, and a restore charge
         per GB on each resumed environment (both priced by ``serverless-patterns cost``).
@@ -426,21 +433,21 @@ class AlertingFunction(Construct):
             self, "Key", description=f"Encrypts the logs, environment and dead-letter queue of {self.node.path}"
         )
         _allow_cloudwatch_logs(self, self.encryption_key)
-        self.log_group = logs.LogGroup(
+        self.log_group: logs.LogGroup = logs.LogGroup(
             self,
             "LogGroup",
             retention=log_retention,
             encryption_key=self.encryption_key,
             removal_policy=STATEFUL_REMOVAL_POLICY,
         )
-        self.role = ManagedPolicyRole(
+        self._role = ManagedPolicyRole(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"Execution role of {self.node.path}",
         )
-        self.log_group.grant_write(self.role)
-        self.encryption_key.grant_decrypt(self.role)  # environment variables
+        self.log_group.grant_write(self._role)
+        self.encryption_key.grant_decrypt(self._role)  # environment variables
 
         #: Failed asynchronous events (``ASYNCHRONOUS``), or a stream mapping's discarded batches;
         #: None for a function without either.
@@ -461,7 +468,7 @@ class AlertingFunction(Construct):
             service_policy(
                 self,
                 "NetworkInterfacePolicy",
-                role=self.role,
+                role=self._role,
                 statements=[iam.PolicyStatement(actions=_actions.EC2_LAMBDA_VPC_ENIS, resources=["*"])],
                 description=f"Network interfaces of {self.node.path} in its VPC",
                 findings=["AwsSolutions-IAM5[Resource::*]", "CKV_AWS_111"],
@@ -471,7 +478,7 @@ class AlertingFunction(Construct):
         self.xray_policy = service_policy(
             self,
             "XRayPolicy",
-            role=self.role,
+            role=self._role,
             statements=[iam.PolicyStatement(actions=_actions.XRAY_WRITE, resources=["*"])],
             description=f"X-Ray tracing of {self.node.path}",
             findings=["AwsSolutions-IAM5[Resource::*]"],
@@ -481,13 +488,13 @@ class AlertingFunction(Construct):
         env = dict(environment or {})
         for name, secret in (secrets or {}).items():
             env[f"{name}_ARN"] = secret.secret_arn
-            secret.grant_read(self.role)
+            secret.grant_read(self._role)
         all_layers = list(layers)
         if powertools:
             all_layers.append(powertools_layer(self, runtime, architecture))
             env.setdefault("POWERTOOLS_SERVICE_NAME", id)
 
-        self.function = lambda_.Function(
+        self.function: lambda_.Function = lambda_.Function(
             self,
             "Resource",
             code=code,
@@ -501,7 +508,7 @@ class AlertingFunction(Construct):
             description=description,
             function_name=function_name,
             layers=all_layers or None,
-            role=self.role,
+            role=self._role,
             log_group=self.log_group,
             # Tracing is set on the resource below: the L2 prop would add X-Ray's '*' statement to
             # the role's general policy, where its acknowledgement would cover the user's statements.
@@ -615,7 +622,7 @@ class AlertingFunction(Construct):
             retention_period=DEAD_LETTER_RETENTION,
         )
         # CDK grants sqs:SendMessage for the dead-letter queue, not the use of its key.
-        self.encryption_key.grant(self.role, "kms:GenerateDataKey")
+        self.encryption_key.grant(self._role, "kms:GenerateDataKey")
         acknowledge(queue, "Serverless-SQSRedrivePolicy", DLQ_REASON)
         return queue
 
@@ -796,7 +803,7 @@ class AlertingFunction(Construct):
         mapping = lambda_.EventSourceMapping(
             self,
             source_id,
-            target=self.invoke_target,
+            target=self._interop_target,
             event_source_arn=queue.queue_arn,
             batch_size=batch_size,
             max_batching_window=max_batching_window,
@@ -805,11 +812,11 @@ class AlertingFunction(Construct):
         )
         # What the mapping calls (receive, delete, read the queue's attributes), not everything a
         # consumer may do: queue.grant_consume_messages adds ChangeMessageVisibility and GetQueueUrl.
-        iam.Grant.add_to_principal(grantee=self.role, actions=_actions.SQS_EVENT_SOURCE, resource_arns=[queue.queue_arn])
+        iam.Grant.add_to_principal(grantee=self._role, actions=_actions.SQS_EVENT_SOURCE, resource_arns=[queue.queue_arn])
         if queue.encryption_master_key is not None:
-            queue.encryption_master_key.grant(self.role, *_actions.KMS_DECRYPT)
+            queue.encryption_master_key.grant(self._role, *_actions.KMS_DECRYPT)
         # Lambda checks the role's permissions when it creates the mapping.
-        mapping.node.add_dependency(self.role.policy)
+        mapping.node.add_dependency(self._role.policy)
         acknowledge(mapping, "Serverless-LambdaEventSourceMappingDestination", SQS_SOURCE_FAILURES_REASON)
         return mapping
 
@@ -898,7 +905,7 @@ class AlertingFunction(Construct):
         mapping = lambda_.EventSourceMapping(
             self,
             source_id,
-            target=self.invoke_target,
+            target=self._interop_target,
             event_source_arn=table.table_stream_arn,
             starting_position=starting_position,
             batch_size=batch_size,
@@ -912,14 +919,14 @@ class AlertingFunction(Construct):
         )
         # The stream's records and the key, as CDK's grant_stream_read; ListStreams in its own policy.
         iam.Grant.add_to_principal(
-            grantee=self.role, actions=_actions.DYNAMODB_READ_STREAM, resource_arns=[table.table_stream_arn]
+            grantee=self._role, actions=_actions.DYNAMODB_READ_STREAM, resource_arns=[table.table_stream_arn]
         )
         if table.encryption_key is not None:
-            table.encryption_key.grant(self.role, *_actions.KMS_DYNAMODB_READ)
-        allow_list_streams(self.role)
+            table.encryption_key.grant(self._role, *_actions.KMS_DYNAMODB_READ)
+        allow_list_streams(self._role)
         # Lambda checks the stream permissions when the mapping is created.
-        mapping.node.add_dependency(self.role.policy)
-        list_streams = self.role.node.try_find_child(LIST_STREAMS_POLICY_ID)
+        mapping.node.add_dependency(self._role.policy)
+        list_streams = self._role.node.try_find_child(LIST_STREAMS_POLICY_ID)
         if list_streams is not None:
             mapping.node.add_dependency(list_streams)
         options = self._alarm_options
@@ -934,22 +941,6 @@ class AlertingFunction(Construct):
         return mapping
 
     # ---- metrics ----------------------------------------------------------------------------
-
-    def metric_invocations(self, **options: object) -> cloudwatch.Metric:
-        """``Invocations``, sum over 5 minutes unless ``period``/``statistic`` say otherwise."""
-        return self.function.metric_invocations(**options)
-
-    def metric_errors(self, **options: object) -> cloudwatch.Metric:
-        """``Errors``, sum over 5 minutes."""
-        return self.function.metric_errors(**options)
-
-    def metric_throttles(self, **options: object) -> cloudwatch.Metric:
-        """``Throttles``, sum over 5 minutes."""
-        return self.function.metric_throttles(**options)
-
-    def metric_duration(self, **options: object) -> cloudwatch.Metric:
-        """``Duration`` in milliseconds, average over 5 minutes (pass ``statistic="p99"``)."""
-        return self.function.metric_duration(**options)
 
     def metric_concurrent_executions(self, **options: object) -> cloudwatch.Metric:
         """``ConcurrentExecutions`` of this function, maximum over 5 minutes."""
@@ -972,31 +963,34 @@ class AlertingFunction(Construct):
     # ---- grants and interfaces --------------------------------------------------------------
 
     @property
+    def _interop_target(self) -> lambda_.IFunction:
+        """What callers invoke: the SnapStart alias when ``snap_start`` is on, else the function."""
+        return getattr(self, "alias", None) or self.function
+
+    @property
+    def _interop_metric_target(self) -> lambda_.IFunction:
+        """Metrics are the function's (all its versions), as the alarms and the dashboard use."""
+        return self.function
+
+    @property
+    def role(self) -> iam.IRole:
+        """The execution role (a ``ManagedPolicyRole``: its permissions live in a customer-managed
+        policy)."""
+        return cast(iam.IRole, self._role)
+
+    @property
     def grant_principal(self) -> iam.IPrincipal:
         """The function's role: ``bucket.grant_read(fn)`` adds to its customer-managed policy."""
-        return self.role
+        return self._role
 
     @property
     def connections(self) -> ec2.Connections:
         """Security-group rules of a function in a VPC, e.g. ``fn.connections.allow_to(db, port)``."""
         return self.function.connections
 
-    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Allow ``grantee`` to invoke the function."""
-        return self.function.grant_invoke(grantee)
-
-    @property
-    def invoke_target(self) -> lambda_.IFunction:
-        """What callers should invoke: the SnapStart alias when ``snap_start`` is on, else the function."""
-        return self.alias or self.function
-
-    @property
-    def function_name(self) -> str:
-        return self.function.function_name
-
-    @property
-    def function_arn(self) -> str:
-        return self.function.function_arn
+    def grant_invoke(self, identity: iam.IGrantable) -> iam.Grant:
+        """Allow ``identity`` to invoke the function (and its versions and aliases)."""
+        return self.function.grant_invoke(identity)
 
 
 # ---- helpers ----------------------------------------------------------------------------------

@@ -62,7 +62,7 @@ class ApiGatewayAccount(Construct):
         validate_tags(_NAME, tags)
         super().__init__(scope, id)
         stack = Stack.of(self)
-        self.role = ManagedPolicyRole(
+        self.role: ManagedPolicyRole = ManagedPolicyRole(
             self,
             "CloudWatchRole",
             assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
@@ -87,7 +87,7 @@ class ApiGatewayAccount(Construct):
             findings=[f"AwsSolutions-IAM5[Resource::{resource}]" for resource in (pattern, f"{pattern}:log-stream:*")],
             reason=CLOUDWATCH_ROLE_REASON,
         )
-        self.account = apigw.CfnAccount(self, "Resource", cloud_watch_role_arn=self.role.role_arn)
+        self.account: apigw.CfnAccount = apigw.CfnAccount(self, "Resource", cloud_watch_role_arn=self.role.role_arn)
         # API Gateway checks the role's permissions when the setting is made.
         self.account.node.add_dependency(self.logs_policy)
         for resource in (self.role, self.logs_policy, self.account):

@@ -190,8 +190,8 @@ class AuditTrail(Construct):
         super().__init__(scope, id)
         self._warned_sns_action = False
         stack = Stack.of(self)
-        self.trail_name = trail_name or Names.unique_resource_name(self, max_length=128, separator="-")
-        self.trail_arn = stack.format_arn(service="cloudtrail", resource="trail", resource_name=self.trail_name)
+        self.trail_name: str = trail_name or Names.unique_resource_name(self, max_length=128, separator="-")
+        self.trail_arn: str = stack.format_arn(service="cloudtrail", resource="trail", resource_name=self.trail_name)
         self._management_events = management_events
         self._excluded_sources = list(exclude_management_event_sources)
         self._data_selectors: dict[tuple[str, str, cloudtrail.ReadWriteType], list[str]] = {}
@@ -201,7 +201,7 @@ class AuditTrail(Construct):
         )
         self._allow_cloudtrail_to_use_key()
 
-        self.bucket = SecureBucket(
+        self.bucket: SecureBucket = SecureBucket(
             self,
             "Bucket",
             encryption_key=self.encryption_key,
@@ -218,14 +218,14 @@ class AuditTrail(Construct):
         self._allow_cloudtrail_to_write(log_prefix)
 
         log_group_name = unique_physical_name(self, f"/aws/cloudtrail/{self.trail_name}", max_length=512)
-        self.log_group = encrypted_log_group(
+        self.log_group: logs.LogGroup = encrypted_log_group(
             self, "LogGroup", name=log_group_name, key=self.encryption_key, retention=log_retention
         )
-        self.logs_role = self._create_logs_role(log_group_name)
+        self.logs_role: ManagedPolicyRole = self._create_logs_role(log_group_name)
 
         # The bucket is handed over as an import: the L2 would otherwise add bucket policy statements
         # without the aws:SourceArn condition. The scoped statements are added above.
-        self.trail = cloudtrail.Trail(
+        self.trail: cloudtrail.Trail = cloudtrail.Trail(
             self,
             "Resource",
             trail_name=self.trail_name,

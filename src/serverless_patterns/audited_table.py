@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import jsii
 from aws_cdk import (
     CfnParameter,
     Duration,
@@ -23,6 +24,7 @@ from aws_cdk import (
 from constructs import Construct
 
 from . import _actions
+from ._interop import TableInterface
 from ._defaults import (
     STATEFUL_REMOVAL_POLICY,
     apply_removal_policy,
@@ -43,8 +45,8 @@ _NAME = "AuditedTable"
 #: The least provisioned read or write capacity the construct accepts, for tables and indexes.
 MIN_PROVISIONED_CAPACITY = 5
 
-#: Operations summed by :meth:`AuditedTable.metric_throttled_requests` and
-#: :meth:`AuditedTable.metric_system_errors` by default: the item operations of the SDKs. A
+#: Operations summed by :meth:`AuditedTable.metric_throttled_requests_for_operations` and
+#: :meth:`AuditedTable.metric_system_errors_for_operations` by default: the item operations of the SDKs. A
 #: CloudWatch alarm on a math expression may read at most 10 metrics, one per operation.
 DEFAULT_METRIC_OPERATIONS: tuple[dynamodb.Operation, ...] = (
     dynamodb.Operation.GET_ITEM,
@@ -95,8 +97,12 @@ BACKUP_SERVICE_ROLE_REASON = (
 )
 
 
-class AuditedTable(Construct):
+@jsii.implements(dynamodb.ITable)
+class AuditedTable(TableInterface, Construct):
     """A DynamoDB table that is encrypted with your key, recoverable, protected and observable.
+
+    The construct is a ``dynamodb.ITable``: pass it wherever CDK takes a table (event sources,
+    grants, integrations); the ``dynamodb.Table`` it owns is :attr:`table`.
 
     Parameters
     ----------
@@ -227,10 +233,12 @@ class AuditedTable(Construct):
             read_capacity = MIN_PROVISIONED_CAPACITY if read_capacity is None else read_capacity
             write_capacity = MIN_PROVISIONED_CAPACITY if write_capacity is None else write_capacity
 
-        self.encryption_key: kms.IKey = encryption_key or customer_managed_key(
+        self._table_name: str | None = None
+        self._table_arn: str | None = None
+        self._encryption_key: kms.IKey = encryption_key or customer_managed_key(
             self, "Key", description=f"Encrypts the DynamoDB table {self.node.path}"
         )
-        self.table = dynamodb.Table(
+        self.table: dynamodb.Table = dynamodb.Table(
             self,
             "Resource",
             table_name=table_name,
@@ -240,7 +248,7 @@ class AuditedTable(Construct):
             read_capacity=read_capacity,
             write_capacity=write_capacity,
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=self.encryption_key,
+            encryption_key=self._encryption_key,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True,
                 # The L2 range-checks this value even when it is a parameter; set tokens below.
@@ -299,7 +307,7 @@ class AuditedTable(Construct):
             self.throttled_requests_alarm = threshold_alarm(
                 self,
                 "ThrottledRequestsAlarm",
-                metric=self.metric_throttled_requests(operations=alarm_operations, period=period),
+                metric=self.metric_throttled_requests_for_operations(operations=alarm_operations, period=period),
                 threshold=throttled_requests_alarm_threshold,
                 evaluation_periods=alarm_evaluation_periods,
                 topic=alarm_topic,
@@ -309,7 +317,7 @@ class AuditedTable(Construct):
             self.system_errors_alarm = threshold_alarm(
                 self,
                 "SystemErrorsAlarm",
-                metric=self.metric_system_errors(operations=alarm_operations, period=period),
+                metric=self.metric_system_errors_for_operations(operations=alarm_operations, period=period),
                 threshold=system_errors_alarm_threshold,
                 evaluation_periods=alarm_evaluation_periods,
                 topic=alarm_topic,
@@ -414,7 +422,7 @@ class AuditedTable(Construct):
             for actions, resources in statements
             if resources
         ]
-        grants.append(self.encryption_key.grant(grantee, *key_actions))
+        grants.append(self._encryption_key.grant(grantee, *key_actions))
         return functools.reduce(iam.Grant.combine, grants)
 
     # ---- audit ------------------------------------------------------------------------------
@@ -430,39 +438,67 @@ class AuditedTable(Construct):
 
     # ---- metrics ----------------------------------------------------------------------------
 
-    def metric(self, metric_name: str, **options: Any) -> cloudwatch.Metric:
-        """A metric of ``AWS/DynamoDB`` with the ``TableName`` dimension.
-
-        ``options`` are those of ``cloudwatch.MetricOptions`` (``period``, ``statistic``, ...).
-        """
-        return self.table.metric(metric_name, **options)
-
-    def metric_throttled_requests(
+    def metric_throttled_requests_for_operations(
         self,
         *,
         operations: Sequence[dynamodb.Operation] | None = None,
+        account: str | None = None,
+        color: str | None = None,
+        dimensions_map: Mapping[str, str] | None = None,
+        id: str | None = None,
+        label: str | None = None,
         period: Duration | None = None,
-    ) -> cloudwatch.MathExpression:
+        region: str | None = None,
+        stack_account: str | None = None,
+        stack_region: str | None = None,
+        statistic: str | None = None,
+        unit: cloudwatch.Unit | None = None,
+        visible: bool | None = None,
+    ) -> cloudwatch.IMetric:
         """Sum of ``ThrottledRequests`` over ``operations`` (default: the 10 item operations).
 
         A request counts once however many of its items or indexes were throttled. Statistic: Sum;
-        period: 5 minutes unless given. At most 10 operations, the limit of an alarm.
+        period: 5 minutes unless given. At most 10 operations, the limit of an alarm. The other
+        options are those of ``cloudwatch.MetricOptions``, applied to each summed metric.
         """
         return self._sum_over_operations(
-            "ThrottledRequests", "Throttled requests", operations, period
+            "ThrottledRequests", operations, cloudwatch.MetricOptions(
+                account=account, color=color, dimensions_map=dimensions_map, id=id,
+                label=label or "Throttled requests", period=period, region=region,
+                stack_account=stack_account, stack_region=stack_region, statistic=statistic,
+                unit=unit, visible=visible,
+            )
         )
 
-    def metric_system_errors(
+    def metric_system_errors_for_operations(
         self,
         *,
         operations: Sequence[dynamodb.Operation] | None = None,
+        account: str | None = None,
+        color: str | None = None,
+        dimensions_map: Mapping[str, str] | None = None,
+        id: str | None = None,
+        label: str | None = None,
         period: Duration | None = None,
-    ) -> cloudwatch.MathExpression:
+        region: str | None = None,
+        stack_account: str | None = None,
+        stack_region: str | None = None,
+        statistic: str | None = None,
+        unit: cloudwatch.Unit | None = None,
+        visible: bool | None = None,
+    ) -> cloudwatch.IMetric:
         """Sum of ``SystemErrors`` (HTTP 500 from DynamoDB) over ``operations``.
 
         Statistic: Sum; period: 5 minutes unless given. At most 10 operations.
         """
-        return self._sum_over_operations("SystemErrors", "System errors", operations, period)
+        return self._sum_over_operations(
+            "SystemErrors", operations, cloudwatch.MetricOptions(
+                account=account, color=color, dimensions_map=dimensions_map, id=id,
+                label=label or "System errors", period=period, region=region,
+                stack_account=stack_account, stack_region=stack_region, statistic=statistic,
+                unit=unit, visible=visible,
+            )
+        )
 
     def metric_read_throttle_events(self, **options: Any) -> cloudwatch.Metric:
         """``ReadThrottleEvents`` of the table (Sum, 5 minutes unless given)."""
@@ -483,19 +519,24 @@ class AuditedTable(Construct):
     def _sum_over_operations(
         self,
         metric_name: str,
-        label: str,
         operations: Sequence[dynamodb.Operation] | None,
-        period: Duration | None,
+        options: cloudwatch.MetricOptions,
     ) -> cloudwatch.MathExpression:
         operations = list(DEFAULT_METRIC_OPERATIONS if operations is None else operations)
         _validate_operations(operations)
-        period = period or Duration.minutes(5)
+        period = options.period or Duration.minutes(5)
         metrics = {
             operation.name.lower(): self.table.metric(
                 metric_name,
-                statistic="Sum",
+                statistic=options.statistic or "Sum",
                 period=period,
+                account=options.account,
+                region=options.region,
+                stack_account=options.stack_account,
+                stack_region=options.stack_region,
+                unit=options.unit,
                 dimensions_map={
+                    **(options.dimensions_map or {}),
                     "TableName": self.table_name,
                     "Operation": _operation_value(operation),
                 },
@@ -506,7 +547,8 @@ class AuditedTable(Construct):
         return cloudwatch.MathExpression(
             expression=" + ".join(f"FILL({metric_id}, 0)" for metric_id in metrics),
             using_metrics=metrics,
-            label=label,
+            label=options.label,
+            color=options.color,
             period=period,
         )
 
@@ -514,13 +556,19 @@ class AuditedTable(Construct):
 
     # The table's name and ARN are fixed tokens of the L2 table; read once (each read of an
     # ``aws_cdk`` property is a round trip to the jsii kernel).
-    @functools.cached_property
+    @property
     def table_name(self) -> str:
-        return self.table.table_name
+        """The table's name."""
+        if self._table_name is None:
+            self._table_name = self.table.table_name
+        return self._table_name
 
-    @functools.cached_property
+    @property
     def table_arn(self) -> str:
-        return self.table.table_arn
+        """The table's ARN."""
+        if self._table_arn is None:
+            self._table_arn = self.table.table_arn
+        return self._table_arn
 
     @property
     def table_stream_arn(self) -> str | None:
@@ -533,9 +581,9 @@ class AuditedTable(Construct):
         return [f"{self.table_arn}/index/{name}" for name in self._index_names]
 
     @property
-    def itable(self) -> dynamodb.ITable:
-        """The table as ``dynamodb.ITable``, for APIs that take the interface."""
-        return self.table
+    def encryption_key(self) -> kms.IKey:
+        """The table's customer-managed KMS key."""
+        return self._encryption_key
 
 
 # ---- module-level helpers -------------------------------------------------------------------

@@ -214,7 +214,7 @@ class BucketDistribution(Construct):
         if logging_on:
             self.log_bucket = self._create_log_bucket(log_delivery, log_retention or Duration.days(365))
 
-        self.response_headers_policy = cloudfront.ResponseHeadersPolicy(
+        self.response_headers_policy: cloudfront.ResponseHeadersPolicy = cloudfront.ResponseHeadersPolicy(
             self,
             "SecurityHeaders",
             comment=f"Security headers of {self.node.path}"[:128],
@@ -228,7 +228,7 @@ class BucketDistribution(Construct):
             self.web_acl = self._create_web_acl(web_acl_rate_limit)
             web_acl_arn = self.web_acl.attr_arn
 
-        self.distribution = cloudfront.Distribution(
+        self.distribution: cloudfront.Distribution = cloudfront.Distribution(
             self,
             "Resource",
             default_behavior=cloudfront.BehaviorOptions(

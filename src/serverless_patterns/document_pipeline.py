@@ -350,7 +350,7 @@ class DocumentPipeline(Construct):
             removal_policy=removal_policy,
             deletion_protection=deletion_protection,
         )
-        self.notification_ledger = AuditedTable(
+        self.notification_ledger: AuditedTable = AuditedTable(
             self,
             "NotificationLedger",
             partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
@@ -422,7 +422,7 @@ class DocumentPipeline(Construct):
             **common,
         )
 
-        self.upload_events = SecureQueue(
+        self.upload_events: SecureQueue = SecureQueue(
             self,
             "UploadEvents",
             visibility_timeout=Duration.seconds(6 * 60),  # six times the processor's timeout
@@ -431,10 +431,10 @@ class DocumentPipeline(Construct):
             alarm_topic=self.alert_topic,
             oldest_message_age_alarm_threshold=Duration.minutes(15),
         )
-        self.notification_failures = SecureQueue(
+        self.notification_failures: SecureQueue = SecureQueue(
             self, "NotificationFailures", encryption_key=self.notifications_key, alarm_topic=self.alert_topic
         )
-        self.object_created_rule = events.Rule(
+        self.object_created_rule: events.Rule = events.Rule(
             self,
             "ObjectCreated",
             description="Object-created events of the documents bucket, to the processor's queue",
@@ -497,7 +497,7 @@ class DocumentPipeline(Construct):
         if key is not None and not isinstance(key, kms.Key):
             self._warn_imported_key(key)
 
-        self.alarms = self._create_alarms()
+        self.alarms: dict[str, cloudwatch.Alarm] = self._create_alarms()
         self.dashboard: cloudwatch.Dashboard | None = self._create_dashboard() if dashboard else None
         self._init_steps(validators or {})
         apply_removal_policy(self, removal_policy)  # keys, queues and log groups follow the data
@@ -1040,10 +1040,10 @@ class DocumentPipeline(Construct):
                 width=8,
             ),
             # One widget per table: their metric expressions use the same ids.
-            cloudwatch.GraphWidget(title="Metadata table throttled requests", left=[self.metadata.metric_throttled_requests()], width=4),
+            cloudwatch.GraphWidget(title="Metadata table throttled requests", left=[self.metadata.metric_throttled_requests_for_operations()], width=4),
             cloudwatch.GraphWidget(
                 title="Notification ledger throttled requests",
-                left=[self.notification_ledger.metric_throttled_requests()],
+                left=[self.notification_ledger.metric_throttled_requests_for_operations()],
                 width=4,
             ),
         )

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+import jsii
 from aws_cdk import Names, Stack, aws_ec2 as ec2, aws_iam as iam, aws_logs as logs
 from constructs import Construct
 
+from ._interop import VpcInterface
 from ._defaults import DEFAULT_LOG_RETENTION, customer_managed_key, unique_physical_name
 from ._log_groups import encrypted_log_group
 from ._roles import ManagedPolicyRole
@@ -52,12 +54,16 @@ _GATEWAY_SERVICES: Mapping[str, tuple[str, str]] = {"s3": ("S3", "S3"), "dynamod
 DEFAULT_CIDR = "10.0.0.0/16"
 
 
-class IsolatedNetwork(Construct):
+@jsii.implements(ec2.IVpc)
+class IsolatedNetwork(VpcInterface, Construct):
     """A VPC whose subnets have no internet route; AWS APIs are reached through VPC endpoints.
 
     With ``vpc=`` it wraps an existing VPC instead (a landing-zone VPC, ``ec2.Vpc.from_lookup``,
     ``ec2.Vpc.from_vpc_attributes`` or a VPC of this app): it then creates no VPC, subnets, flow
     log or default-security-group rule, only the endpoints and their security group.
+
+    The construct is an ``ec2.IVpc``: pass it wherever CDK takes a VPC (functions, security
+    groups, endpoints); the VPC it holds is :attr:`vpc`.
 
     Parameters
     ----------
@@ -160,14 +166,19 @@ class IsolatedNetwork(Construct):
     def _create_endpoints(
         self, interface_endpoints: Sequence[str], gateway_endpoints: Sequence[str], subnets: ec2.SubnetSelection | None
     ) -> None:
+        # Endpoints of a wrapped VPC are this construct's children: made through the VPC, they would
+        # land in the VPC's stack and refer to this stack's security group (a dependency cycle).
+        owner: Construct = self if self.wraps_existing_vpc else self.vpc
         for name in dict.fromkeys(gateway_endpoints):
             service, endpoint_id = _GATEWAY_SERVICES[name]
-            self.vpc.add_gateway_endpoint(
+            ec2.GatewayVpcEndpoint(
+                owner,
                 endpoint_id,
+                vpc=self.vpc,
                 service=getattr(ec2.GatewayVpcEndpointAwsService, service),
                 subnets=[subnets] if (subnets is not None and self.wraps_existing_vpc) else None,
             )
-        self.endpoint_security_group = ec2.SecurityGroup(
+        self.endpoint_security_group: ec2.SecurityGroup = ec2.SecurityGroup(
             self,
             "EndpointSecurityGroup",
             vpc=self.vpc,
@@ -175,8 +186,10 @@ class IsolatedNetwork(Construct):
             allow_all_outbound=False,
         )
         self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {
-            name: self.vpc.add_interface_endpoint(
+            name: ec2.InterfaceVpcEndpoint(
+                owner,
                 _endpoint_id(name),
+                vpc=self.vpc,
                 service=getattr(ec2.InterfaceVpcEndpointAwsService, _INTERFACE_SERVICES[name]),
                 private_dns_enabled=True,
                 security_groups=[self.endpoint_security_group],

@@ -356,7 +356,7 @@ class ApiWithKeyedUsagePlan(Construct):
         )
 
         # ---- the permissions table and the authorizer's function ------------------------------
-        self.permissions_table = AuditedTable(
+        self.permissions_table: AuditedTable = AuditedTable(
             self,
             "Permissions",
             partition_key=dynamodb.Attribute(name=PARTITION_KEY, type=dynamodb.AttributeType.STRING),
@@ -365,8 +365,8 @@ class ApiWithKeyedUsagePlan(Construct):
             removal_policy=removal_policy,
         )
         #: The ``service`` dimension of the authorizer's metrics, unique to this API.
-        self.metrics_service = base_name[-64:]
-        self.authorizer_function = AlertingFunction(
+        self.metrics_service: str = base_name[-64:]
+        self.authorizer_function: AlertingFunction = AlertingFunction(
             self,
             "AuthorizerFunction",
             code=handler_code("api_key_authorizer"),
@@ -396,7 +396,7 @@ class ApiWithKeyedUsagePlan(Construct):
         self.vpc_endpoint: ec2.IInterfaceVpcEndpoint | None = None
         if private:
             self.vpc_endpoint = vpc_endpoint or self._create_vpc_endpoint(vpc, vpc_subnets)
-        self.api = apigw.RestApi(
+        self.api: apigw.RestApi = apigw.RestApi(
             self,
             "Resource",
             rest_api_name=rest_api_name or base_name,
@@ -441,7 +441,7 @@ class ApiWithKeyedUsagePlan(Construct):
             # The user told us the account already has the role; if that is wrong, creating the
             # stage fails ("CloudWatch Logs role ARN must be set in account settings").
             acknowledge(self.stage, "DeployPreflight::RestApiLoggingWithoutAccountRole", ACCOUNT_ROLE_EXISTS_REASON)
-        self.request_validator = apigw.RequestValidator(
+        self.request_validator: apigw.RequestValidator = apigw.RequestValidator(
             self,
             "RequestValidator",
             rest_api=self.api,
@@ -618,7 +618,7 @@ class ApiWithKeyedUsagePlan(Construct):
         models = {"application/json": self._model(route, request_schema)} if request_schema is not None else None
         created = self.api.root.resource_for_path(path).add_method(
             route.method,
-            apigw.LambdaIntegration(_invoked(function), proxy=True, allow_test_invoke=False),
+            apigw.LambdaIntegration(function, proxy=True, allow_test_invoke=False),
             api_key_required=True,
             authorization_type=apigw.AuthorizationType.CUSTOM,
             authorizer=self.authorizer,
@@ -716,7 +716,7 @@ class ApiWithKeyedUsagePlan(Construct):
             self._authorizer = apigw.RequestAuthorizer(
                 self,
                 "Authorizer",
-                handler=self.authorizer_function.invoke_target,
+                handler=self.authorizer_function,
                 identity_sources=[IDENTITY_SOURCE],
                 results_cache_ttl=self._authorizer_cache_ttl,
             )
@@ -1098,8 +1098,3 @@ def _validate_tiers(errors: PropErrors, tiers: Sequence[UsagePlanTier]) -> None:
             "must be a whole number of requests, at least 1",
         )
         check_throttle(errors, f"{where}.rate_limit", tier.rate_limit, f"{where}.burst_limit", tier.burst_limit)
-
-
-def _invoked(function: lambda_.IFunction | AlertingFunction) -> lambda_.IFunction:
-    """What the integration invokes: an AlertingFunction's alias when it has one (SnapStart), else the function."""
-    return getattr(function, "invoke_target", function)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import jsii
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -13,6 +14,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from . import _actions
+from ._interop import BucketInterface
 from ._defaults import (
     SERVER_ACCESS_LOGS_SSE_S3_REASON,
     STATEFUL_REMOVAL_POLICY,
@@ -41,8 +43,12 @@ LOG_SINK_REASON = (
 )
 
 
-class SecureBucket(Construct):
+@jsii.implements(s3.IBucket)
+class SecureBucket(BucketInterface, Construct):
     """An S3 bucket that is encrypted, private, TLS-only, versioned, logged and retained.
+
+    The construct is an ``s3.IBucket``: pass it wherever CDK takes a bucket (notifications,
+    origins, grants); the ``s3.Bucket`` it owns is :attr:`bucket`.
 
     Parameters
     ----------
@@ -103,7 +109,7 @@ class SecureBucket(Construct):
     Examples
     --------
     >>> docs = SecureBucket(stack, "Docs")  # doctest: +SKIP
-    >>> docs.grant_read(function, key_prefix="incoming/")  # doctest: +SKIP
+    >>> docs.grant_read(function, "incoming/*")  # doctest: +SKIP
     """
 
     def __init__(
@@ -141,9 +147,9 @@ class SecureBucket(Construct):
         abort_after = abort_incomplete_multipart_upload_after or Duration.days(7)
         logs_prefix = server_access_logs_prefix or _LOG_PREFIX_FOR_ACCESS_LOGS
 
-        self.encryption_key: kms.IKey | None = None
+        self._encryption_key: kms.IKey | None = None
         if encryption in (s3.BucketEncryption.KMS, s3.BucketEncryption.DSSE):
-            self.encryption_key = encryption_key or customer_managed_key(
+            self._encryption_key = encryption_key or customer_managed_key(
                 self, "Key", description=f"Encrypts objects in {self.node.path}"
             )
 
@@ -151,12 +157,12 @@ class SecureBucket(Construct):
         if access_logs_opt_out_reason is None:
             self.log_bucket = server_access_logs_bucket or self._create_log_bucket(log_retention)
 
-        self.bucket = s3.Bucket(
+        self.bucket: s3.Bucket = s3.Bucket(
             self,
             "Resource",
             bucket_name=bucket_name,
             encryption=encryption,
-            encryption_key=self.encryption_key,
+            encryption_key=self._encryption_key,
             bucket_key_enabled=encryption is s3.BucketEncryption.KMS,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
@@ -230,21 +236,40 @@ class SecureBucket(Construct):
         acknowledge_all(log_bucket, in_every_pack("S3DefaultEncryptionKMS"), SERVER_ACCESS_LOGS_SSE_S3_REASON)
         return log_bucket
 
-    # ---- grants ---------------------------------------------------------------------------
+    # ---- grants (the interface's signatures, least-privilege actions) ----------------------
 
-    def grant_read(self, grantee: iam.IGrantable, *, key_prefix: str = "") -> iam.Grant:
-        """Allow ``grantee`` to read objects (optionally under ``key_prefix``) and list the bucket."""
-        self.grant_list(grantee, key_prefix=key_prefix)
-        return self.grant_object_actions(grantee, _actions.S3_READ_OBJECTS, _actions.KMS_DECRYPT, key_prefix=key_prefix)
+    @property
+    def encryption_key(self) -> kms.IKey | None:
+        """The bucket's KMS key (``KMS``/``DSSE``), else None."""
+        return self._encryption_key
 
-    def grant_write(self, grantee: iam.IGrantable, *, key_prefix: str = "") -> iam.Grant:
-        """Allow ``grantee`` to put and delete objects (optionally under ``key_prefix``)."""
-        return self.grant_object_actions(grantee, _actions.S3_WRITE_OBJECTS, _actions.KMS_ENCRYPT, key_prefix=key_prefix)
+    def grant_read(self, identity: iam.IGrantable, objects_key_pattern: Any = None) -> iam.Grant:
+        """Allow ``identity`` to read objects matching ``objects_key_pattern`` (default ``"*"``)
+        and to list the bucket (limited to that pattern as ``s3:prefix``).
 
-    def grant_read_write(self, grantee: iam.IGrantable, *, key_prefix: str = "") -> iam.Grant:
+        Unlike ``s3.Bucket.grant_read``, the actions are named exactly (no ``s3:GetObject*``).
+        A key prefix is ``objects_key_pattern="incoming/*"``.
+        """
+        pattern = _object_pattern(objects_key_pattern)
+        self._grant_list(identity, pattern)
+        return self._grant_objects(identity, _actions.S3_READ_OBJECTS, _actions.KMS_DECRYPT, pattern)
+
+    def grant_write(
+        self,
+        identity: iam.IGrantable,
+        objects_key_pattern: Any = None,
+        allowed_action_patterns: Sequence[str] | None = None,
+    ) -> iam.Grant:
+        """Allow ``identity`` to put and delete objects matching ``objects_key_pattern``
+        (default ``"*"``); ``allowed_action_patterns`` replaces the S3 actions when given."""
+        pattern = _object_pattern(objects_key_pattern)
+        actions = list(allowed_action_patterns) if allowed_action_patterns is not None else _actions.S3_WRITE_OBJECTS
+        return self._grant_objects(identity, actions, _actions.KMS_ENCRYPT, pattern)
+
+    def grant_read_write(self, identity: iam.IGrantable, objects_key_pattern: Any = None) -> iam.Grant:
         """Both :meth:`grant_read` and :meth:`grant_write`."""
-        self.grant_read(grantee, key_prefix=key_prefix)
-        return self.grant_write(grantee, key_prefix=key_prefix)
+        self.grant_read(identity, objects_key_pattern)
+        return self.grant_write(identity, objects_key_pattern)
 
     def grant_object_actions(
         self, grantee: iam.IGrantable, s3_actions: list[str], kms_actions: list[str], *, key_prefix: str = ""
@@ -255,38 +280,32 @@ class SecureBucket(Construct):
         ``s3:PutObject`` to sign upload forms.
         """
         _validate_key_prefix(key_prefix)
-        object_arn = self.bucket.arn_for_objects(f"{key_prefix}*")
-        grant = iam.Grant.add_to_principal(grantee=grantee, actions=s3_actions, resource_arns=[object_arn])
-        if self.encryption_key is not None:
-            self.encryption_key.grant(grantee, *kms_actions)
-        _acknowledge_object_arn(grantee, self.bucket, key_prefix)
-        return grant
+        return self._grant_objects(grantee, s3_actions, kms_actions, f"{key_prefix}*")
 
     def grant_list(self, grantee: iam.IGrantable, *, key_prefix: str = "") -> None:
         """Allow ``s3:ListBucket``, limited to keys under ``key_prefix`` when one is given."""
         _validate_key_prefix(key_prefix)
-        conditions = {"StringLike": {"s3:prefix": [f"{key_prefix}*"]}} if key_prefix else None
+        self._grant_list(grantee, f"{key_prefix}*")
+
+    def _grant_objects(
+        self, grantee: iam.IGrantable, s3_actions: list[str], kms_actions: list[str], pattern: str
+    ) -> iam.Grant:
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee, actions=s3_actions, resource_arns=[self.bucket.arn_for_objects(pattern)]
+        )
+        if self._encryption_key is not None:
+            self._encryption_key.grant(grantee, *kms_actions)
+        _acknowledge_object_arn(grantee, self.bucket, pattern)
+        return grant
+
+    def _grant_list(self, grantee: iam.IGrantable, pattern: str) -> None:
+        conditions = {"StringLike": {"s3:prefix": [pattern]}} if pattern != "*" else None
         grantee.grant_principal.add_to_principal_policy(
             iam.PolicyStatement(actions=_actions.S3_LIST, resources=[self.bucket.bucket_arn], conditions=conditions)
         )
 
-    # ---- convenience ----------------------------------------------------------------------
 
-    @property
-    def bucket_name(self) -> str:
-        return self.bucket.bucket_name
-
-    @property
-    def bucket_arn(self) -> str:
-        return self.bucket.bucket_arn
-
-    @property
-    def ibucket(self) -> s3.IBucket:
-        """The bucket as ``s3.IBucket``, for APIs that take the interface."""
-        return self.bucket
-
-
-def _acknowledge_object_arn(grantee: iam.IGrantable, bucket: s3.Bucket, key_prefix: str) -> None:
+def _acknowledge_object_arn(grantee: iam.IGrantable, bucket: s3.Bucket, pattern: str) -> None:
     """Object ARNs end in ``*`` by nature; acknowledge exactly that pattern on the grantee."""
     principal = grantee.grant_principal
     if not isinstance(principal, Construct):
@@ -294,9 +313,9 @@ def _acknowledge_object_arn(grantee: iam.IGrantable, bucket: s3.Bucket, key_pref
     logical_id = Stack.of(bucket).get_logical_id(bucket.node.default_child)
     acknowledge(
         principal,
-        f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{key_prefix}*]",
+        f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{pattern}]",
         "Object-level S3 permissions name objects by key pattern; the pattern is limited to this "
-        f"bucket{' and the prefix ' + repr(key_prefix) if key_prefix else ''}.",
+        f"bucket{' and the prefix ' + repr(pattern[:-1]) if pattern != '*' else ''}.",
     )
 
 
@@ -325,6 +344,20 @@ def _kms_default_encryption(bucket: s3.IBucket | None) -> list[str]:
     rules = getattr(encryption, "server_side_encryption_configuration", None) or []
     algorithms = [getattr(getattr(r, "server_side_encryption_by_default", None), "sse_algorithm", None) for r in rules]
     return [a for a in algorithms if isinstance(a, str) and a.startswith("aws:kms")]
+
+
+def _object_pattern(objects_key_pattern: object) -> str:
+    """The interface's ``objects_key_pattern`` (None: every object), checked."""
+    if objects_key_pattern is None:
+        return "*"
+    if not isinstance(objects_key_pattern, str):
+        raise TypeError(f"SecureBucket: objects_key_pattern must be str, got {objects_key_pattern!r}")
+    if objects_key_pattern.startswith("/") or not objects_key_pattern:
+        raise ValueError(
+            f"SecureBucket: objects_key_pattern={objects_key_pattern!r}: must be a key pattern such as "
+            "'incoming/*' (not empty, no leading '/')"
+        )
+    return objects_key_pattern
 
 
 def _validate_key_prefix(key_prefix: str) -> None:

@@ -169,7 +169,7 @@ class SecureHttpApi(Construct):
                 certificate=certificate,
                 security_policy=apigwv2.SecurityPolicy.TLS_1_2,
             )
-        self.api = apigwv2.HttpApi(
+        self.api: apigwv2.HttpApi = apigwv2.HttpApi(
             self,
             "Resource",
             api_name=api_name or base_name,
@@ -179,7 +179,7 @@ class SecureHttpApi(Construct):
             disable_execute_api_endpoint=self.domain_name is not None,
             cors_preflight=_cors(cors_origins, cors_allow_headers, cors_allow_credentials, cors_max_age),
         )
-        self.stage = apigwv2.HttpStage(
+        self.stage: apigwv2.HttpStage = apigwv2.HttpStage(
             self,
             "DefaultStage",
             http_api=self.api,
@@ -239,7 +239,7 @@ class SecureHttpApi(Construct):
             One route per method.
         """
         method_list = self._validate_route(methods, path, function, authorizer, authorization_scopes, public_reason)
-        integration = integrations.HttpLambdaIntegration(f"Integration{pascal(path) or 'Root'}", _invoked(function))
+        integration = integrations.HttpLambdaIntegration(f"Integration{pascal(path) or 'Root'}", function)
         routes = self.api.add_routes(
             path=path,
             methods=[apigwv2.HttpMethod(method) for method in method_list],
@@ -442,8 +442,3 @@ def _validate(
         "must be a lowercase DNS name such as 'api.example.com'",
     )
     errors.raise_if_any()
-
-
-def _invoked(function: lambda_.IFunction | AlertingFunction) -> lambda_.IFunction:
-    """What the integration invokes: an AlertingFunction's alias when it has one (SnapStart), else the function."""
-    return getattr(function, "invoke_target", function)

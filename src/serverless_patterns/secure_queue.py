@@ -16,6 +16,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import _actions
+from ._interop import QueueInterface
 from ._defaults import STATEFUL_REMOVAL_POLICY, allow_service_to_use_key, customer_managed_key
 from ._prop_types import check_prop_types
 from ._resource_policies import check_key_region
@@ -59,8 +60,12 @@ DEAD_LETTER_QUEUE_REASON = (
 )
 
 
-class SecureQueue(Construct):
+@jsii.implements(sqs.IQueue)
+class SecureQueue(QueueInterface, Construct):
     """An SQS queue encrypted with a customer-managed key, TLS-only, with an alarmed dead-letter queue.
+
+    The construct is an ``sqs.IQueue``: pass it wherever CDK takes a queue (event sources, rule
+    targets, subscriptions, grants); the ``sqs.Queue`` it owns is :attr:`queue`.
 
     Messages that fail ``max_receive_count`` times move to a dead-letter queue (same key, kept
     longer) instead of being retried until they expire; an alarm fires as soon as one arrives, and
@@ -175,7 +180,7 @@ class SecureQueue(Construct):
         self.encryption_key: kms.IKey = encryption_key or customer_managed_key(
             self, "Key", description=f"Encrypts the messages of {self.node.path}"
         )
-        self.dead_letter_queue = sqs.Queue(
+        self.dead_letter_queue: sqs.Queue = sqs.Queue(
             self,
             "DeadLetterQueue",
             encryption=sqs.QueueEncryption.KMS,
@@ -189,7 +194,7 @@ class SecureQueue(Construct):
         acknowledge_all(
             self.dead_letter_queue, ["AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"], DEAD_LETTER_QUEUE_REASON
         )
-        self.queue = sqs.Queue(
+        self.queue: sqs.Queue = sqs.Queue(
             self,
             "Resource",
             encryption=sqs.QueueEncryption.KMS,
@@ -457,10 +462,6 @@ class SecureQueue(Construct):
 
     # ---- metrics ----------------------------------------------------------------------------
 
-    def metric_approximate_age_of_oldest_message(self, **options: object) -> cloudwatch.Metric:
-        """``ApproximateAgeOfOldestMessage`` of the queue in seconds, maximum over 5 minutes."""
-        return self.queue.metric_approximate_age_of_oldest_message(**{"statistic": "Maximum", **options})
-
     def metric_visible_messages(self, **options: object) -> cloudwatch.Metric:
         """``ApproximateNumberOfMessagesVisible`` of the queue, maximum over 5 minutes."""
         return self.queue.metric_approximate_number_of_messages_visible(**{"statistic": "Maximum", **options})
@@ -470,25 +471,6 @@ class SecureQueue(Construct):
         return self.dead_letter_queue.metric_approximate_number_of_messages_visible(
             **{"statistic": "Maximum", **options}
         )
-
-    # ---- convenience ------------------------------------------------------------------------
-
-    @property
-    def queue_arn(self) -> str:
-        return self.queue.queue_arn
-
-    @property
-    def queue_url(self) -> str:
-        return self.queue.queue_url
-
-    @property
-    def queue_name(self) -> str:
-        return self.queue.queue_name
-
-    @property
-    def iqueue(self) -> sqs.IQueue:
-        """The queue as ``sqs.IQueue``, e.g. for ``AlertingFunction.add_sqs_source``."""
-        return self.queue
 
 
 @jsii.implements(events.IRuleTarget)

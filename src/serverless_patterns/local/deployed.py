@@ -56,7 +56,7 @@ class DeployedStack:
     ) -> None:
         self.stack_name = stack_name
         self.session = session
-        self.region = session.region_name
+        self.region: str = session.region_name
         self.settle_seconds = settle_seconds
         self.timeout_seconds = timeout_seconds
         self._clients: dict[str, Any] = {}
@@ -153,7 +153,7 @@ class HttpRestApi:
     def __init__(self, endpoint: str, api_id: str, stage: str, *, timeout_seconds: float = 60.0) -> None:
         self.api_id = api_id
         self.stage = stage
-        self.base_url = f"{endpoint.rstrip('/')}/_aws/execute-api/{api_id}/{stage}"
+        self.base_url: str = f"{endpoint.rstrip('/')}/_aws/execute-api/{api_id}/{stage}"
         self.timeout_seconds = timeout_seconds
         self.calls: list[tuple[str, str, int]] = []
         self._http = requests.Session()

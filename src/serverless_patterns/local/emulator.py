@@ -190,11 +190,11 @@ class EmulatedStack:
         self.template = template
         self.on_call = on_call
         self._quiet_environment = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"} if quiet else {}
-        self.assembly_dir = Path(assembly_dir)
+        self.assembly_dir: Path = Path(assembly_dir)
         self.region = region
         self.resources: dict[str, dict[str, Any]] = dict(template.get("Resources", {}))
         defaults = {k: v.get("Default") for k, v in template.get("Parameters", {}).items()}
-        self.parameters = {**defaults, **(parameters or {})}
+        self.parameters: dict[str, Any] = {**defaults, **(parameters or {})}
         self.physical: dict[str, dict[str, Any]] = {}
         self.functions: dict[str, EmulatedFunction] = {}
         self.mappings: list[EventSourceMapping] = []

@@ -95,7 +95,7 @@ class LocalEngine:
         """Start the engine and wait until its health endpoint answers."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("w")
-        self.process = subprocess.Popen(
+        self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
             [str(self.python), "-m", "ministack"], env=self.environment(), cwd=self.workdir,
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )

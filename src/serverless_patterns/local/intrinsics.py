@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 #: Pseudo parameters of the emulated account.
-PSEUDO_PARAMETERS = {
+PSEUDO_PARAMETERS: dict[str, Any] = {
     "AWS::AccountId": "123456789012",
     "AWS::Partition": "aws",
     "AWS::URLSuffix": "amazonaws.com",

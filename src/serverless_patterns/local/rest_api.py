@@ -53,14 +53,14 @@ class EmulatedRestApi:
     def __init__(self, stack: EmulatedStack, rest_api_logical_id: str | None = None) -> None:
         self.stack = stack
         apis = [lid for lid, r in stack.resources.items() if r["Type"] == "AWS::ApiGateway::RestApi"]
-        self.logical_id = rest_api_logical_id or _only(apis, "REST API")
-        self.api_id = stack.physical[self.logical_id]["Ref"]
+        self.logical_id: str = rest_api_logical_id or _only(apis, "REST API")
+        self.api_id: str = stack.physical[self.logical_id]["Ref"]
         stages = [
             r["Properties"]["StageName"] for r in stack.resources.values()
             if r["Type"] == "AWS::ApiGateway::Stage" and r["Properties"]["RestApiId"] == {"Ref": self.logical_id}
         ]
-        self.stage = _only(stages, "stage")
-        self.routes = self._routes()
+        self.stage: dict[str, Any] = _only(stages, "stage")
+        self.routes: list[_Route] = self._routes()
         self._authorizer_cache: dict[tuple[str, str], dict[str, Any]] = {}
         self.calls: list[tuple[str, str, int]] = []
 

@@ -24,8 +24,8 @@ from .store import PermissionsTable
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "api-key-authorizer"
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ServerlessPatterns"
 
-logger = Logger(service=SERVICE)
-metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+logger: Logger = Logger(service=SERVICE)
+metrics: Metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 _tables: dict[str | None, PermissionsTable] = {}
 
 

@@ -16,7 +16,7 @@ class ApiError(Exception):
         self.status = status
         self.code = code
         self.message = message
-        self.headers = dict(headers or {})
+        self.headers: dict[str, str] = dict(headers or {})
 
     def body(self) -> dict[str, Any]:
         return error_body(self.code, self.message)

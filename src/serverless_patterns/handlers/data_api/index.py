@@ -17,7 +17,7 @@ import uuid
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.config import Config as BotoConfig
 from botocore.session import get_session
@@ -30,8 +30,8 @@ from .responses import json_response
 from .store import ObjectStore, SecretValues
 from .tracing import xray_tracer
 
-logger = Logger()
-tracer = xray_tracer()
+logger: Logger = Logger()
+tracer: Tracer = xray_tracer()
 
 
 @cache

@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -42,13 +42,13 @@ NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ServerlessPattern
 #: Longer than the 24 hours a stream keeps its records, so no replay outlives its record.
 IDEMPOTENCY_SECONDS = 48 * 3600
 
-logger = Logger(service=SERVICE)
-tracer = xray_tracer(service=SERVICE)
-metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-processor = BatchProcessor(
+logger: Logger = Logger(service=SERVICE)
+tracer: Tracer = xray_tracer(service=SERVICE)
+metrics: Metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+processor: BatchProcessor = BatchProcessor(
     event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
 )
-idempotency = IdempotencyConfig(
+idempotency: IdempotencyConfig = IdempotencyConfig(
     event_key_jmespath="[document_id, status_version]",
     raise_on_no_idempotency_key=True,
     expires_after_seconds=IDEMPOTENCY_SECONDS,

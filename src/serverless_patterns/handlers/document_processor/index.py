@@ -14,7 +14,7 @@ import os
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -36,10 +36,10 @@ from .workflow import Outcome, handle_object
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "document-processor"
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ServerlessPatterns/Documents"
 
-logger = Logger(service=SERVICE)
-tracer = xray_tracer(service=SERVICE)
-metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+logger: Logger = Logger(service=SERVICE)
+tracer: Tracer = xray_tracer(service=SERVICE)
+metrics: Metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+processor: BatchProcessor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 METRIC_OF = {
     Outcome.PROCESSED: "DocumentsProcessed",

@@ -12,7 +12,7 @@ import uuid
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -32,10 +32,10 @@ from .views import JSON_HEADERS, proxy_response, to_json
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "documents-api"
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ServerlessPatterns/Documents"
 
-logger = Logger(service=SERVICE)
-tracer = xray_tracer(service=SERVICE)
-metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-app = APIGatewayRestResolver()
+logger: Logger = Logger(service=SERVICE)
+tracer: Tracer = xray_tracer(service=SERVICE)
+metrics: Metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+app: APIGatewayRestResolver = APIGatewayRestResolver()
 
 
 @cache
@@ -69,14 +69,14 @@ def _context() -> tuple[Config, DocumentStore, dict[str, Any]]:
     return config, store, app.current_event.raw_event
 
 
-def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response[str]:
     return Response(
         status_code=status, body=to_json(payload), headers={**JSON_HEADERS, **(headers or {})}
     )
 
 
 @app.post("/documents")
-def create_document() -> Response:
+def create_document() -> Response[str]:
     config, store, event = _context()
     caller = caller_of(event)
     require_level(caller, "read-write")
@@ -97,7 +97,7 @@ def create_document() -> Response:
 
 
 @app.get("/documents")
-def list_documents() -> Response:
+def list_documents() -> Response[str]:
     _, store, event = _context()
     require_level(caller_of(event), "read-only")
     query = parse_list_query(event["multiValueQueryStringParameters"] or {})
@@ -105,14 +105,14 @@ def list_documents() -> Response:
 
 
 @app.get("/documents/<document_id>")
-def read_document(document_id: str) -> Response:
+def read_document(document_id: str) -> Response[str]:
     config, store, event = _context()
     require_level(caller_of(event), "read-only")
     return _json(200, operations.read_document(store, config, parse_document_id(document_id)))
 
 
 @app.delete("/documents/<document_id>")
-def delete_document(document_id: str) -> Response:
+def delete_document(document_id: str) -> Response[str]:
     _, store, event = _context()
     caller = caller_of(event)
     require_level(caller, "admin")
@@ -128,7 +128,7 @@ def delete_document(document_id: str) -> Response:
 
 
 @app.not_found
-def no_route(_: Exception) -> Response:
+def no_route(_: Exception) -> Response[str]:
     event = app.current_event
     allowed = allowed_methods(event.path)
     if event.http_method in allowed and event.path.rstrip("/") != "/documents":
@@ -156,7 +156,7 @@ def no_route(_: Exception) -> Response:
 
 
 @app.exception_handler(ApiError)
-def refused(error: ApiError) -> Response:
+def refused(error: ApiError) -> Response[str]:
     log = logger.warning if error.status == 403 else logger.info
     log(
         "request refused",
@@ -166,7 +166,7 @@ def refused(error: ApiError) -> Response:
 
 
 @app.exception_handler(Exception)
-def failed(error: Exception) -> Response:
+def failed(error: Exception) -> Response[str]:
     correlation_id = _correlation_id(app.lambda_context)
     logger.exception("unexpected error", extra={"correlation_id": correlation_id})
     return _json(500, _internal_error(correlation_id))

@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger
 
 from .logic import echo
 
-logger = Logger()
+logger: Logger = Logger()
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -32,9 +32,9 @@ from .batches import SQS, reportable_records
 from .logic import MalformedMessage, parse_message
 from .store import MetadataStore, Outcome
 
-logger = Logger()
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ServerlessPatterns/ObjectMetadata")
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+logger: Logger = Logger()
+metrics: Metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ServerlessPatterns/ObjectMetadata")
+processor: BatchProcessor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 _METRIC_OF = {
     Outcome.RECORDED: "ObjectsRecorded",

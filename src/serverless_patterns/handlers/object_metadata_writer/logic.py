@@ -30,7 +30,7 @@ SEQUENCER_WIDTH = 64
 #: Sort key of the item that holds the newest version of an object.
 LATEST_SK = "LATEST"
 #: S3 keys are at most 1024 bytes of UTF-8.
-MAX_KEY_BYTES = s3_event_keys.MAX_KEY_BYTES
+MAX_KEY_BYTES: int = s3_event_keys.MAX_KEY_BYTES
 
 #: A version item is written once; a duplicate delivery finds it and changes nothing.
 VERSION_CONDITION = "attribute_not_exists(pk)"

@@ -34,8 +34,8 @@ from .logic import (
 )
 from .store import RequestLog
 
-logger = Logger()
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ServerlessPatterns/ProdInfo")
+logger: Logger = Logger()
+metrics: Metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ServerlessPatterns/ProdInfo")
 
 
 @cache

@@ -33,7 +33,7 @@ class BadRequest(ValueError):
         self.status = status
         self.code = code
         self.message = message
-        self.headers = headers or {}
+        self.headers: dict[str, str] = headers or {}
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,8 @@ from .logic import (
 )
 from .store import Store
 
-logger = Logger()
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ServerlessPatterns/RequestProcessor")
+logger: Logger = Logger()
+metrics: Metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ServerlessPatterns/RequestProcessor")
 
 
 @cache

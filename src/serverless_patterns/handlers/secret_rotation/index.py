@@ -37,7 +37,7 @@ from .logic import (
 )
 from .store import SecretStore
 
-logger = Logger()
+logger: Logger = Logger()
 
 
 @cache
