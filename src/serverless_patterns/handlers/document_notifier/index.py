@@ -15,12 +15,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.shared.dynamodb_deserializer import TypeDeserializer
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -29,7 +24,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from botocore.config import Config as BotoConfig
 
 from .aws import StatusTopic
-from .batches import DYNAMODB_STREAMS, reportable_records
+from .batches import DYNAMODB_STREAMS, partial_batch_response, reportable_records
 from .config import Config
 from .tracing import xray_tracer
 from .transitions import MalformedImage, transition_of
@@ -42,9 +37,8 @@ IDEMPOTENCY_SECONDS = 48 * 3600
 logger = Logger(service=SERVICE)
 tracer = xray_tracer(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-processor = BatchProcessor(
-    event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
-)
+#: What Powertools' ``DynamoDBRecord`` decodes the images with (numbers as 38-digit Decimals).
+deserializer = TypeDeserializer()
 idempotency = IdempotencyConfig(
     event_key_jmespath="[document_id, status_version]",
     raise_on_no_idempotency_key=True,
@@ -89,18 +83,25 @@ def publisher(topic_arn: str, table: str) -> Callable[..., dict[str, str]]:
     return publish
 
 
-def record_handler(record: DynamoDBRecord) -> None:
+def image(change: dict[str, Any], name: str) -> dict[str, Any]:
+    """The ``OldImage`` or ``NewImage`` of a stream record in Python types (``{}`` without one)."""
+    return {key: deserializer.deserialize(value) for key, value in (change.get(name) or {}).items()}
+
+
+def record_handler(record: dict[str, Any]) -> None:
     """Publish the record's transition, if it is one; raising marks the record failed."""
-    change = record.dynamodb
+    change = record.get("dynamodb")
     try:
         try:
-            old, new = (change.old_image, change.new_image) if change else (None, None)
+            old, new = (
+                (image(change, "OldImage"), image(change, "NewImage")) if change else (None, None)
+            )
         except (TypeError, ValueError, KeyError, ArithmeticError, AttributeError):
             raise MalformedImage("the record's images are not DynamoDB attribute values") from None
         transition = transition_of(old, new)
     except MalformedImage as error:
         logger.error(
-            "stream record dropped", extra={"event_id": record.event_id, "reason": str(error)}
+            "stream record dropped", extra={"event_id": record.get("eventID"), "reason": str(error)}
         )
         metrics.add_metric(name="StreamRecordsDropped", unit=MetricUnit.Count, value=1)
         return
@@ -131,9 +132,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         )
     if not records:
         return {"batchItemFailures": []}
-    return process_partial_response(
-        event={**event, "Records": records},
-        record_handler=record_handler,
-        processor=processor,
-        context=context,
-    )
+    return partial_batch_response(records, record_handler, DYNAMODB_STREAMS)
