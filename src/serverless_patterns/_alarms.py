@@ -76,7 +76,7 @@ def allow_cloudwatch_alarms(scope: Construct, topic: Any) -> bool:
     if topic is None:
         return True
     sns_topic: sns.ITopic = as_topic(topic)
-    if getattr(sns_topic.node.scope, "allows_cloudwatch_alarms", False):  # AlertTopic: allowed at creation
+    if _made_by_alert_topic(sns_topic):  # AlertTopic: allowed at creation
         return True
     stack = Stack.of(sns_topic)
     missing = []
@@ -102,6 +102,18 @@ def allow_cloudwatch_alarms(scope: Construct, topic: Any) -> bool:
             f"change. For the notifications to arrive, {'; '.join(missing)}.",
         )
     return not missing
+
+
+def _made_by_alert_topic(topic: sns.ITopic) -> bool:
+    """Whether ``topic`` is an ``AlertTopic``'s, asked of the kernel once per topic (not per alarm)."""
+    allowed = getattr(topic, "_serverless_patterns_alert_topic", None)
+    if allowed is None:
+        allowed = bool(getattr(topic.node.scope, "allows_cloudwatch_alarms", False))
+        try:
+            topic._serverless_patterns_alert_topic = allowed
+        except AttributeError:  # a topic object that takes no attributes: asked each time
+            pass
+    return allowed
 
 
 def _is_imported(topic: sns.ITopic) -> bool:

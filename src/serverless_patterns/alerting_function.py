@@ -25,7 +25,7 @@ from . import _actions
 from ._defaults import DEFAULT_LOG_RETENTION, STATEFUL_REMOVAL_POLICY, customer_managed_key
 from ._prop_types import check_prop_types
 from ._roles import ManagedPolicyRole
-from ._validation import PropErrors, is_token, require_type
+from ._validation import PropErrors, duration_seconds, is_token, require_type
 from .alert_topic import AlertTopic, check_email
 from ._alarms import threshold_alarm
 from .compliance import acknowledge, acknowledge_all, in_every_pack
@@ -1075,7 +1075,7 @@ def _minutes(value: Duration) -> str:
 def _check_seconds(errors: PropErrors, prop: str, value: Duration | None, minimum: float, maximum: float) -> None:
     if value is None or is_token(value):
         return
-    seconds = value.to_seconds(integral=False)
+    seconds = duration_seconds(value)
     errors.check(
         minimum <= seconds <= maximum and seconds == int(seconds),
         prop,
