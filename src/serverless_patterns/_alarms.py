@@ -111,6 +111,18 @@ def allow_cloudwatch_alarms(scope: Construct, topic: Any) -> bool:
     return not missing
 
 
+def _made_by_alert_topic(topic: sns.ITopic) -> bool:
+    """Whether ``topic`` is an ``AlertTopic``'s, asked of the kernel once per topic (not per alarm)."""
+    allowed = getattr(topic, "_serverless_patterns_alert_topic", None)
+    if allowed is None:
+        allowed = bool(getattr(topic.node.scope, "allows_cloudwatch_alarms", False))
+        try:
+            topic._serverless_patterns_alert_topic = allowed
+        except AttributeError:  # a topic object that takes no attributes: asked each time
+            pass
+    return allowed
+
+
 def _is_imported(topic: sns.ITopic) -> bool:
     return not isinstance(topic, sns.Topic)
 

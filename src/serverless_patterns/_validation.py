@@ -81,6 +81,22 @@ class PropValueError(ValueError):
         super().__init__(f"{construct_name}: invalid props:\n{lines}")
 
 
+def duration_seconds(value: Duration) -> float:
+    """``value.to_seconds(integral=False)``, asked of the kernel once per ``Duration`` object.
+
+    A ``Duration`` never changes, and the defaults are shared objects that several props and
+    constructs read.
+    """
+    seconds = getattr(value, "_serverless_patterns_seconds", None)
+    if seconds is None:
+        seconds = value.to_seconds(integral=False)
+        try:
+            value._serverless_patterns_seconds = seconds
+        except AttributeError:
+            pass
+    return seconds
+
+
 class PropErrors:
     """Collects prop violations for one construct and raises them together.
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_cdk import Names
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from ._defaults import unique_physical_name
 from ._log_groups import encrypted_log_group, log_group_arn
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_wafv2 as wafv2
 
 #: (priority, name): AWS managed rule groups every public endpoint benefits from.
 MANAGED_RULE_GROUPS = (
@@ -36,6 +40,8 @@ def managed_web_acl(
 
     ``waf_scope`` is ``"REGIONAL"`` (API Gateway, ALB) or ``"CLOUDFRONT"`` (us-east-1 only).
     """
+    from aws_cdk import aws_wafv2 as wafv2  # here: loading the module costs apps without a web ACL
+
     rules = [
         wafv2.CfnWebACL.RuleProperty(
             name=name,
@@ -85,6 +91,8 @@ def managed_web_acl(
 
 
 def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    from aws_cdk import aws_wafv2 as wafv2
+
     return wafv2.CfnWebACL.VisibilityConfigProperty(
         cloud_watch_metrics_enabled=True, metric_name=metric_name, sampled_requests_enabled=True
     )

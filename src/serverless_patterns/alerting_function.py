@@ -29,7 +29,7 @@ from ._defaults import DEFAULT_LOG_RETENTION, STATEFUL_REMOVAL_POLICY, customer_
 from ._prop_types import check_prop_types, constructor_defaults
 from ._resource_policies import check_key_region, require_key_statement
 from ._roles import LIST_STREAMS_POLICY_ID, ManagedPolicyRole, allow_list_streams, service_policy
-from ._validation import PropErrors, is_token, require_type
+from ._validation import PropErrors, duration_seconds, is_token, require_type
 from .alert_topic import AlertTopic, check_email
 from .compliance import acknowledge, acknowledge_all, in_every_pack
 from .tagging import apply_tags, validate_tags
@@ -1102,7 +1102,7 @@ def _minutes(value: Duration) -> str:
 def _check_seconds(errors: PropErrors, prop: str, value: Duration | None, minimum: float, maximum: float) -> None:
     if value is None or is_token(value):
         return
-    seconds = value.to_seconds(integral=False)
+    seconds = duration_seconds(value)
     errors.check(
         minimum <= seconds <= maximum and seconds == int(seconds),
         prop,

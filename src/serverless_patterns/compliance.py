@@ -106,10 +106,22 @@ def acknowledge_all(scope: IConstruct, rules: Iterable[str], reason: str) -> Non
             raise ValueError(f"acknowledge: {rule!r} names no known pack ({', '.join([*NAG_PACKS, PREFLIGHT])})")
         acknowledgments.append(Acknowledgment(id=f"{pack}::{rule}", reason=reason))
     if acknowledgments:
-        Validations.of(scope).acknowledge(*acknowledgments)
-    for rule in rules:
-        if rule.startswith("CKV"):
-            _skip_checkov(scope, rule, reason)
+        _validations(scope).acknowledge(*acknowledgments)
+    checks = [rule for rule in rules if rule.startswith("CKV")]
+    if checks:
+        _skip_checkov(scope, checks, reason)
+
+
+def _validations(scope: IConstruct) -> Validations:
+    """``Validations.of(scope)``, made once per construct (several calls acknowledge on one)."""
+    validations = getattr(scope, "_serverless_patterns_validations", None)
+    if validations is None:
+        validations = Validations.of(scope)
+        try:
+            scope._serverless_patterns_validations = validations
+        except AttributeError:  # a construct object that takes no attributes: made each time
+            pass
+    return validations
 
 
 def in_every_pack(rule: str, packs: Iterable[str] = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")) -> list[str]:
@@ -117,13 +129,15 @@ def in_every_pack(rule: str, packs: Iterable[str] = ("HIPAA.Security", "NIST.800
     return [f"{pack}-{rule}" for pack in packs]
 
 
-def _skip_checkov(scope: IConstruct, check_id: str, reason: str) -> None:
+def _skip_checkov(scope: IConstruct, check_ids: list[str], reason: str) -> None:
+    """Write ``check_ids`` into the resource's ``checkov`` skips (replacing earlier skips of them)."""
     resource = scope if isinstance(scope, CfnResource) else scope.node.default_child
     if not isinstance(resource, CfnResource):
-        raise TypeError(f"acknowledge: {scope.node.path} has no CloudFormation resource for {check_id}")
-    metadata = resource.get_metadata("checkov") or {}
-    skips = [skip for skip in metadata.get("skip", []) if skip["id"] != check_id]
-    skips.append({"id": check_id, "comment": reason})
+        raise TypeError(f"acknowledge: {scope.node.path} has no CloudFormation resource for {check_ids[0]}")
+    skips = (resource.get_metadata("checkov") or {}).get("skip", [])
+    for check_id in check_ids:
+        skips = [skip for skip in skips if skip["id"] != check_id]
+        skips.append({"id": check_id, "comment": reason})
     resource.add_metadata("checkov", {"skip": skips})
 
 

@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsii
 from aws_cdk import (
@@ -28,7 +28,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct, IValidation
 
 from . import _actions
@@ -72,6 +71,9 @@ from .handlers.api_key_authorizer.routes import (
     shadowed_routes,
 )
 from .tagging import apply_tags, validate_tags
+
+if TYPE_CHECKING:  # aws_wafv2 is imported where a web ACL is made: it is a large module to load
+    from aws_cdk import aws_wafv2 as wafv2
 
 #: Why a stage created with ``cloud_watch_role=False`` may log to CloudWatch (a preflight acknowledgement).
 ACCOUNT_ROLE_EXISTS_REASON = (
@@ -464,6 +466,8 @@ class ApiWithKeyedUsagePlan(Construct):
                     log_retention=log_retention,
                 )
                 web_acl_arn = self.web_acl.attr_arn
+            from aws_cdk import aws_wafv2 as wafv2
+
             wafv2.CfnWebACLAssociation(
                 self, "WebAclAssociation", resource_arn=self.stage.stage_arn, web_acl_arn=web_acl_arn
             )

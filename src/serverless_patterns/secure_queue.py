@@ -20,7 +20,7 @@ from ._interop import QueueInterface
 from ._defaults import STATEFUL_REMOVAL_POLICY, allow_service_to_use_key, customer_managed_key
 from ._prop_types import check_prop_types
 from ._resource_policies import check_key_region
-from ._validation import PropErrors, is_token, require_type
+from ._validation import PropErrors, duration_seconds, is_token, require_type
 from .alert_topic import AlertTopic
 from ._alarms import threshold_alarm
 from .compliance import acknowledge_all
@@ -539,7 +539,7 @@ def _number(value: float) -> str:
 def _seconds(value: Duration | None) -> float | None:
     if value is None or is_token(value):
         return None
-    return value.to_seconds(integral=False)
+    return duration_seconds(value)
 
 
 def _check_seconds(errors: PropErrors, prop: str, value: Duration | None, minimum: float, maximum: float) -> None:

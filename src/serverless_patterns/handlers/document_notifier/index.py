@@ -18,12 +18,6 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -32,8 +26,9 @@ from aws_lambda_powertools.utilities.idempotency import (
 from botocore.config import Config as BotoConfig
 
 from .aws import StatusEventBus, StatusTopic
-from .batches import DYNAMODB_STREAMS, reportable_records
+from .batches import DYNAMODB_STREAMS, partial_batch_response, reportable_records
 from .config import Config
+from .stream_images import stream_image
 from .tracing import xray_tracer
 from .transitions import MalformedImage, status_event, table_arn, transition_of
 
@@ -45,9 +40,6 @@ IDEMPOTENCY_SECONDS = 48 * 3600
 logger: Logger = Logger(service=SERVICE)
 tracer: Tracer = xray_tracer(service=SERVICE)
 metrics: Metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-processor: BatchProcessor = BatchProcessor(
-    event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
-)
 idempotency: IdempotencyConfig = IdempotencyConfig(
     event_key_jmespath="[document_id, status_version]",
     raise_on_no_idempotency_key=True,
@@ -122,35 +114,37 @@ def _published(event: dict[str, Any], what: str, **ids: str) -> None:
     )
 
 
-def record_handler(record: DynamoDBRecord) -> None:
+def record_handler(record: dict[str, Any]) -> None:
     """Publish the record's transition, if it is one; raising marks the record failed."""
-    change = record.dynamodb
+    change = record.get("dynamodb")
     config = Config.from_env()
     try:
         try:
-            old, new = (change.old_image, change.new_image) if change else (None, None)
-        except (TypeError, ValueError, KeyError, ArithmeticError, AttributeError):
+            old, new = (
+                (stream_image(change, "OldImage"), stream_image(change, "NewImage")) if change else (None, None)
+            )
+        except (TypeError, ValueError, LookupError, ArithmeticError, AttributeError):
             raise MalformedImage("the record's images are not DynamoDB attribute values") from None
         transition = transition_of(
             old, new, announced=config.announced, recorded_at=_recorded_at(change)
         )
     except MalformedImage as error:
         logger.error(
-            "stream record dropped", extra={"event_id": record.event_id, "reason": str(error)}
+            "stream record dropped", extra={"event_id": record.get("eventID"), "reason": str(error)}
         )
         metrics.add_metric(name="StreamRecordsDropped", unit=MetricUnit.Count, value=1)
         return
     if transition is None:
         return
     announce = publisher(config.topic_arn, config.event_bus, config.idempotency_table)
-    table = table_arn(record.event_source_arn)  # the pipeline's metadata table: on a shared bus,
+    table = table_arn(record.get("eventSourceARN"))  # the pipeline's metadata table: on a shared bus,
     announce(status_event(transition.as_dict()), [table] if table else [])  # whose event it is
 
 
 def _recorded_at(change: Any) -> str | None:
     """When the stream recorded the change (ISO 8601 UTC), if the record says."""
     try:
-        seconds = change.approximate_creation_date_time if change else None
+        seconds = change.get("ApproximateCreationDateTime") if isinstance(change, dict) else None
         if seconds is None:
             return None
         moment = datetime.fromtimestamp(seconds, UTC)
@@ -180,9 +174,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         )
     if not records:
         return {"batchItemFailures": []}
-    return process_partial_response(
-        event={**event, "Records": records},
-        record_handler=record_handler,
-        processor=processor,
-        context=context,
-    )
+    return partial_batch_response(records, record_handler, DYNAMODB_STREAMS)

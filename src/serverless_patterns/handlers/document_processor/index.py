@@ -16,17 +16,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.config import Config as BotoConfig
 from botocore.session import get_session
 
 from .aws import DocumentStore
-from .batches import SQS, reportable_records
+from .batches import SQS, partial_batch_response, reportable_records
 from .config import Config
 from .events import Skipped, parse_message
 from .states import utc_now
@@ -39,7 +33,6 @@ NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ServerlessPattern
 logger: Logger = Logger(service=SERVICE)
 tracer: Tracer = xray_tracer(service=SERVICE)
 metrics: Metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-processor: BatchProcessor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 METRIC_OF = {
     Outcome.PROCESSED: "DocumentsProcessed",
@@ -70,13 +63,14 @@ def store() -> tuple[Config, DocumentStore]:
     return config, DocumentStore(s3=s3, dynamodb=dynamodb, bucket=config.bucket, table=config.table)
 
 
-def record_handler(record: SQSRecord) -> None:
+def record_handler(record: dict[str, Any]) -> None:
     """Handle every event in one message; raising marks the message failed (retried)."""
     config, documents = store()
-    for event in parse_message(record.body):
+    message_id = record["messageId"]
+    for event in parse_message(record["body"]):
         if isinstance(event, Skipped):
             log = logger.warning if event.malformed else logger.info
-            log("message skipped", extra={"message_id": record.message_id, "reason": event.reason})
+            log("message skipped", extra={"message_id": message_id, "reason": event.reason})
             metrics.add_metric(
                 name="EventsDropped" if event.malformed else "EventsIgnored",
                 unit=MetricUnit.Count,
@@ -93,7 +87,7 @@ def record_handler(record: SQSRecord) -> None:
             registration=config.registration,
         )
         details = {
-            "message_id": record.message_id,
+            "message_id": message_id,
             "key": event.key,
             "document_id": result.document_id,
         }
@@ -120,9 +114,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         metrics.add_metric(name="EventsDropped", unit=MetricUnit.Count, value=max(unusable, 1))
     if not records:
         return {"batchItemFailures": []}
-    return process_partial_response(
-        event={**event, "Records": records},
-        record_handler=record_handler,
-        processor=processor,
-        context=context,
-    )
+    return partial_batch_response(records, record_handler, SQS)

@@ -13,34 +13,26 @@ import os
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.config import Config as BotoConfig
 from botocore.session import get_session
 
 from . import workflow
 from .aws import Documents, FailureQueues, Functions
-from .batches import DYNAMODB_STREAMS, SQS, reportable_records
+from .batches import DYNAMODB_STREAMS, SQS, partial_batch_response, reportable_records
 from .config import Config
 from .stages import utc_now
+from .stream_images import stream_image
 from .tracing import xray_tracer
 from .workflow import Outcome, Result
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "document-steps"
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ServerlessPatterns/Documents"
 
-logger = Logger(service=SERVICE)
-tracer = xray_tracer(service=SERVICE)
-metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-queue_processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-stream_processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+logger: Logger = Logger(service=SERVICE)
+tracer: Tracer = xray_tracer(service=SERVICE)
+metrics: Metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 METRIC_OF = {
     Outcome.INVOKED: "StepsInvoked",
@@ -67,31 +59,31 @@ def _log(result: Result, **details: Any) -> None:
     metrics.add_metric(name=METRIC_OF[result.outcome], unit=MetricUnit.Count, value=1)
 
 
-def stream_record_handler(record: DynamoDBRecord) -> None:
+def stream_record_handler(record: dict[str, Any]) -> None:
     """Start the document's next stage; raising marks the record failed (retried)."""
     config = Config.from_env()
     dynamodb, lambda_client, _ = clients()
-    change = record.dynamodb
+    change = record.get("dynamodb")
     try:
-        old, new = (change.old_image, change.new_image) if change else (None, None)
+        old, new = (stream_image(change, "OldImage"), stream_image(change, "NewImage")) if change else (None, None)
     except (TypeError, ValueError, LookupError, ArithmeticError, AttributeError):
-        _log(Result(Outcome.MALFORMED, reason="the record's images are not DynamoDB attribute values"), event_id=record.event_id)
+        _log(Result(Outcome.MALFORMED, reason="the record's images are not DynamoDB attribute values"), event_id=record.get("eventID"))
         return
     result = workflow.advance(config, Documents(dynamodb=dynamodb, table=config.table), Functions(lambda_client=lambda_client), old, new, now=utc_now())
-    _log(result, event_id=record.event_id)
+    _log(result, event_id=record.get("eventID"))
 
 
-def queue_record_handler(record: SQSRecord) -> None:
+def queue_record_handler(record: dict[str, Any]) -> None:
     """Record one step's or validator's result; raising marks the message failed (retried)."""
     config = Config.from_env()
     dynamodb, _, sqs = clients()
     try:
-        invocation_record = json.loads(record.body)
+        invocation_record = json.loads(record.get("body"))
     except (TypeError, ValueError, RecursionError):
-        _log(Result(Outcome.MALFORMED, reason="the message body is not JSON"), message_id=record.message_id)
+        _log(Result(Outcome.MALFORMED, reason="the message body is not JSON"), message_id=record.get("messageId"))
         return
     result = workflow.record(config, Documents(dynamodb=dynamodb, table=config.table), FailureQueues(sqs=sqs), invocation_record, now=utc_now())
-    _log(result, message_id=record.message_id)
+    _log(result, message_id=record.get("messageId"))
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -108,9 +100,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         metrics.add_metric(name="EventsDropped", unit=MetricUnit.Count, value=max(unusable, 1))
     if not records:
         return {"batchItemFailures": []}
-    return process_partial_response(
-        event={**event, "Records": records},
-        record_handler=stream_record_handler if from_stream else queue_record_handler,
-        processor=stream_processor if from_stream else queue_processor,
-        context=context,
-    )
+    if from_stream:
+        return partial_batch_response(records, stream_record_handler, DYNAMODB_STREAMS)
+    return partial_batch_response(records, queue_record_handler, SQS)

@@ -1,8 +1,8 @@
 """Lambda entry point of the documents API (``documents_api.index.handler``).
 
-Wiring only: Powertools (router, logs, traces, metrics), AWS clients, and the calls into the
-modules that decide. Nothing raises past :func:`handler`: malformed requests get a 4xx JSON
-error, unexpected failures a 500 JSON error carrying a correlation id that is also logged.
+Wiring only: the routes (``routing``), Powertools (logs, traces, metrics), AWS clients, and the
+calls into the modules that decide. Nothing raises past :func:`handler`: malformed requests get a
+4xx JSON error, unexpected failures a 500 JSON error carrying a correlation id that is also logged.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config as BotoConfig
@@ -24,6 +23,7 @@ from .aws import DocumentStore
 from .config import Config
 from .errors import ApiError, error_body
 from .request import allowed_methods, caller_of, json_body, normalise_event, require_level
+from .routing import Router, rest_response
 from .states import utc_now
 from .tracing import xray_tracer
 from .validation import parse_document_id, parse_list_query, parse_new_document
@@ -35,7 +35,7 @@ NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ServerlessPattern
 logger: Logger = Logger(service=SERVICE)
 tracer: Tracer = xray_tracer(service=SERVICE)
 metrics: Metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-app: APIGatewayRestResolver = APIGatewayRestResolver()
+app: Router = Router()
 
 
 @cache
@@ -66,17 +66,15 @@ def _context() -> tuple[Config, DocumentStore, dict[str, Any]]:
         table=config.table,
         status_index=config.status_index,
     )
-    return config, store, app.current_event.raw_event
+    return config, store, app.current_event
 
 
-def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response[str]:
-    return Response(
-        status_code=status, body=to_json(payload), headers={**JSON_HEADERS, **(headers or {})}
-    )
+def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    return rest_response(status, to_json(payload), {**JSON_HEADERS, **(headers or {})})
 
 
 @app.post("/documents")
-def create_document() -> Response[str]:
+def create_document() -> dict[str, Any]:
     config, store, event = _context()
     caller = caller_of(event)
     require_level(caller, "read-write")
@@ -97,7 +95,7 @@ def create_document() -> Response[str]:
 
 
 @app.get("/documents")
-def list_documents() -> Response[str]:
+def list_documents() -> dict[str, Any]:
     _, store, event = _context()
     require_level(caller_of(event), "read-only")
     query = parse_list_query(event["multiValueQueryStringParameters"] or {})
@@ -105,14 +103,14 @@ def list_documents() -> Response[str]:
 
 
 @app.get("/documents/<document_id>")
-def read_document(document_id: str) -> Response[str]:
+def read_document(document_id: str) -> dict[str, Any]:
     config, store, event = _context()
     require_level(caller_of(event), "read-only")
     return _json(200, operations.read_document(store, config, parse_document_id(document_id)))
 
 
 @app.delete("/documents/<document_id>")
-def delete_document(document_id: str) -> Response[str]:
+def delete_document(document_id: str) -> dict[str, Any]:
     _, store, event = _context()
     caller = caller_of(event)
     require_level(caller, "admin")
@@ -128,10 +126,10 @@ def delete_document(document_id: str) -> Response[str]:
 
 
 @app.not_found
-def no_route(_: Exception) -> Response[str]:
-    event = app.current_event
-    allowed = allowed_methods(event.path)
-    if event.http_method in allowed and event.path.rstrip("/") != "/documents":
+def no_route(_: Exception) -> dict[str, Any]:
+    method, path = app.current_event["httpMethod"], app.current_event["path"]
+    allowed = allowed_methods(path)
+    if method in allowed and path.rstrip("/") != "/documents":
         # A known route and method the router did not match: the id segment holds characters
         # no route accepts (a quote, "?", "#"), so it is no document id.
         return _json(
@@ -142,7 +140,7 @@ def no_route(_: Exception) -> Response[str]:
         )
     if allowed:
         message = (
-            f"{event.http_method} is not allowed on {event.path}; allowed: {', '.join(allowed)}"
+            f"{method} is not allowed on {path}; allowed: {', '.join(allowed)}"
         )
         return _json(
             405, error_body("method_not_allowed", message), headers={"Allow": ", ".join(allowed)}
@@ -156,7 +154,7 @@ def no_route(_: Exception) -> Response[str]:
 
 
 @app.exception_handler(ApiError)
-def refused(error: ApiError) -> Response[str]:
+def refused(error: ApiError) -> dict[str, Any]:
     log = logger.warning if error.status == 403 else logger.info
     log(
         "request refused",
@@ -166,7 +164,7 @@ def refused(error: ApiError) -> Response[str]:
 
 
 @app.exception_handler(Exception)
-def failed(error: Exception) -> Response[str]:
+def failed(error: Exception) -> dict[str, Any]:
     correlation_id = _correlation_id(app.lambda_context)
     logger.exception("unexpected error", extra={"correlation_id": correlation_id})
     return _json(500, _internal_error(correlation_id))

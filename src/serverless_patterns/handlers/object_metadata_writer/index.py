@@ -20,21 +20,14 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.config import Config
 
-from .batches import SQS, reportable_records
+from .batches import SQS, partial_batch_response, reportable_records
 from .logic import MalformedMessage, parse_message
 from .store import MetadataStore, Outcome
 
 logger: Logger = Logger()
 metrics: Metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ServerlessPatterns/ObjectMetadata")
-processor: BatchProcessor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 _METRIC_OF = {
     Outcome.RECORDED: "ObjectsRecorded",
@@ -51,27 +44,28 @@ def store() -> MetadataStore:
     return MetadataStore(table=table, s3=boto3.client("s3", config=config))
 
 
-def record_handler(record: SQSRecord) -> None:
+def record_handler(record: dict[str, Any]) -> None:
     """Record every object-created event of one message; raise to report the message as failed."""
+    message_id = record["messageId"]
     try:
-        message = parse_message(record.body, expected_bucket=os.environ.get("BUCKET_NAME") or None)
+        message = parse_message(record["body"], expected_bucket=os.environ.get("BUCKET_NAME") or None)
     except MalformedMessage as error:
-        logger.error("malformed message", extra={"message_id": record.message_id, "reason": str(error)})
+        logger.error("malformed message", extra={"message_id": message_id, "reason": str(error)})
         metrics.add_metric(name="MalformedMessages", unit=MetricUnit.Count, value=1)
         raise
     for reason in message.ignored:
-        logger.info("ignored", extra={"message_id": record.message_id, "reason": reason})
+        logger.info("ignored", extra={"message_id": message_id, "reason": reason})
         metrics.add_metric(name="IgnoredEvents", unit=MetricUnit.Count, value=1)
     recorded_at = datetime.now(UTC).isoformat(timespec="milliseconds")
     for event in message.events:
         try:
             outcome = store().record(event, recorded_at=recorded_at)
         except Exception:
-            logger.exception("could not record", extra={"message_id": record.message_id, "key": event.key})
+            logger.exception("could not record", extra={"message_id": message_id, "key": event.key})
             raise
         logger.info(
             outcome.value,
-            extra={"message_id": record.message_id, "bucket": event.bucket, "key": event.key, "sk": event.version_sk},
+            extra={"message_id": message_id, "bucket": event.bucket, "key": event.key, "sk": event.version_sk},
         )
         metrics.add_metric(name=_METRIC_OF[outcome], unit=MetricUnit.Count, value=1)
 
@@ -85,6 +79,4 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         logger.error("not an SQS batch, or records without a messageId", extra={"unusable_records": unusable})
     if not records:
         return {"batchItemFailures": []}
-    return process_partial_response(
-        event={**event, "Records": records}, record_handler=record_handler, processor=processor, context=context
-    )
+    return partial_batch_response(records, record_handler, SQS)
