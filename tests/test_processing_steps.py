@@ -22,7 +22,7 @@ from aws_cdk import aws_lambda as lambda_
 from harness import synthesize
 from moto import mock_aws
 
-from serverless_patterns import AlertingFunction, DocumentPipeline, ProcessingStep
+from serverless_patterns import AlertingFunction, DocumentPipeline, Invocation, ProcessingStep
 from serverless_patterns.clients import create_client
 from serverless_patterns.local import ASYNC_INVOKE, HANDLER, AwsCall, EmulatedRestApi, EmulatedStack
 
@@ -256,10 +256,37 @@ def test_step_arguments_are_checked(pipeline, plain, kwargs, message):
         pipeline.add_processing_step("Bad", **arguments)
 
 
-def test_a_function_with_its_own_async_configuration_is_refused(stack, pipeline):
-    asynchronous = AlertingFunction(stack, "Async", code=lambda_.Code.from_asset(str(USER_CODE / "tag_pages")), handler="index.handler")
-    with pytest.raises(ValueError, match=r"function='Errors/Async': already has an EventInvokeConfig .*Invocation.SYNCHRONOUS"):
-        pipeline.add_processing_step("Async", function=asynchronous, statuses=["TAGGED"])
+def test_an_alerting_function_must_leave_its_async_configuration_to_the_step(stack, pipeline):
+    code = lambda_.Code.from_asset(str(USER_CODE / "tag_pages"))
+    for invocation in (Invocation.ASYNCHRONOUS, Invocation.SYNCHRONOUS, Invocation.EVENT_SOURCE):
+        function = AlertingFunction(stack, f"Wrong{invocation.name.title().replace('_', '')}", code=code, handler="index.handler", invocation=invocation)
+        with pytest.raises(ValueError, match=r"is an AlertingFunction with invocation=Invocation\.\w+; .*Invocation.CALLER_CONFIGURED_ASYNC"):
+            pipeline.add_processing_step("Wrong", function=function, statuses=["TAGGED"])
+
+
+def test_a_plain_function_with_its_own_async_configuration_is_refused(stack, pipeline):
+    function = lambda_.Function(stack, "PlainAsync", code=lambda_.Code.from_asset(str(USER_CODE / "tag_pages")),
+                                handler="index.handler", runtime=lambda_.Runtime.PYTHON_3_12, retry_attempts=1)
+    with pytest.raises(ValueError, match=r"already has an EventInvokeConfig .*Invocation.CALLER_CONFIGURED_ASYNC"):
+        pipeline.add_processing_step("PlainAsync", function=function, statuses=["TAGGED"])
+
+
+def test_an_alerting_function_step_gets_only_the_steps_async_configuration():
+    def build(stack):
+        pipeline = DocumentPipeline(stack, "Docs")
+        function = AlertingFunction(stack, "Tagger", code=lambda_.Code.from_asset(str(USER_CODE / "tag_pages")),
+                                    handler="index.handler", invocation=Invocation.CALLER_CONFIGURED_ASYNC,
+                                    invoked_by="the Docs pipeline's Tag step")
+        return function, pipeline.add_processing_step("Tag", function=function, statuses=["TAGGED"])
+
+    synth = synthesize(build)
+    function, step = synth.extra["built"]
+    assert function.dead_letter_queue is None and function.function.node.try_find_child("EventInvokeConfig") is None
+    (config,) = synth.resources("AWS::Lambda::EventInvokeConfig").values()
+    assert config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]  # the step's, to the coordinator
+    reasons = [f.reason for f in synth.nag.acknowledged if "LambdaDLQ" in f.rule and f.path.startswith("/Test/Tagger")]
+    assert reasons and all("Invoked asynchronously by the Docs pipeline's Tag step" in r for r in reasons)
+    assert synth.nag.findings == [] and synth.checkov.findings == []
 
 
 def test_step_ids_are_unique(stack, plain):

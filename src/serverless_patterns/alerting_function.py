@@ -64,11 +64,16 @@ class Invocation(enum.Enum):
     #: Invoked only by event source mappings (SQS, DynamoDB streams): failures follow the mapping;
     #: a stream mapping without ``on_failure`` gets the dead-letter queue as its destination.
     EVENT_SOURCE = "event-source"
+    #: Invoked asynchronously by a caller that owns the function's ``EventInvokeConfig`` (retries,
+    #: event age, success and failure destinations), e.g. a ``DocumentPipeline`` processing step:
+    #: no dead-letter queue or ``EventInvokeConfig`` of the function's own.
+    CALLER_CONFIGURED_ASYNC = "caller-configured-async"
 
 
 _DEFAULT_CALLERS = {
     Invocation.SYNCHRONOUS: "a synchronous caller (API Gateway or an SDK RequestResponse call)",
     Invocation.EVENT_SOURCE: "its event source mappings",
+    Invocation.CALLER_CONFIGURED_ASYNC: "a caller that configures its EventInvokeConfig",
 }
 
 
@@ -79,6 +84,12 @@ def no_async_path_reason(invocation: Invocation, invoked_by: str | None) -> str:
         return (
             f"Invoked only synchronously by {caller}; the caller receives the error. A dead-letter queue "
             "or on-failure destination receives only failed asynchronous invocations, of which there are none."
+        )
+    if invocation is Invocation.CALLER_CONFIGURED_ASYNC:
+        return (
+            f"Invoked asynchronously by {caller}, whose EventInvokeConfig sends every failed invocation, after "
+            "its retries, to an on-failure destination that alarms; a dead-letter queue of the function's own "
+            "would never receive one."
         )
     return (
         f"Invoked only by {caller}; failed records follow the mapping (the source queue's redrive policy, "

@@ -27,7 +27,7 @@ from .handlers.documents_api.config import DEFAULT_ALLOWED_CONTENT_TYPES, DEFAUL
 from .isolated_network import IsolatedNetwork
 from .keyed_api import DEFAULT_TIERS, ApiWithKeyedUsagePlan, UsagePlanTier
 from .keyed_api import validate_props as validate_api_props
-from .processing_step import ProcessingStep, check_step, existing_invoke_config
+from .processing_step import ProcessingStep, check_step, existing_invoke_config, wrong_invocation
 from .secure_bucket import SecureBucket
 from .secure_queue import SecureQueue
 from .tagging import apply_tags, validate_tags
@@ -540,7 +540,7 @@ class DocumentPipeline(Construct):
             The step's construct id and name (letters and digits).
         function
             Any ``lambda_.IFunction`` without an ``EventInvokeConfig`` of its own (the step makes
-            it; for an :class:`AlertingFunction` use ``invocation=Invocation.SYNCHRONOUS``). Its
+            it; an :class:`AlertingFunction` takes ``invocation=Invocation.CALLER_CONFIGURED_ASYNC``). Its
             role is granted ``sqs:SendMessage`` on the step-results queue (Lambda sends the
             invocation records with it) and ``s3:GetObject``/``s3:GetObjectVersion`` on
             ``documents/`` with ``kms:Decrypt`` (to read the document it is given).
@@ -614,12 +614,15 @@ class DocumentPipeline(Construct):
         self._configure_coordinator()
 
     def _check_step_function(self, errors: PropErrors, function: object, prop: str = "function") -> None:
-        if existing_invoke_config(function):
+        wrong = wrong_invocation(function)
+        if wrong is not None:
+            errors.add(prop, getattr(getattr(function, "node", None), "path", function), wrong)
+        elif existing_invoke_config(function):
             errors.add(
                 prop,
                 getattr(getattr(function, "node", None), "path", function),
                 "already has an EventInvokeConfig (asynchronous retries or destinations); the pipeline "
-                "configures its own: pass a function without one (AlertingFunction: invocation=Invocation.SYNCHRONOUS)",
+                "configures its own: pass a function without one (AlertingFunction: invocation=Invocation.CALLER_CONFIGURED_ASYNC)",
             )
         endpoints = getattr(self.network, "interface_endpoints", None)
         if self.network is not None and endpoints is not None:

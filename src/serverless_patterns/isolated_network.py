@@ -36,6 +36,7 @@ _INTERFACE_SERVICES: Mapping[str, str] = {
     "secretsmanager": "SECRETS_MANAGER",
     "sts": "STS",
     "events": "EVENTBRIDGE",
+    "lambda": "LAMBDA",
 }
 
 _AZ_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d[a-z](-[a-z]+-\d[a-z])?$")
@@ -98,7 +99,8 @@ class IsolatedNetwork(VpcInterface, Construct):
         The VPC's IPv4 range. Default: ``"10.0.0.0/16"``. Not with ``vpc``.
     interface_endpoints
         Interface endpoints to create, by short name (``sqs``, ``sns``, ``kms``, ``logs``,
-        ``monitoring``, ``xray``, ``execute-api``, ``secretsmanager``, ``sts``, ``events``).
+        ``monitoring``, ``xray``, ``execute-api``, ``secretsmanager``, ``sts``, ``events``,
+        ``lambda``).
         Default: :data:`DEFAULT_INTERFACE_ENDPOINTS`. S3 and DynamoDB get (free) gateway
         endpoints: see ``gateway_endpoints``.
     flow_log_retention

@@ -23,7 +23,7 @@ from constructs import Construct
 from ._alarms import notify
 from ._validation import PropErrors, is_token
 from .alert_topic import AlertTopic
-from .alerting_function import _AsyncFailureDestination
+from .alerting_function import Invocation, _AsyncFailureDestination
 from .secure_queue import SecureQueue
 
 #: Lambda's limits for EventInvokeConfig: retries and the age of an event.
@@ -152,6 +152,22 @@ def check_step(
                 f"{seconds:g} seconds",
                 "must be whole seconds from 1 minute to 6 hours (Lambda's maximum event age)",
             )
+
+
+def wrong_invocation(function: object) -> str | None:
+    """Why an :class:`AlertingFunction` cannot be a step as configured; None when it can (or is not one).
+
+    A step invokes its function asynchronously and owns its ``EventInvokeConfig``: an
+    AlertingFunction must say so (``Invocation.CALLER_CONFIGURED_ASYNC``), both so that it makes no
+    configuration of its own and so that its compliance record names the real failure path.
+    """
+    invocation = getattr(function, "invocation", None)
+    if invocation is None or invocation is Invocation.CALLER_CONFIGURED_ASYNC:
+        return None
+    return (
+        f"is an AlertingFunction with invocation={invocation}; a step invokes it asynchronously and "
+        "configures its retries and destinations: use invocation=Invocation.CALLER_CONFIGURED_ASYNC"
+    )
 
 
 def existing_invoke_config(function: object) -> bool:

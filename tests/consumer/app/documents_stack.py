@@ -33,7 +33,7 @@ from serverless_patterns import (
     SecureQueue,
 )
 from serverless_patterns.compliance import acknowledge, acknowledge_all
-from serverless_patterns.document_pipeline import VPC_INTERFACE_ENDPOINTS
+from serverless_patterns.document_pipeline import STEP_INTERFACE_ENDPOINTS, VPC_INTERFACE_ENDPOINTS
 
 HANDLERS = Path(__file__).resolve().parent / "handlers"
 
@@ -69,7 +69,9 @@ class DocumentsStack(Stack):
             "Network",
             vpc=platform.vpc,
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
-            interface_endpoints=[*VPC_INTERFACE_ENDPOINTS],
+            # The pipeline's notifier calls SNS and EventBridge; with processing steps its step
+            # coordinator also invokes Lambda and sends to SQS from inside the VPC.
+            interface_endpoints=[*VPC_INTERFACE_ENDPOINTS, *STEP_INTERFACE_ENDPOINTS],
         )
         self.pipeline = DocumentPipeline(
             self,
@@ -101,10 +103,14 @@ class DocumentsStack(Stack):
 
     def _add_processing_steps(self) -> None:
         # --8<-- [start:steps]
+        # A step invokes its function asynchronously and owns its retries and destinations.
+        step = {"invocation": Invocation.CALLER_CONFIGURED_ASYNC}
         classify = self._function(
             "Classify",
             "classify_step",
             "Classifies a validated document from its first 64 KiB",
+            invoked_by="the pipeline's Classify step",
+            **step,
         )
         # No grant of ours: the pipeline lets each step read the document it hands it (documents/).
         catalog = self._function(
@@ -112,6 +118,8 @@ class DocumentsStack(Stack):
             "catalog_step",
             "Records a classified document in the catalog",
             environment={"CATALOG_TABLE": self.catalog.table_name},
+            invoked_by="the pipeline's Catalogue step",
+            **step,
         )
         self.catalog.grant_write_data(catalog)
         self._acknowledge_write_grant(catalog)
