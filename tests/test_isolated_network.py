@@ -129,6 +129,8 @@ def test_only_cdks_provider_function_is_acknowledged(default):
         ({"availability_zones": ["use1-az3"]}, "availability_zones=['use1-az3']: must be 1-6 distinct AZ names"),
         ({"availability_zones": []}, "availability_zones=[]: must be 1-6 distinct AZ names"),
         ({"availability_zones": ["us-east-1a"], "max_azs": 2}, "max_azs=2: give either max_azs or availability_zones"),
+        ({"interface_endpoint_azs": 0}, "interface_endpoint_azs=0: must be at least 1"),
+        ({"interface_endpoint_azs": 3}, "interface_endpoint_azs=3: the workloads' subnets span only 2 AZ(s)"),
     ],
 )
 def test_invalid_props(props, message):
@@ -159,3 +161,19 @@ def test_subnets_go_to_the_availability_zones_given_not_to_fn_getazs_indexes():
 def test_environment_agnostic_stacks_take_fn_getazs_without_availability_zones(default):
     zones = [r["Properties"]["AvailabilityZone"] for r in default.resources("AWS::EC2::Subnet").values()]
     assert zones == [{"Fn::Select": [i, {"Fn::GetAZs": ""}]} for i in (0, 1)]
+
+
+def test_interface_endpoints_in_one_az_sit_in_one_isolated_subnet_and_serve_the_whole_network():
+    """``interface_endpoint_azs=1``: billed for one AZ; every workload subnet still reaches them."""
+    stack = Stack(App(), "OneAz")
+    network = IsolatedNetwork(stack, "Network", interface_endpoints=["sns", "events"], interface_endpoint_azs=1)
+    template = Template.from_stack(stack).to_json()["Resources"]
+    subnets = {k for k, r in template.items() if r["Type"] == "AWS::EC2::Subnet"}
+    interface = [r["Properties"] for r in template.values()
+                 if r["Type"] == "AWS::EC2::VPCEndpoint" and r["Properties"].get("VpcEndpointType") == "Interface"]
+    assert len(subnets) == 2 and len(interface) == 2
+    first = network.vpc.isolated_subnets[0].node.default_child.logical_id
+    for endpoint in interface:
+        assert [Stack.of(network).resolve(s) for s in endpoint["SubnetIds"]] == [{"Ref": Stack.of(network).resolve(first)}]
+        assert endpoint["PrivateDnsEnabled"] is True  # the name resolves to it from either AZ
+    assert network.subnets.subnet_type == ec2.SubnetType.PRIVATE_ISOLATED  # workloads keep both AZs

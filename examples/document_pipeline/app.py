@@ -76,6 +76,9 @@ class DocumentProcessingStack(Stack):
                 "Network",
                 interface_endpoints=VPC_INTERFACE_ENDPOINTS,
                 availability_zones=availability_zones,
+                # Only the notifier calls them (SNS, EventBridge): one AZ halves their idle cost, and
+                # an outage of that AZ delays notifications (stream retries, failure queue), never documents.
+                interface_endpoint_azs=1,
             )
             if configuration.isolated_network
             else None

@@ -106,6 +106,14 @@ class IsolatedNetwork(VpcInterface, Construct):
     flow_log_retention
         Retention of the VPC flow logs (all traffic, to an encrypted log group). Default: 30 days.
         Not with ``vpc`` (a wrapped VPC's flow logs are its owner's).
+    interface_endpoint_azs
+        Put the interface endpoints in the subnets of this many AZs only (the first ones of the
+        workloads' subnets); workloads in the other AZs reach them across AZs. Each endpoint is
+        billed per AZ-hour, so ``1`` halves their idle cost in a two-AZ network, at the price of
+        the endpoints' AZ: while it is down, calls through them fail (the pipeline's notifier then
+        retries from its stream, and after that parks the records in its failure queue, which
+        alarms; documents are not affected: S3 and DynamoDB use gateway endpoints).
+        Default: None (every AZ of the workloads' subnets).
     tags
         Tags for every resource. Default: none.
 
@@ -129,12 +137,14 @@ class IsolatedNetwork(VpcInterface, Construct):
         interface_endpoints: Sequence[str] = DEFAULT_INTERFACE_ENDPOINTS,
         gateway_endpoints: Sequence[str] = DEFAULT_GATEWAY_ENDPOINTS,
         flow_log_retention: logs.RetentionDays | None = None,
+        interface_endpoint_azs: int | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> None:
         _validate(vpc=vpc, vpc_subnets=vpc_subnets, max_azs=max_azs, availability_zones=availability_zones, cidr=cidr,
                   interface_endpoints=interface_endpoints, gateway_endpoints=gateway_endpoints,
-                  flow_log_retention=flow_log_retention, tags=tags)
+                  flow_log_retention=flow_log_retention, interface_endpoint_azs=interface_endpoint_azs, tags=tags)
         super().__init__(scope, id)
+        self._interface_endpoint_azs = interface_endpoint_azs
         #: Whether the VPC was passed as ``vpc=`` (then it is not this construct's to change).
         self.wraps_existing_vpc = vpc is not None
         self._subnets = vpc_subnets
@@ -168,6 +178,7 @@ class IsolatedNetwork(VpcInterface, Construct):
     def _create_endpoints(
         self, interface_endpoints: Sequence[str], gateway_endpoints: Sequence[str], subnets: ec2.SubnetSelection | None
     ) -> None:
+        endpoint_subnets = self._interface_endpoint_subnets(subnets)
         # Endpoints of a wrapped VPC are this construct's children: made through the VPC, they would
         # land in the VPC's stack and refer to this stack's security group (a dependency cycle).
         owner: Construct = self if self.wraps_existing_vpc else self.vpc
@@ -196,10 +207,23 @@ class IsolatedNetwork(VpcInterface, Construct):
                 private_dns_enabled=True,
                 security_groups=[self.endpoint_security_group],
                 open=False,
-                subnets=subnets,
+                subnets=endpoint_subnets,
             )
             for name in dict.fromkeys(interface_endpoints)
         }
+
+    def _interface_endpoint_subnets(self, subnets: ec2.SubnetSelection | None) -> ec2.SubnetSelection | None:
+        """``subnets``, or (``interface_endpoint_azs``) its subnets in the first that many AZs."""
+        wanted = self._interface_endpoint_azs
+        if wanted is None:
+            return subnets
+        selected = self.vpc.select_subnets(subnets or ec2.SubnetSelection()).subnets
+        if wanted > len(selected):
+            raise ValueError(
+                f"IsolatedNetwork: interface_endpoint_azs={wanted}: the workloads' subnets span only "
+                f"{len(selected)} AZ(s)"
+            )
+        return ec2.SubnetSelection(subnets=list(selected[:wanted]))
 
     @property
     def subnets(self) -> ec2.SubnetSelection:
@@ -260,6 +284,7 @@ def _validate(
     interface_endpoints: Sequence[str],
     gateway_endpoints: Sequence[str],
     flow_log_retention: logs.RetentionDays | None,
+    interface_endpoint_azs: int | None,
     tags: Mapping[str, str] | None,
 ) -> None:
     name = "IsolatedNetwork"
@@ -269,7 +294,9 @@ def _validate(
     require_type(name, "cidr", cidr, str)
     require_type(name, "flow_log_retention", flow_log_retention, logs.RetentionDays)
     validate_tags(name, tags)
+    require_type(name, "interface_endpoint_azs", interface_endpoint_azs, int)
     errors = PropErrors(name)
+    errors.check_range("interface_endpoint_azs", interface_endpoint_azs, minimum=1, maximum=6)
     unknown_gateways = [e for e in gateway_endpoints if e not in _GATEWAY_SERVICES]
     errors.check(
         not unknown_gateways and not isinstance(gateway_endpoints, str),
