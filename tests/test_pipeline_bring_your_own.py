@@ -254,7 +254,7 @@ def test_a_wrapped_vpc_gets_endpoints_and_security_groups_only(wrapped):
     endpoints = [e["Properties"] for e in wrapped.resources("AWS::EC2::VPCEndpoint").values()]
     assert all(e["VpcId"] == VPC_ID for e in endpoints)
     interface = [e for e in endpoints if e.get("VpcEndpointType") == "Interface"]
-    assert len(interface) == 1 and interface[0]["SubnetIds"] == SUBNETS
+    assert len(interface) == len(VPC_INTERFACE_ENDPOINTS) and all(e["SubnetIds"] == SUBNETS for e in interface)
     gateway = [e for e in endpoints if e.get("VpcEndpointType") == "Gateway"]
     assert len(gateway) == 2 and all(e["RouteTableIds"] == ["rtb-0aaaaaaaaaaaaaaa1", "rtb-0aaaaaaaaaaaaaaa2"] for e in gateway)
     for name, function in _functions(wrapped).items():
