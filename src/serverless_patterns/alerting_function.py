@@ -486,7 +486,7 @@ class AlertingFunction(FunctionInterface, Construct):
                 reason=NETWORK_INTERFACES_REASON,
             )
         #: X-Ray's actions on ``*``, in a policy of their own (the only one acknowledged for ``*``).
-        self.xray_policy = service_policy(
+        self.xray_policy: iam.ManagedPolicy = service_policy(
             self,
             "XRayPolicy",
             role=self._role,

@@ -73,7 +73,7 @@ class ApiGatewayAccount(Construct):
         )
         pattern = _rendered_arn_pattern(stack, "logs", "log-group:*")
         #: The role's only permissions, in a policy of their own that alone carries the acknowledgement.
-        self.logs_policy = service_policy(
+        self.logs_policy: iam.ManagedPolicy = service_policy(
             self.role,
             "LogsPolicy",
             role=self.role,

@@ -465,7 +465,7 @@ class AuditTrail(Construct):
         )
         streams = f"{log_group_arn(self, log_group_name)}:log-stream:{stack.account}_CloudTrail_*"
         #: The role's only permissions, in a policy of their own that alone carries the acknowledgement.
-        self.logs_policy = service_policy(
+        self.logs_policy: iam.ManagedPolicy = service_policy(
             role,
             "DeliveryPolicy",
             role=role,

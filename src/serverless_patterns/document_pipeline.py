@@ -307,7 +307,7 @@ class DocumentPipeline(Construct):
             or (self.alert_topic.encryption_key if alert_topic is None else None)
             or customer_managed_key(self, "OperationsKey", description=f"Encrypts operational data of {self.node.path}")
         )
-        self.status_topic = AlertTopic(self, "StatusTopic", encryption_key=key)
+        self.status_topic: AlertTopic = AlertTopic(self, "StatusTopic", encryption_key=key)
         #: Notifications: status topic, notification ledger, failed notifications.
         self.notifications_key: kms.IKey = self.status_topic.encryption_key
 
@@ -331,7 +331,7 @@ class DocumentPipeline(Construct):
             or customer_managed_key(self, "DocumentsKey", description=f"Encrypts document metadata of {self.node.path}")
         )
         alarm_topic = as_topic(self.alert_topic)
-        self.metadata = AuditedTable(
+        self.metadata: AuditedTable = AuditedTable(
             self,
             "Metadata",
             partition_key=dynamodb.Attribute(name="document_id", type=dynamodb.AttributeType.STRING),
@@ -389,7 +389,7 @@ class DocumentPipeline(Construct):
             "MAX_DOCUMENT_BYTES": str(max_document_bytes),
             "ALLOWED_CONTENT_TYPES": ",".join(allowed_content_types),
         }
-        self.processor = self._function(
+        self.processor: AlertingFunction = self._function(
             "Processor",
             "document_processor",
             description="Checks uploaded documents and records their status",
@@ -406,7 +406,7 @@ class DocumentPipeline(Construct):
         self.status_event_bus: events.IEventBus = status_event_bus or events.EventBus.from_event_bus_name(
             self, "DefaultEventBus", "default"
         )
-        self.notifier = self._function(
+        self.notifier: AlertingFunction = self._function(
             "Notifier",
             "document_notifier",
             description="Publishes one status event per document status transition (SNS and EventBridge)",
@@ -487,7 +487,7 @@ class DocumentPipeline(Construct):
             self.api.add_route("GET", "/documents/{id}", self.api_handler, level="read-only")
             self.api.add_route("DELETE", "/documents/{id}", self.api_handler, level="admin")
         #: Whether the pipeline made the API (its alarms, dashboard widgets and audit are then the pipeline's).
-        self.owns_api = self.api is not None and api is True
+        self.owns_api: bool = self.api is not None and api is True
 
         if audit_trail is not None:
             audit_trail.add_s3_data_events([self.documents])

@@ -146,7 +146,7 @@ class IsolatedNetwork(VpcInterface, Construct):
         super().__init__(scope, id)
         self._interface_endpoint_azs = interface_endpoint_azs
         #: Whether the VPC was passed as ``vpc=`` (then it is not this construct's to change).
-        self.wraps_existing_vpc = vpc is not None
+        self.wraps_existing_vpc: bool = vpc is not None
         self._subnets = vpc_subnets
         if vpc is not None:
             self.vpc: ec2.IVpc = vpc

@@ -77,8 +77,8 @@ class ProcessingStep(Construct):
         self.function = function
         self.statuses: tuple[str, ...] = tuple(statuses)
         self.retries = retries
-        self.timeout = timeout or MAX_TIMEOUT
-        self.failure_queue = SecureQueue(
+        self.timeout: Duration = timeout or MAX_TIMEOUT
+        self.failure_queue: SecureQueue = SecureQueue(
             self,
             "Failures",
             encryption_key=encryption_key,  # type: ignore[arg-type]
@@ -86,7 +86,7 @@ class ProcessingStep(Construct):
             alarm_topic=alert_topic,
             oldest_message_age_alarm_threshold=None,
         )
-        self.failure_alarm = self.failure_queue.metric_visible_messages(period=Duration.minutes(1), statistic="Maximum").create_alarm(
+        self.failure_alarm: cloudwatch.Alarm = self.failure_queue.metric_visible_messages(period=Duration.minutes(1), statistic="Maximum").create_alarm(
             self,
             "FailuresAlarm",
             alarm_description=f"{description} failed a document: its invocation record waits in {self.failure_queue.node.path}",
@@ -99,7 +99,7 @@ class ProcessingStep(Construct):
             alert_topic.add_alarm(self.failure_alarm)
         else:
             notify(self, self.failure_alarm, alert_topic)
-        self.invoke_config = lambda_.EventInvokeConfig(
+        self.invoke_config: lambda_.EventInvokeConfig = lambda_.EventInvokeConfig(
             self,
             "InvokeConfig",
             function=function,

@@ -203,7 +203,7 @@ class EmulatedStack:
         #: Asynchronous invocations waiting for :meth:`pump`.
         self.async_invocations: list[AsyncInvocation] = []
         self.skipped_subscriptions: list[str] = []
-        self.resolve = Resolver(
+        self.resolve: Resolver = Resolver(
             region=region, ref=self._ref, get_att=self._get_att, parameters=self.parameters, imports=imports
         )
         self._suffix = uuid.uuid4().hex[:8]
