@@ -284,7 +284,7 @@ def test_an_alerting_function_step_gets_only_the_steps_async_configuration():
     assert function.dead_letter_queue is None and function.function.node.try_find_child("EventInvokeConfig") is None
     (config,) = synth.resources("AWS::Lambda::EventInvokeConfig").values()
     assert config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]  # the step's, to the coordinator
-    reasons = [f.reason for f in synth.nag.acknowledged if "LambdaDLQ" in f.rule and f.path.startswith("/Test/Tagger")]
+    reasons = [f.reason for f in synth.nag.acknowledged if "LambdaDLQ" in f.rule and f.path.startswith("Test/Tagger/")]
     assert reasons and all("Invoked asynchronously by the Docs pipeline's Tag step" in r for r in reasons)
     assert synth.nag.findings == [] and synth.checkov.findings == []
 

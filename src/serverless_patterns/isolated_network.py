@@ -217,7 +217,15 @@ class IsolatedNetwork(VpcInterface, Construct):
         wanted = self._interface_endpoint_azs
         if wanted is None:
             return subnets
-        selected = self.vpc.select_subnets(subnets or ec2.SubnetSelection()).subnets
+        selection = subnets or ec2.SubnetSelection()
+        selected = self.vpc.select_subnets(
+            availability_zones=selection.availability_zones,
+            one_per_az=selection.one_per_az,
+            subnet_filters=selection.subnet_filters,
+            subnet_group_name=selection.subnet_group_name,
+            subnets=selection.subnets,
+            subnet_type=selection.subnet_type,
+        ).subnets
         if wanted > len(selected):
             raise ValueError(
                 f"IsolatedNetwork: interface_endpoint_azs={wanted}: the workloads' subnets span only "
