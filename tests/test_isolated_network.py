@@ -177,3 +177,10 @@ def test_interface_endpoints_in_one_az_sit_in_one_isolated_subnet_and_serve_the_
         assert [Stack.of(network).resolve(s) for s in endpoint["SubnetIds"]] == [{"Ref": Stack.of(network).resolve(first)}]
         assert endpoint["PrivateDnsEnabled"] is True  # the name resolves to it from either AZ
     assert network.subnets.subnet_type == ec2.SubnetType.PRIVATE_ISOLATED  # workloads keep both AZs
+
+
+def test_every_interface_endpoint_name_is_a_cdk_endpoint_service():
+    from serverless_patterns.isolated_network import _INTERFACE_SERVICES
+
+    for name, attribute in _INTERFACE_SERVICES.items():
+        assert isinstance(getattr(ec2.InterfaceVpcEndpointAwsService, attribute), ec2.InterfaceVpcEndpointAwsService), name

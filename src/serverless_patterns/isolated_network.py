@@ -36,7 +36,7 @@ _INTERFACE_SERVICES: Mapping[str, str] = {
     "secretsmanager": "SECRETS_MANAGER",
     "sts": "STS",
     "events": "EVENTBRIDGE",
-    "lambda": "LAMBDA",
+    "lambda": "LAMBDA_",
 }
 
 _AZ_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d[a-z](-[a-z]+-\d[a-z])?$")
