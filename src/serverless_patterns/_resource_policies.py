@@ -53,6 +53,18 @@ def require_key_statement(scope: Construct, key: Any, statement: iam.PolicyState
     ``purpose`` completes "For ..., ..." in the warning, e.g. ``"CloudWatch Logs to encrypt the
     log group"``. Returns whether the statement is in the key policy.
     """
+    key_stack = getattr(key, "stack", None)
+    if key_stack is not None and key_stack is not Stack.of(scope):
+        # A key of another stack: the statement names this stack's resources (log groups, the stack
+        # id), so putting it in that stack's key policy would make the two stacks depend on each other.
+        Annotations.of(scope).add_warning_v2(
+            KEY_POLICY_WARNING,
+            f"{scope.node.path} uses the KMS key {describe(key)} of the stack {key_stack.stack_name}; a statement "
+            f"added from here would make the stacks depend on each other. For {purpose}, that stack must give the "
+            f"key a statement that allows: {render_statement(scope, statement)} (account-wide conditions, such as "
+            "every log group of the account, avoid naming this stack's resources).",
+        )
+        return False
     if key.add_to_resource_policy(statement).statement_added:
         return True
     Annotations.of(scope).add_warning_v2(
