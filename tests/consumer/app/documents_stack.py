@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
@@ -83,6 +83,14 @@ class DocumentsStack(Stack):
             web_acl=web_acl,
             removal_policy=removal_policy,
             tags={"Environment": stage, "Service": "documents"},
+        )
+        # The data key belongs to the platform stack, so the library adds nothing to its policy
+        # from here and names each statement it needs in a warning instead. The platform's key
+        # policy already allows them account-wide (platform_stack.py).
+        Annotations.of(self).acknowledge_warning(
+            "serverless-patterns:keyPolicyNotWritable",
+            "The platform stack's data key lets CloudWatch Logs use it for every log group of the account "
+            "and EventBridge for rules of the account.",
         )
         # --8<-- [end:bring_your_own]
         # Our catalog of processed documents, and every status a document went through.

@@ -70,6 +70,15 @@ class PlatformStack(Stack):
                 },
             )
         )
+        # EventBridge delivers to the service's encrypted queues, for rules of this account only.
+        self.data_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],
+                conditions={"ArnLike": {"aws:SourceArn": f"arn:aws:events:{Aws.REGION}:{Aws.ACCOUNT_ID}:rule/*"}},
+            )
+        )
         flow_logs = logs.LogGroup(
             self,
             "FlowLogs",
