@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Acknowledgment, App, CfnResource, Validations
+from aws_cdk import Acknowledgment, App, CfnResource, Stack, Validations
 from constructs import IConstruct
 
 from .preflight import PLUGIN_NAME, RULES
@@ -67,6 +67,30 @@ def add_preflight_checks(app: App) -> None:
 
     Validations.of(app).add_plugins(DeployPreflightChecks())
 
+
+
+def nag_resource(scope: IConstruct, value: str) -> str:
+    """``value`` (an ARN, usually a token) as cdk-nag prints it in a finding of ``scope``'s stack.
+
+    ``<LogicalId.Arn>`` for ``Fn::GetAtt``, ``<LogicalId>`` for ``Ref``, the export's name for an
+    ``Fn::ImportValue`` (a resource of another stack), joined as ``Fn::Join`` joins them: what an
+    ``AwsSolutions-IAM5[Resource::...]`` acknowledgement must name to match exactly one resource.
+    """
+    def render(part: object) -> str:
+        if isinstance(part, str):
+            return part
+        if isinstance(part, dict) and "Ref" in part:
+            return f"<{part['Ref']}>"
+        if isinstance(part, dict) and "Fn::GetAtt" in part:
+            return f"<{'.'.join(part['Fn::GetAtt'])}>"
+        if isinstance(part, dict) and "Fn::ImportValue" in part:
+            return render(part["Fn::ImportValue"])
+        if isinstance(part, dict) and "Fn::Join" in part:
+            separator, parts = part["Fn::Join"]
+            return separator.join(render(p) for p in parts)
+        return str(part)
+
+    return render(Stack.of(scope).resolve(value))
 
 def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
     """Acknowledge one finding on ``scope`` with a reason a reviewer can check.

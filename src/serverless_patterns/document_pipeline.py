@@ -20,7 +20,7 @@ from .alert_topic import AlertTopic, check_email
 from .alerting_function import AlertingFunction, Invocation, _grant_send
 from .audit_trail import AuditTrail
 from .audited_table import AuditedTable
-from .compliance import acknowledge
+from .compliance import acknowledge, nag_resource
 from .handlers import handler_code, handler_entry
 from .handlers.document_notifier.transitions import EVENT_DETAIL_TYPE, EVENT_SOURCE, STATUSES
 from .handlers.documents_api.config import DEFAULT_ALLOWED_CONTENT_TYPES, DEFAULT_MAX_DOCUMENT_BYTES
@@ -980,7 +980,7 @@ class DocumentPipeline(Construct):
             return
         acknowledge(
             grantee.grant_principal,
-            f"AwsSolutions-IAM5[Resource::{_nag_resource(self, object_arn)}]",
+            f"AwsSolutions-IAM5[Resource::{nag_resource(grantee.grant_principal, object_arn)}]",
             "Object-level S3 permissions name objects by key pattern; the pattern is limited to the "
             f"documents bucket and the prefix {DOCUMENTS_PREFIX!r}.",
         )
@@ -1096,25 +1096,6 @@ def _describe(resource: object) -> str:
         if isinstance(value, str) and not is_token(value):
             return f"{path} ({value})"
     return path
-
-
-def _nag_resource(scope: Construct, arn: str) -> str:
-    """``arn`` as cdk-nag prints it in an IAM5 finding (``<LogicalId.Arn>``, ``<AWS::Partition>``)."""
-    resolved = Stack.of(scope).resolve(arn)
-
-    def render(part: object) -> str:
-        if isinstance(part, str):
-            return part
-        if isinstance(part, dict) and "Ref" in part:
-            return f"<{part['Ref']}>"
-        if isinstance(part, dict) and "Fn::GetAtt" in part:
-            return f"<{'.'.join(part['Fn::GetAtt'])}>"
-        if isinstance(part, dict) and "Fn::Join" in part:
-            separator, parts = part["Fn::Join"]
-            return separator.join(render(p) for p in parts)
-        return str(part)
-
-    return render(resolved)
 
 
 def _upload_cors(origins: Sequence[str]) -> list[s3.CorsRule]:

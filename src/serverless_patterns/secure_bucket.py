@@ -25,7 +25,7 @@ from ._defaults import (
 from ._prop_types import check_prop_types, constructor_defaults
 from ._resource_policies import warn_bucket_statement
 from ._validation import PropErrors, duration_in_days, is_token, require_type
-from .compliance import acknowledge, acknowledge_all, in_every_pack
+from .compliance import acknowledge, acknowledge_all, in_every_pack, nag_resource
 from .tagging import apply_tags, validate_tags
 
 _ALLOWED_ENCRYPTION = (s3.BucketEncryption.KMS, s3.BucketEncryption.S3_MANAGED, s3.BucketEncryption.DSSE)
@@ -310,10 +310,10 @@ def _acknowledge_object_arn(grantee: iam.IGrantable, bucket: s3.Bucket, pattern:
     principal = grantee.grant_principal
     if not isinstance(principal, Construct):
         return
-    logical_id = Stack.of(bucket).get_logical_id(bucket.node.default_child)
     acknowledge(
         principal,
-        f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{pattern}]",
+        # As the grantee's stack names the bucket: <LogicalId.Arn>, or another stack's export.
+        f"AwsSolutions-IAM5[Resource::{nag_resource(principal, bucket.arn_for_objects(pattern))}]",
         "Object-level S3 permissions name objects by key pattern; the pattern is limited to this "
         f"bucket{' and the prefix ' + repr(pattern[:-1]) if pattern != '*' else ''}.",
     )
