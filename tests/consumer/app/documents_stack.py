@@ -18,6 +18,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk.aws_lambda_event_sources import SqsEventSource
@@ -32,7 +33,7 @@ from serverless_patterns import (
     IsolatedNetwork,
     SecureQueue,
 )
-from serverless_patterns.compliance import acknowledge, acknowledge_all
+from serverless_patterns.compliance import acknowledge
 from serverless_patterns.document_pipeline import STEP_INTERFACE_ENDPOINTS, VPC_INTERFACE_ENDPOINTS
 
 HANDLERS = Path(__file__).resolve().parent / "handlers"
@@ -76,7 +77,10 @@ class DocumentsStack(Stack):
         self.pipeline = DocumentPipeline(
             self,
             "Pipeline",
-            bucket=platform.documents_bucket,
+            # The platform's bucket, imported by its published ARN (EventBridge is on, see platform_stack.py).
+            bucket=s3.Bucket.from_bucket_attributes(
+                self, "DocumentsBucket", bucket_arn=platform.documents_bucket_export, encryption_key=platform.data_key
+            ),
             key=platform.data_key,
             alert_topic=platform.ops_alerts,
             network=self.network,
@@ -87,6 +91,10 @@ class DocumentsStack(Stack):
         # The data key belongs to the platform stack, so the library adds nothing to its policy
         # from here and names each statement it needs in a warning instead. The platform's key
         # policy already allows them account-wide (platform_stack.py).
+        Annotations.of(self).acknowledge_warning(
+            "serverless-patterns:documentsBucketEventBridge",
+            "The platform stack turns on the bucket's EventBridge notifications (event_bridge_enabled=True).",
+        )
         Annotations.of(self).acknowledge_warning(
             "serverless-patterns:keyPolicyNotWritable",
             "The platform stack's data key lets CloudWatch Logs use it for every log group of the account "
@@ -130,7 +138,6 @@ class DocumentsStack(Stack):
             **step,
         )
         self.catalog.grant_write_data(catalog)
-        self._acknowledge_write_grant(catalog)
         self.classify_step = self.pipeline.add_processing_step(
             "Classify", function=classify, statuses=CLASSIFY_STATUSES, retries=2, timeout=Duration.minutes(15)
         )
@@ -176,7 +183,6 @@ class DocumentsStack(Stack):
             "status-events queue's redrive policy to its dead-letter queue, whose alarm notifies ops.",
         )
         self.catalog.grant_write_data(audit)
-        self._acknowledge_write_grant(audit)
         # --8<-- [end:status_events]
 
         # --8<-- [start:subscription]
@@ -196,7 +202,6 @@ class DocumentsStack(Stack):
         )
         self.undelivered.allow_send_from("sns.amazonaws.com", source_arn=self.pipeline.status_topic.topic_arn)
         self.platform.ops_alerts.grant_publish(rejections)
-        self._acknowledge_key_grant(rejections)
         # --8<-- [end:subscription]
 
     # ---- a scheduled report ------------------------------------------------------------------
@@ -220,7 +225,6 @@ class DocumentsStack(Stack):
         # --8<-- [end:schedule]
         self.catalog.grant_read_data(digest)
         self.platform.ops_alerts.grant_publish(digest)
-        self._acknowledge_key_grant(digest)
 
     # ---- building blocks ---------------------------------------------------------------------
 
@@ -254,19 +258,3 @@ class DocumentsStack(Stack):
         self.network.allow_https_from(function.security_group)
         return function
     # --8<-- [end:function]
-
-    def _acknowledge_write_grant(self, function: AlertingFunction) -> None:
-        acknowledge_all(
-            function.role,
-            ["AwsSolutions-IAM5[Action::kms:ReEncrypt*]", "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]"],
-            "CDK's grant_write_data of the catalog table: DynamoDB encrypts with the data key on the "
-            "function's behalf, on this key only.",
-        )
-
-    def _acknowledge_key_grant(self, function: AlertingFunction) -> None:
-        acknowledge_all(
-            function.role,
-            ["AwsSolutions-IAM5[Action::kms:GenerateDataKey*]"],
-            "CDK's grant_publish of the KMS-encrypted ops topic: SNS encrypts with the data key on the "
-            "function's behalf, on this key only.",
-        )

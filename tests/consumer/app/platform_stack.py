@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Aws, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Aws, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -43,6 +43,10 @@ class PlatformStack(Stack):
             event_bridge_enabled=True,
             removal_policy=removal_policy,
         )
+        # Published for the service stacks, as the platform team publishes its buckets to every team.
+        self.documents_bucket_export = CfnOutput(
+            self, "DocumentsBucketArn", value=self.documents_bucket.bucket_arn, export_name=f"{id}-documents-bucket-arn"
+        ).import_value
         # The ops team's alert topic: every alarm of the stage goes here.
         self.ops_alerts = AlertTopic(self, "OpsAlerts", emails=[ops_email], encryption_key=self.data_key)
 
