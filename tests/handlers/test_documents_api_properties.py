@@ -132,7 +132,10 @@ def test_any_event_is_answered_in_strict_json_within_the_callers_level(aws, even
     assert 200 <= status < 500
     if status >= 400:
         assert set(payload) == {"error"} and {"code", "message"} <= set(payload["error"])
-        assert_clean_error(payload, TABLE, BUCKET, sent=event)
+        # The API's own routes are public (the 404 names them); the test table happens to share
+        # their word, so they are taken out before looking for the table's name.
+        public = json.loads(json.dumps(payload).replace("/documents/{id}", "").replace("/documents", ""))
+        assert_clean_error(public, TABLE, BUCKET, sent=event)
     else:
         assert level >= LEVELS["read-only"]
         for name in HIDDEN:
