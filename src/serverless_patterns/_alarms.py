@@ -78,10 +78,10 @@ def allow_cloudwatch_alarms(scope: Construct, topic: Any) -> bool:
     if topic is None:
         return True
     sns_topic: sns.ITopic = as_topic(topic)
-    owner = sns_topic.node.scope
-    if isinstance(getattr(owner, "allows_cloudwatch_alarms", None), bool):
+    allowed_by_alert_topic = _alert_topic_allowance(sns_topic)
+    if allowed_by_alert_topic is not None:
         # AlertTopic: allowed at creation, or (imported key) its own warning names the statement.
-        return bool(owner.allows_cloudwatch_alarms)
+        return allowed_by_alert_topic
     stack = Stack.of(sns_topic)
     missing = []
     topic_statement = cloudwatch_alarms_statement(sns_topic.topic_arn, stack)
@@ -111,15 +111,19 @@ def allow_cloudwatch_alarms(scope: Construct, topic: Any) -> bool:
     return not missing
 
 
-def _made_by_alert_topic(topic: sns.ITopic) -> bool:
-    """Whether ``topic`` is an ``AlertTopic``'s, asked of the kernel once per topic (not per alarm)."""
-    allowed = getattr(topic, "_serverless_patterns_alert_topic", None)
-    if allowed is None:
-        allowed = bool(getattr(topic.node.scope, "allows_cloudwatch_alarms", False))
-        try:
-            topic._serverless_patterns_alert_topic = allowed
-        except AttributeError:  # a topic object that takes no attributes: asked each time
-            pass
+def _alert_topic_allowance(topic: sns.ITopic) -> bool | None:
+    """An ``AlertTopic``'s ``allows_cloudwatch_alarms`` for its ``topic``, None for any other topic.
+
+    Asked of the kernel once per topic, not once per alarm.
+    """
+    if hasattr(topic, "_serverless_patterns_alert_topic"):
+        return topic._serverless_patterns_alert_topic
+    allowed = getattr(topic.node.scope, "allows_cloudwatch_alarms", None)
+    allowed = allowed if isinstance(allowed, bool) else None
+    try:
+        topic._serverless_patterns_alert_topic = allowed
+    except AttributeError:  # a topic object that takes no attributes: asked each time
+        pass
     return allowed
 
 

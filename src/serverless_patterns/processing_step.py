@@ -81,7 +81,7 @@ class ProcessingStep(Construct):
         self.failure_queue: SecureQueue = SecureQueue(
             self,
             "Failures",
-            encryption_key=encryption_key,  # type: ignore[arg-type]
+            encryption_key=encryption_key,
             retention_period=FAILURE_RETENTION,
             alarm_topic=alert_topic,
             oldest_message_age_alarm_threshold=None,
