@@ -26,6 +26,11 @@ from common import ROOT, benchmark_env, print_table, run_interleaved, verdict
 
 TARGET_RATIO = 1.10
 
+APPS = {
+    "hand-written L2 (baseline)": "handwritten_pipeline",
+    "flagship with serverless-patterns": "examples.document_pipeline.app",
+}
+
 RUNNER = r"""
 import json, sys, tempfile
 sys.path[:0] = [{root!r}, {benchmarks!r}]
@@ -36,6 +41,41 @@ app = App(outdir=tempfile.mkdtemp(), context={{"env": "dev"}})
 stacks = module.build(app)
 assembly = app.synth()
 print(json.dumps(sum(len(assembly.get_stack_by_name(s.stack_name).template["Resources"]) for s in stacks)))
+"""
+
+
+PROFILER = r"""
+import json, resource, sys, tempfile, time
+sys.path[:0] = [{root!r}, {benchmarks!r}]
+import jsii._kernel.providers.process as process
+from aws_cdk import App
+import importlib
+seen, counts = set(), {{"first": [0, 0.0], "repeated": [0, 0.0]}}
+send = process._NodeProcess.send
+def counting_send(self, request, response_type):
+    target = getattr(request, "fqn", None) or getattr(getattr(request, "objref", None), "ref", "").split("@")[0]
+    key = (type(request).__name__, target, getattr(request, "method", None) or getattr(request, "property", None))
+    started = time.perf_counter()
+    try:
+        return send(self, request, response_type)
+    finally:
+        bucket = counts["repeated" if key in seen else "first"]
+        seen.add(key)
+        bucket[0] += 1
+        bucket[1] += time.perf_counter() - started
+started = time.perf_counter()
+module = importlib.import_module(sys.argv[1])
+imported = time.perf_counter()
+process._NodeProcess.send = counting_send
+app = App(outdir=tempfile.mkdtemp(), context={{"env": "dev"}})
+module.build(app)
+constructed = time.perf_counter()
+calls = json.loads(json.dumps(counts))
+process._NodeProcess.send = send
+app.synth()
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({{"import": imported - started, "construct": constructed - imported, "first": calls["first"],
+                  "repeated": calls["repeated"], "python_cpu": usage.ru_utime + usage.ru_stime}}))
 """
 
 
@@ -54,10 +94,7 @@ def byte_compile() -> None:
 def cold(repeat: int = 5) -> list[tuple]:
     byte_compile()
     runner = RUNNER.format(root=str(ROOT), benchmarks=str(ROOT / "benchmarks"))
-    apps = {
-        "hand-written L2 (baseline)": "handwritten_pipeline",
-        "flagship with serverless-patterns": "examples.document_pipeline.app",
-    }
+    apps = APPS
     commands = {label: [sys.executable, "-c", runner, module] for label, module in apps.items()}
     results = run_interleaved(commands, repeat=repeat)
     rows = []
@@ -75,6 +112,32 @@ def cold(repeat: int = 5) -> list[tuple]:
         f"{os.getloadavg()[0]:.1f} at the end (target: median time ratio <= {TARGET_RATIO:.2f}: "
         f"{verdict(ratio <= TARGET_RATIO)})",
         ["app", "resources", "median s", "best s", "median CPU s", "peak MB (process tree)"],
+        rows,
+    )
+    return rows
+
+
+def round_trips() -> list[tuple]:
+    """Where the cold construct time goes: calls into the jsii kernel (Node) against Python's own work.
+
+    One fresh process per app. A call is "first" when its kind (class and member) was not called
+    before in the process (Node loads and compiles that code then), else "repeated"; the kernel
+    time is the wall time from request to answer, and "python" is the rest of the construct phase.
+    """
+    byte_compile()
+    profiler = PROFILER.format(root=str(ROOT), benchmarks=str(ROOT / "benchmarks"))
+    rows = []
+    for label, module in APPS.items():
+        output = subprocess.run([sys.executable, "-c", profiler, module], env=benchmark_env(), capture_output=True,
+                                text=True, check=True).stdout
+        run = json.loads(output.strip().splitlines()[-1])
+        (first, first_s), (repeated, repeated_s) = run["first"], run["repeated"]
+        rows.append((label, f"{run['import']:.3f}", f"{run['construct']:.3f}", first, f"{first_s:.3f}", repeated,
+                     f"{repeated_s:.3f}", f"{run['construct'] - first_s - repeated_s:.3f}", f"{run['python_cpu']:.2f}"))
+    print_table(
+        "Cold construct phase by jsii kernel calls, one fresh process per app",
+        ["app", "import s", "construct s", "first-use calls", "their s", "repeated calls", "their s",
+         "python s", "python CPU s (whole run)"],
         rows,
     )
     return rows
@@ -127,4 +190,5 @@ def warm(repeat: int = 3) -> list[tuple]:
 
 if __name__ == "__main__":
     cold()
+    round_trips()
     warm()

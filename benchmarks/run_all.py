@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.redirect_stdout(_Tee(sys.stdout, buffer)):
         print(f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores, Python {platform.python_version()}, "
               f"{platform.machine()}; every ratio compares figures measured in the same run.")
-        bench_synth.cold(repeat=3 if args.quick else 5)
+        bench_synth.cold(repeat=3 if args.quick else 7)
+        bench_synth.round_trips()
         bench_synth.warm()
         bench_imports.main(repeat=5 if args.quick else 9)
         sizes = {k: v for k, v in bench_processor.SIZES.items() if not (args.quick and k == "1 GB")}

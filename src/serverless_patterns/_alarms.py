@@ -15,6 +15,7 @@ from . import _actions
 from ._resource_policies import render_statement
 from ._validation import describe
 from .compliance import acknowledge_all, in_every_pack
+from ._kernel import path_of, stack_of
 
 #: Id of the warning emitted when an alarm notifies a topic whose policies the construct cannot
 #: change (an imported topic or key); acknowledge it with ``Annotations.of(scope).acknowledge_warning``.
@@ -82,7 +83,7 @@ def allow_cloudwatch_alarms(scope: Construct, topic: Any) -> bool:
     if allowed_by_alert_topic is not None:
         # AlertTopic: allowed at creation, or (imported key) its own warning names the statement.
         return allowed_by_alert_topic
-    stack = Stack.of(sns_topic)
+    stack = stack_of(sns_topic)
     missing = []
     topic_statement = cloudwatch_alarms_statement(sns_topic.topic_arn, stack)
     if not sns_topic.add_to_resource_policy(topic_statement).statement_added:
@@ -105,7 +106,7 @@ def allow_cloudwatch_alarms(scope: Construct, topic: Any) -> bool:
     if missing:
         Annotations.of(scope).add_warning_v2(
             IMPORTED_ALARM_TOPIC_WARNING,
-            f"Alarms of {scope.node.path} notify the topic {describe(sns_topic)}, whose policies this app cannot fully "
+            f"Alarms of {path_of(scope)} notify the topic {describe(sns_topic)}, whose policies this app cannot fully "
             f"change. For the notifications to arrive, {'; '.join(missing)}.",
         )
     return not missing
@@ -174,7 +175,7 @@ def notify(scope: Construct, alarm: cloudwatch.Alarm, topic: Any, *, notify_on_r
     """
     sns_topic = as_topic(topic)
     if sns_topic is None:
-        raise TypeError(f"{scope.node.path}: no SNS topic to notify for alarm {alarm.node.path}")
+        raise TypeError(f"{path_of(scope)}: no SNS topic to notify for alarm {path_of(alarm)}")
     allow_cloudwatch_alarms(scope, topic)
     action = _sns_action(sns_topic)
     alarm.add_alarm_action(action)

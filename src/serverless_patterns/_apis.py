@@ -10,6 +10,7 @@ from aws_cdk import Annotations
 from constructs import Construct
 
 from ._validation import PropErrors, is_token
+from ._kernel import path_of
 
 #: An https origin as browsers send it: lowercase host, optional port, no path, no wildcard.
 HTTPS_ORIGIN = re.compile(
@@ -52,7 +53,7 @@ def warn_loopback_origins(scope: Construct, origins: Sequence[str], *, what: str
     if loopback:
         Annotations.of(scope).add_warning_v2(
             DEV_CORS_ORIGIN_WARNING,
-            f"{what} of {scope.node.path} allows the loopback origins {', '.join(loopback)} over plain http: any "
+            f"{what} of {path_of(scope)} allows the loopback origins {', '.join(loopback)} over plain http: any "
             "page served on that port of a visitor's machine may call it. For development stages only; a "
             "production stage lists its https origins alone.",
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import ArnFormat
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -11,11 +11,12 @@ from constructs import Construct
 from . import _actions
 from ._defaults import STATEFUL_REMOVAL_POLICY
 from ._resource_policies import require_key_statement
+from ._kernel import path_of, region_of, stack_of
 
 
 def log_group_arn(scope: Construct, name: str) -> str:
     """The ARN of log group ``name`` in ``scope``'s stack, without the ``:*`` that ``GetAtt Arn`` adds."""
-    return Stack.of(scope).format_arn(
+    return stack_of(scope).format_arn(
         service="logs", resource="log-group", resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME
     )
 
@@ -39,11 +40,11 @@ def encrypted_log_group(
         scope,
         key,
         iam.PolicyStatement(
-            principals=[iam.ServicePrincipal(f"logs.{Stack.of(scope).region}.amazonaws.com")],
+            principals=[iam.ServicePrincipal(f"logs.{region_of(scope)}.amazonaws.com")],
             actions=_actions.KMS_FOR_CLOUDWATCH_LOGS,
             resources=["*"],  # in a key policy, "*" means this key
             conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn(scope, name)}},
         ),
-        purpose=f"CloudWatch Logs to encrypt the log group {group.node.path}",
+        purpose=f"CloudWatch Logs to encrypt the log group {path_of(group)}",
     )
     return group

@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk import Annotations, Stack, Token
+from aws_cdk import Annotations
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from ._validation import describe
+from ._validation import describe, is_token
+from ._kernel import key_policy_of, path_of, region_of, stack_of
 
 #: Warning emitted when a KMS key policy the app cannot change must let a service in; acknowledge it
 #: with ``Annotations.of(scope).acknowledge_warning`` once the statement is in the key policy.
@@ -36,11 +38,13 @@ _PSEUDO_PARAMETERS = {
 def check_key_region(errors: Any, prop: str, key: Any, scope: Construct) -> None:
     """Record on ``errors`` that ``key`` (an imported key with a literal ARN) lives in another Region
     than ``scope``'s stack: KMS keys are Regional, and no service can use one across Regions."""
-    if key is None:
+    if key is None or isinstance(key, kms.Key):  # a key of this app: its ARN is a token
         return
     arn = getattr(key, "key_arn", None)
-    region = Stack.of(scope).region
-    if not isinstance(arn, str) or Token.is_unresolved(arn) or Token.is_unresolved(region):
+    if not isinstance(arn, str) or is_token(arn):
+        return
+    region = region_of(scope)
+    if is_token(region):
         return
     parts = arn.split(":")
     if len(parts) > 3 and parts[2] == "kms" and parts[3] and parts[3] != region:
@@ -53,23 +57,27 @@ def require_key_statement(scope: Construct, key: Any, statement: iam.PolicyState
     ``purpose`` completes "For ..., ..." in the warning, e.g. ``"CloudWatch Logs to encrypt the
     log group"``. Returns whether the statement is in the key policy.
     """
-    key_stack = getattr(key, "stack", None)
-    if key_stack is not None and key_stack is not Stack.of(scope):
+    key_stack = stack_of(key) if hasattr(key, "node") else getattr(key, "stack", None)
+    if key_stack is not None and key_stack is not stack_of(scope):
         # A key of another stack: the statement names this stack's resources (log groups, the stack
         # id), so putting it in that stack's key policy would make the two stacks depend on each other.
         Annotations.of(scope).add_warning_v2(
             KEY_POLICY_WARNING,
-            f"{scope.node.path} uses the KMS key {describe(key)} of the stack {key_stack.stack_name}; a statement "
+            f"{path_of(scope)} uses the KMS key {describe(key)} of the stack {key_stack.stack_name}; a statement "
             f"added from here would make the stacks depend on each other. For {purpose}, that stack must give the "
             f"key a statement that allows: {render_statement(scope, statement)} (account-wide conditions, such as "
             "every log group of the account, avoid naming this stack's resources).",
         )
         return False
+    if isinstance(key, kms.Key):
+        # What Key.add_to_resource_policy does for a key of this app, without reading back its result.
+        key_policy_of(key).add_statements(statement)
+        return True
     if key.add_to_resource_policy(statement).statement_added:
         return True
     Annotations.of(scope).add_warning_v2(
         KEY_POLICY_WARNING,
-        f"{scope.node.path} uses the imported KMS key {describe(key)}, whose key policy this app cannot change. "
+        f"{path_of(scope)} uses the imported KMS key {describe(key)}, whose key policy this app cannot change. "
         f"For {purpose}, the key's owner must add this statement to its key policy: {render_statement(scope, statement)}",
     )
     return False
@@ -79,7 +87,7 @@ def warn_bucket_statement(scope: Construct, bucket: Any, statement: iam.PolicySt
     """Warn on ``scope`` that the imported ``bucket``'s owner must add ``statement`` to its bucket policy."""
     Annotations.of(scope).add_warning_v2(
         BUCKET_POLICY_WARNING,
-        f"{scope.node.path} uses the imported bucket {describe(bucket)}, whose bucket policy this app cannot change. "
+        f"{path_of(scope)} uses the imported bucket {describe(bucket)}, whose bucket policy this app cannot change. "
         f"For {purpose}, the bucket's owner must add this statement to its bucket policy: "
         f"{render_statement(scope, statement)}",
     )
@@ -88,7 +96,7 @@ def warn_bucket_statement(scope: Construct, bucket: Any, statement: iam.PolicySt
 def render_statement(scope: Construct, statement: iam.PolicyStatement) -> str:
     """``statement`` as policy JSON, with ``<account>``, ``<region>``, ``<partition>`` for the stack's
     pseudo parameters (concrete values when the stack has an explicit environment)."""
-    resolved = Stack.of(scope).resolve(statement.to_statement_json())
+    resolved = stack_of(scope).resolve(statement.to_statement_json())
     return json.dumps(_plain(resolved), sort_keys=True)
 
 

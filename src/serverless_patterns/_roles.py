@@ -20,6 +20,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .compliance import acknowledge_all
+from ._kernel import path_of
 
 #: The id of the policy that :func:`allow_list_streams` makes under the grantee's role.
 LIST_STREAMS_POLICY_ID = "ListStreamsPolicy"
@@ -45,7 +46,7 @@ class ManagedPolicyRole(iam.Role):
     def policy(self) -> iam.ManagedPolicy:
         """The customer-managed policy that takes every grant (id ``Policy``), created on first use."""
         if getattr(self, "_grants_policy", None) is None:
-            self._grants_policy = iam.ManagedPolicy(self, "Policy", description=f"Permissions of {self.node.path}")
+            self._grants_policy = iam.ManagedPolicy(self, "Policy", description=f"Permissions of {path_of(self)}")
             self.add_managed_policy(self._grants_policy)
         return self._grants_policy
 
@@ -101,7 +102,7 @@ def allow_list_streams(grantee: iam.IGrantable) -> None:
             LIST_STREAMS_POLICY_ID,
             role=principal,  # type: ignore[arg-type]  # checked above: a role construct
             statements=[iam.PolicyStatement(actions=["dynamodb:ListStreams"], resources=["*"])],
-            description=f"Lets {principal.node.path} list DynamoDB streams (stream event sources)",
+            description=f"Lets {path_of(principal)} list DynamoDB streams (stream event sources)",
             findings=["AwsSolutions-IAM5[Resource::*]"],
             reason=LIST_STREAMS_REASON,
         )

@@ -39,15 +39,12 @@ def is_token(value: Any) -> bool:
         if _TOKEN_STRING_MARKER not in value:
             return False
     elif isinstance(value, Duration):
-        # A Duration never changes: ask the kernel once per object (defaults are shared ones).
-        unresolved = getattr(value, "_serverless_patterns_unresolved", None)
-        if unresolved is None:
-            unresolved = value.is_unresolved()
-            try:
-                value._serverless_patterns_unresolved = unresolved
-            except AttributeError:
-                pass
-        return unresolved
+        # The one question duration_seconds asks (once per object): CDK converts a token amount
+        # only within its own unit (and raises otherwise), returning it as a number token.
+        try:
+            return not abs(duration_seconds(value)) < _LARGEST_PLAIN_INT
+        except (JSIIError, RuntimeError):  # jsii raises the kernel's errors as RuntimeError
+            return True
     return Token.is_unresolved(value)
 
 

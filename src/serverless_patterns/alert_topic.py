@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jsii
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
@@ -18,6 +18,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import _actions
+from ._kernel import account_of, path_of, principal_of, stack_of
 from ._interop import TopicInterface
 from ._alarms import cloudwatch_alarms_statement
 from ._defaults import allow_service_to_use_key, customer_managed_key
@@ -100,10 +101,10 @@ class AlertTopic(TopicInterface, Construct):
         check_key_region(region_errors, "encryption_key", encryption_key, scope)
         region_errors.raise_if_any()
         super().__init__(scope, id)
-        account = Stack.of(self).account
+        account = account_of(self)
 
         self.encryption_key: kms.IKey = encryption_key or customer_managed_key(
-            self, "Key", description=f"Encrypts the alerts of {self.node.path}"
+            self, "Key", description=f"Encrypts the alerts of {path_of(self)}"
         )
         key_allows_alarms = allow_service_to_use_key(
             self.encryption_key,
@@ -123,7 +124,7 @@ class AlertTopic(TopicInterface, Construct):
             display_name=display_name,
             topic_name=topic_name,
         )
-        self.topic.add_to_resource_policy(cloudwatch_alarms_statement(self.topic.topic_arn, Stack.of(self)))
+        self.topic.add_to_resource_policy(cloudwatch_alarms_statement(self.topic.topic_arn, stack_of(self)))
         #: Both policies let CloudWatch alarms in (read by the constructs that point alarms here);
         #: False with an imported key (its warning names the statement to add).
         self.allows_cloudwatch_alarms = key_allows_alarms
@@ -154,7 +155,7 @@ class AlertTopic(TopicInterface, Construct):
                 self.encryption_key,
                 "sns.amazonaws.com",
                 actions=_actions.KMS_FOR_SERVICE_PUBLISHERS,
-                source_account=Stack.of(self).account,
+                source_account=account_of(self),
                 scope=self,
                 purpose="SNS to write undeliverable alerts into the encrypted delivery-failures queue",
             )
@@ -192,8 +193,9 @@ class AlertTopic(TopicInterface, Construct):
 
         Unlike ``sns.Topic.grant_publish``, the key actions are named exactly (no ``*``).
         """
-        grant = iam.Grant.add_to_principal(grantee=identity, actions=["sns:Publish"], resource_arns=[self.topic_arn])
-        self.encryption_key.grant(identity, *_actions.KMS_FOR_SERVICE_PUBLISHERS)
+        principal = principal_of(identity)
+        grant = iam.Grant.add_to_principal(grantee=principal, actions=["sns:Publish"], resource_arns=[self.topic_arn])
+        self.encryption_key.grant(principal, *_actions.KMS_FOR_SERVICE_PUBLISHERS)
         return grant
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import jsii
-from aws_cdk import Annotations, ArnFormat, Duration, Fn, RemovalPolicy, Stack, Token
+from aws_cdk import Annotations, ArnFormat, Duration, Fn, RemovalPolicy, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
@@ -33,6 +33,7 @@ from ._validation import PropErrors, duration_seconds, is_token, require_type
 from .alert_topic import AlertTopic, check_email
 from .compliance import acknowledge, acknowledge_all, in_every_pack
 from .tagging import apply_tags, validate_tags
+from ._kernel import child_of, default_child_of, name_of, path_of, region_of, runtime_is_variable, stack_of
 
 #: Runtimes accepted, newest first, with the date Lambda deprecates each (end of standard support).
 #: Older runtimes (python3.10 and earlier, nodejs20.x and earlier) are deprecated and refused.
@@ -249,27 +250,27 @@ def powertools_layer(
         GovCloud publish the layer under other accounts: import it yourself there).
     """
     errors = PropErrors("powertools_layer")
-    runtime_name = getattr(runtime, "name", runtime)
+    runtime_name = name_of(runtime)
+    architecture_name = name_of(architecture)
     errors.check_one_of("runtime", runtime_name, _POWERTOOLS_PYTHON)
-    errors.check_one_of("architecture", getattr(architecture, "name", architecture), ("arm64", "x86_64"))
+    errors.check_one_of("architecture", architecture_name, ("arm64", "x86_64"))
     errors.check(isinstance(version, int) and version >= 1, "version", version, "must be a positive integer")
-    stack = Stack.of(scope)
-    region = stack.region
+    stack = stack_of(scope)
+    region = region_of(scope)
     errors.check(
-        Token.is_unresolved(region) or not region.startswith(("cn-", "us-gov-")),
+        is_token(region) or not region.startswith(("cn-", "us-gov-")),
         "region",
         region,
         "the public layer is published only in the aws partition; import the layer of your partition",
     )
     errors.raise_if_any()
-    layer_name = f"AWSLambdaPowertoolsPythonV3-{runtime_name.replace('.', '')}-{architecture.name}"
+    layer_name = f"AWSLambdaPowertoolsPythonV3-{runtime_name.replace('.', '')}-{architecture_name}"
     suffix = f":{POWERTOOLS_LAYER_ACCOUNT}:layer:{layer_name}:{version}"
-    arn = Fn.sub("arn:aws:lambda:${AWS::Region}" + suffix) if Token.is_unresolved(region) else (
+    arn = Fn.sub("arn:aws:lambda:${AWS::Region}" + suffix) if is_token(region) else (
         f"arn:aws:lambda:{region}{suffix}"
     )
-    layer_id = f"PowertoolsLayer-{runtime_name}-{architecture.name}-v{version}"
-    existing = stack.node.try_find_child(layer_id)
-    return existing or lambda_.LayerVersion.from_layer_version_arn(stack, layer_id, arn)
+    layer_id = f"PowertoolsLayer-{runtime_name}-{architecture_name}-v{version}"
+    return child_of(stack, layer_id, lambda: lambda_.LayerVersion.from_layer_version_arn(stack, layer_id, arn))  # type: ignore[return-value]
 
 
 @jsii.implements(iam.IGrantable)
@@ -441,7 +442,7 @@ class AlertingFunction(FunctionInterface, Construct):
         asynchronous = invocation is Invocation.ASYNCHRONOUS
 
         self.encryption_key: kms.IKey = encryption_key or customer_managed_key(
-            self, "Key", description=f"Encrypts the logs, environment and dead-letter queue of {self.node.path}"
+            self, "Key", description=f"Encrypts the logs, environment and dead-letter queue of {path_of(self)}"
         )
         _allow_cloudwatch_logs(self, self.encryption_key)
         self.log_group: logs.LogGroup = logs.LogGroup(
@@ -455,7 +456,7 @@ class AlertingFunction(FunctionInterface, Construct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"Execution role of {self.node.path}",
+            description=f"Execution role of {path_of(self)}",
         )
         self.log_group.grant_write(self._role)
         self.encryption_key.grant_decrypt(self._role)  # environment variables
@@ -473,7 +474,7 @@ class AlertingFunction(FunctionInterface, Construct):
                 "SecurityGroup",
                 vpc=vpc,
                 allow_all_outbound=False,
-                description=f"{self.node.path}: no inbound, outbound HTTPS only",
+                description=f"{path_of(self)}: no inbound, outbound HTTPS only",
             )
             self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs")
             service_policy(
@@ -481,7 +482,7 @@ class AlertingFunction(FunctionInterface, Construct):
                 "NetworkInterfacePolicy",
                 role=self._role,
                 statements=[iam.PolicyStatement(actions=_actions.EC2_LAMBDA_VPC_ENIS, resources=["*"])],
-                description=f"Network interfaces of {self.node.path} in its VPC",
+                description=f"Network interfaces of {path_of(self)} in its VPC",
                 findings=["AwsSolutions-IAM5[Resource::*]", "CKV_AWS_111"],
                 reason=NETWORK_INTERFACES_REASON,
             )
@@ -491,7 +492,7 @@ class AlertingFunction(FunctionInterface, Construct):
             "XRayPolicy",
             role=self._role,
             statements=[iam.PolicyStatement(actions=_actions.XRAY_WRITE, resources=["*"])],
-            description=f"X-Ray tracing of {self.node.path}",
+            description=f"X-Ray tracing of {path_of(self)}",
             findings=["AwsSolutions-IAM5[Resource::*]"],
             reason=XRAY_REASON,
         )
@@ -536,7 +537,7 @@ class AlertingFunction(FunctionInterface, Construct):
                 lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY) if snap_start else None
             ),
         )
-        self.function.node.default_child.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
+        default_child_of(self.function).tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
         #: The alias on the published version when ``snap_start`` is on, else None.
         self.alias: lambda_.Alias | None = _snap_start_alias(self, self.function) if snap_start else None
         if snap_start:
@@ -598,7 +599,7 @@ class AlertingFunction(FunctionInterface, Construct):
             )
         # CDK makes every function depend on its role explicitly although the role's ARN is
         # already referenced; cfn-lint reports that (W3005) for any CDK function.
-        self.function.node.default_child.add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3005"]}})
+        default_child_of(self.function).add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3005"]}})
 
     # ---- alarms and dashboard ---------------------------------------------------------------
 
@@ -609,7 +610,7 @@ class AlertingFunction(FunctionInterface, Construct):
                 "ErrorsAlarm",
                 self.metric_errors(period=options.period),
                 options.errors,
-                f"{self.node.path}: {options.errors:g} or more errors in {_minutes(options.period)}.",
+                f"{path_of(self)}: {options.errors:g} or more errors in {_minutes(options.period)}.",
             )
         if options.throttles is not None:
             self._add_alarm(
@@ -617,7 +618,7 @@ class AlertingFunction(FunctionInterface, Construct):
                 "ThrottlesAlarm",
                 self.metric_throttles(period=options.period),
                 options.throttles,
-                f"{self.node.path}: {options.throttles:g} or more throttled invocations in "
+                f"{path_of(self)}: {options.throttles:g} or more throttled invocations in "
                 f"{_minutes(options.period)}.",
             )
         if options.duration_percent_of_timeout is not None:
@@ -645,14 +646,14 @@ class AlertingFunction(FunctionInterface, Construct):
                 "DeadLetterQueueAlarm",
                 self.metric_dead_letter_messages(period=options.period),
                 options.dead_letter_messages,
-                f"{self.node.path}: {options.dead_letter_messages:g} or more failed events wait in the "
+                f"{path_of(self)}: {options.dead_letter_messages:g} or more failed events wait in the "
                 "dead-letter queue.",
             )
 
     def _add_duration_alarm(self, options: AlarmOptions) -> None:
         percent = options.duration_percent_of_timeout
         duration = self.metric_duration(period=options.period, statistic="p99")
-        description = f"{self.node.path}: p99 duration above {percent:g} % of the timeout."
+        description = f"{path_of(self)}: p99 duration above {percent:g} % of the timeout."
         timeout_seconds = self._timeout.to_seconds()
         if is_token(self._timeout):
             # A timeout from a parameter: compare in percent with metric math resolved at deploy.
@@ -786,7 +787,7 @@ class AlertingFunction(FunctionInterface, Construct):
         errors.check(
             self.node.try_find_child(source_id) is None,
             "queue",
-            queue.node.path,
+            path_of(queue),
             "is already an event source of this function",
         )
         errors.check_range("batch_size", batch_size, minimum=1, maximum=10000 if max_batching_window else 10)
@@ -797,7 +798,7 @@ class AlertingFunction(FunctionInterface, Construct):
             errors.check(
                 queue.dead_letter_queue is not None,
                 "queue",
-                queue.node.path,
+                path_of(queue),
                 "needs a dead_letter_queue (redrive policy), or failing messages are retried until they expire",
             )
             visibility = queue.node.default_child.visibility_timeout
@@ -806,7 +807,7 @@ class AlertingFunction(FunctionInterface, Construct):
             errors.check(
                 is_token(visibility) or timeout is None or visibility >= timeout,
                 "queue",
-                queue.node.path,
+                path_of(queue),
                 f"its visibility timeout ({visibility} s) must be at least the function's timeout "
                 f"({timeout} s); six times is recommended",
             )
@@ -883,13 +884,13 @@ class AlertingFunction(FunctionInterface, Construct):
         errors.check(
             table.table_stream_arn is not None,
             "table",
-            table.node.path,
+            path_of(table),
             "has no stream; create it with stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES (or another view)",
         )
         errors.check(
             self.node.try_find_child(source_id) is None,
             "table",
-            table.node.path,
+            path_of(table),
             "is already an event source of this function",
         )
         errors.check(
@@ -947,7 +948,7 @@ class AlertingFunction(FunctionInterface, Construct):
                 "IteratorAgeAlarm",
                 self.metric_iterator_age(period=options.period),
                 options.iterator_age.to_milliseconds(),
-                f"{self.node.path}: stream records waited {_minutes(options.iterator_age)} or longer.",
+                f"{path_of(self)}: stream records waited {_minutes(options.iterator_age)} or longer.",
             )
         return mapping
 
@@ -964,7 +965,7 @@ class AlertingFunction(FunctionInterface, Construct):
     def metric_dead_letter_messages(self, **options: object) -> cloudwatch.Metric:
         if self.dead_letter_queue is None:
             raise ValueError(
-                f"AlertingFunction: {self.node.path} has no dead-letter queue (invocation={self.invocation.value})"
+                f"AlertingFunction: {path_of(self)} has no dead-letter queue (invocation={self.invocation.value})"
             )
         """``ApproximateNumberOfMessagesVisible`` of the dead-letter queue, maximum over 5 minutes."""
         return self.dead_letter_queue.metric_approximate_number_of_messages_visible(
@@ -1062,7 +1063,7 @@ def _allow_cloudwatch_logs(scope: Construct, key: kms.IKey) -> None:
     CloudWatch Logs uses the key as the service principal ``logs.<region>.amazonaws.com``, which only
     a key policy can allow: for an imported key, a warning on ``scope`` names the statement.
     """
-    stack = Stack.of(scope)
+    stack = stack_of(scope)
     require_key_statement(
         scope,
         key,
@@ -1082,7 +1083,7 @@ def _allow_cloudwatch_logs(scope: Construct, key: kms.IKey) -> None:
                 }
             },
         ),
-        purpose=f"CloudWatch Logs to encrypt the log group of {scope.node.path}",
+        purpose=f"CloudWatch Logs to encrypt the log group of {path_of(scope)}",
     )
 
 
@@ -1106,7 +1107,7 @@ def _source_id(source: Construct) -> str:
 
 
 def _minutes(value: Duration) -> str:
-    minutes = value.to_minutes(integral=False)
+    minutes = duration_seconds(value) / 60
     return f"{minutes:g} minute{'s' if minutes != 1 else ''}"
 
 
@@ -1126,11 +1127,14 @@ def _check_bool(errors: PropErrors, prop: str, value: object) -> None:
     errors.check(isinstance(value, bool), prop, value, "must be True or False")
 
 
-def _contains_secret_value(scope: Construct, value: object) -> bool:
-    """True when ``value`` resolves to a dynamic reference to a secret value."""
-    if not is_token(value):
-        return False
-    return bool(_SECRET_REFERENCE.search(str(Stack.of(scope).resolve(value))))
+def _names_of_secret_values(scope: Construct | None, environment: Mapping[str, object]) -> list[str]:
+    """The names in ``environment`` whose values resolve to a dynamic reference to a secret value
+    (the token values resolved in one call)."""
+    tokens = {name: value for name, value in environment.items() if is_token(value)}
+    if not tokens or scope is None:
+        return []
+    resolved = stack_of(scope).resolve(tokens)
+    return [name for name in tokens if _SECRET_REFERENCE.search(str(resolved.get(name)))]
 
 
 def validate_props(scope: Construct | None = None, **props: Any) -> None:
@@ -1211,7 +1215,7 @@ def _validate(
     errors = PropErrors(name)
     if code is None:
         errors.add("code", code, "is required")
-    runtime_name = runtime.name if runtime is not None else None
+    runtime_name = name_of(runtime)
     errors.check(
         runtime_name in SUPPORTED_RUNTIMES,
         "runtime",
@@ -1219,7 +1223,7 @@ def _validate(
         "is deprecated or not supported; use one of " + ", ".join(SUPPORTED_RUNTIMES),
     )
     errors.check(
-        runtime is None or not runtime.is_variable,
+        runtime is None or not runtime_is_variable(runtime),
         "runtime",
         runtime_name,
         "a runtime that follows the CDK version (such as NODEJS_LATEST) changes on upgrade; pin one",
@@ -1231,8 +1235,8 @@ def _validate(
         "must be 1-128 characters without spaces, e.g. 'example_echo.index.handler'",
     )
     errors.check(
-        architecture is None or architecture.name in ("arm64", "x86_64"), "architecture",
-        getattr(architecture, "name", architecture), "must be ARM_64 or X86_64",
+        architecture is None or name_of(architecture) in ("arm64", "x86_64"), "architecture",
+        name_of(architecture), "must be ARM_64 or X86_64",
     )
     errors.check_range("memory_size", memory_size, minimum=128, maximum=10240, unit="MB")
     errors.check(
@@ -1310,9 +1314,8 @@ def _validate(
             secret_name,
             "the _ARN suffix is added for you; name the secret, e.g. 'DB_SECRET'",
         )
-    for env_name, value in (environment or {}).items():
-        errors.check(
-            not _contains_secret_value(scope, value),
+    for env_name in _names_of_secret_values(scope, environment or {}):
+        errors.add(
             "environment",
             env_name,
             "holds a secret value, which would be readable by anyone who can read the function's "
@@ -1346,7 +1349,7 @@ def _validate(
         errors.check(
             bool(vpc.private_subnets or vpc.isolated_subnets),
             "vpc",
-            vpc.node.path,
+            path_of(vpc),
             "has no private or isolated subnets for the function",
         )
 

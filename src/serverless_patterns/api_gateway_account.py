@@ -18,6 +18,7 @@ from . import _actions
 from ._defaults import STATEFUL_REMOVAL_POLICY
 from ._roles import ManagedPolicyRole, service_policy
 from .tagging import apply_tags, validate_tags
+from ._kernel import stack_of
 
 _NAME = "ApiGatewayAccount"
 #: The id :meth:`ApiGatewayAccount.of` gives the stack's one instance.
@@ -61,7 +62,7 @@ class ApiGatewayAccount(Construct):
     def __init__(self, scope: Construct, id: str, *, tags: Mapping[str, str] | None = None) -> None:
         validate_tags(_NAME, tags)
         super().__init__(scope, id)
-        stack = Stack.of(self)
+        stack = stack_of(self)
         self.role: ManagedPolicyRole = ManagedPolicyRole(
             self,
             "CloudWatchRole",
@@ -105,7 +106,7 @@ class ApiGatewayAccount(Construct):
     @classmethod
     def of(cls, scope: IConstruct) -> ApiGatewayAccount:
         """The stack's one ApiGatewayAccount (id ``ApiGatewayAccount``), created on first use."""
-        stack = Stack.of(scope)
+        stack = stack_of(scope)
         existing = stack.node.try_find_child(DEFAULT_ID)
         if existing is None:
             return cls(stack, DEFAULT_ID)

@@ -38,6 +38,7 @@ from .compliance import acknowledge
 from .secure_bucket import SecureBucket
 from .secure_bucket import validate_props as validate_bucket_props
 from .tagging import apply_tags, validate_tags
+from ._kernel import account_of, path_of, stack_of
 
 _NAME = "AuditTrail"
 _TRAIL_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|[._-](?=[A-Za-z0-9])){2,127}$")
@@ -189,7 +190,7 @@ class AuditTrail(Construct):
         region_errors.raise_if_any()
         super().__init__(scope, id)
         self._warned_sns_action = False
-        stack = Stack.of(self)
+        stack = stack_of(self)
         self.trail_name: str = trail_name or Names.unique_resource_name(self, max_length=128, separator="-")
         self.trail_arn: str = stack.format_arn(service="cloudtrail", resource="trail", resource_name=self.trail_name)
         self._management_events = management_events
@@ -197,7 +198,7 @@ class AuditTrail(Construct):
         self._data_selectors: dict[tuple[str, str, cloudtrail.ReadWriteType], list[str]] = {}
 
         self.encryption_key: kms.IKey = encryption_key or customer_managed_key(
-            self, "Key", description=f"Encrypts the CloudTrail logs of {self.node.path}"
+            self, "Key", description=f"Encrypts the CloudTrail logs of {path_of(self)}"
         )
         self._allow_cloudtrail_to_use_key()
 
@@ -390,7 +391,7 @@ class AuditTrail(Construct):
             self._warned_sns_action = True
             Annotations.of(self).add_warning_v2(
                 IMPORTED_ALARM_TOPIC_WARNING,
-                f"{self.node.path}: the alarms publish through an SnsAction, whose topic this construct cannot "
+                f"{path_of(self)}: the alarms publish through an SnsAction, whose topic this construct cannot "
                 "see. Pass the topic itself (AlertTopic or sns.ITopic) so that CloudWatch is let in, or make sure "
                 "its topic policy allows sns:Publish to cloudwatch.amazonaws.com and its KMS key allows "
                 "kms:Decrypt and kms:GenerateDataKey to cloudwatch.amazonaws.com.",
@@ -400,7 +401,7 @@ class AuditTrail(Construct):
     # ---- permissions ----------------------------------------------------------------------
 
     def _allow_cloudtrail_to_use_key(self) -> None:
-        stack = Stack.of(self)
+        stack = stack_of(self)
         principal = iam.ServicePrincipal("cloudtrail.amazonaws.com")
         require_key_statement(
             self,
@@ -417,7 +418,7 @@ class AuditTrail(Construct):
                     },
                 },
             ),
-            purpose=f"CloudTrail to encrypt the log files of {self.node.path}",
+            purpose=f"CloudTrail to encrypt the log files of {path_of(self)}",
         )
         require_key_statement(
             self,
@@ -429,7 +430,7 @@ class AuditTrail(Construct):
                 resources=["*"],
                 conditions={"StringEquals": {"aws:SourceArn": self.trail_arn}},
             ),
-            purpose=f"CloudTrail to check the key of {self.node.path}",
+            purpose=f"CloudTrail to check the key of {path_of(self)}",
         )
 
     def _allow_cloudtrail_to_write(self, log_prefix: str) -> None:
@@ -448,20 +449,20 @@ class AuditTrail(Construct):
             iam.PolicyStatement(
                 principals=[principal],
                 actions=["s3:PutObject"],
-                resources=[bucket.arn_for_objects(f"{log_prefix}AWSLogs/{Stack.of(self).account}/*")],
+                resources=[bucket.arn_for_objects(f"{log_prefix}AWSLogs/{account_of(self)}/*")],
                 conditions={"StringEquals": {**only_this_trail, "s3:x-amz-acl": "bucket-owner-full-control"}},
             )
         )
 
     def _create_logs_role(self, log_group_name: str) -> ManagedPolicyRole:
-        stack = Stack.of(self)
+        stack = stack_of(self)
         role = ManagedPolicyRole(
             self,
             "LogsRole",
             assumed_by=iam.ServicePrincipal(
                 "cloudtrail.amazonaws.com", conditions={"StringEquals": {"aws:SourceArn": self.trail_arn}}
             ),
-            description=f"Lets CloudTrail deliver {self.node.path} to CloudWatch Logs",
+            description=f"Lets CloudTrail deliver {path_of(self)} to CloudWatch Logs",
         )
         streams = f"{log_group_arn(self, log_group_name)}:log-stream:{stack.account}_CloudTrail_*"
         #: The role's only permissions, in a policy of their own that alone carries the acknowledgement.
@@ -470,7 +471,7 @@ class AuditTrail(Construct):
             "DeliveryPolicy",
             role=role,
             statements=[iam.PolicyStatement(actions=_actions.CLOUDWATCH_LOGS_WRITE, resources=[streams])],
-            description=f"Lets CloudTrail write {self.node.path}'s log streams",
+            description=f"Lets CloudTrail write {path_of(self)}'s log streams",
             findings=[f"AwsSolutions-IAM5[Resource::{_nag_string(stack, streams)}]"],
             reason=LOG_STREAM_PATTERN_REASON,
         )

@@ -24,6 +24,7 @@ from aws_cdk import (
 from constructs import Construct
 
 from . import _actions
+from ._kernel import path_of, principal_of
 from ._interop import TableInterface
 from ._defaults import (
     STATEFUL_REMOVAL_POLICY,
@@ -236,7 +237,7 @@ class AuditedTable(TableInterface, Construct):
         self._table_name: str | None = None
         self._table_arn: str | None = None
         self._encryption_key: kms.IKey = encryption_key or customer_managed_key(
-            self, "Key", description=f"Encrypts the DynamoDB table {self.node.path}"
+            self, "Key", description=f"Encrypts the DynamoDB table {path_of(self)}"
         )
         self.table: dynamodb.Table = dynamodb.Table(
             self,
@@ -311,7 +312,7 @@ class AuditedTable(TableInterface, Construct):
                 threshold=throttled_requests_alarm_threshold,
                 evaluation_periods=alarm_evaluation_periods,
                 topic=alarm_topic,
-                description=f"Requests to {self.node.path} were throttled (capacity, hot keys or limits).",
+                description=f"Requests to {path_of(self)} were throttled (capacity, hot keys or limits).",
             )
         if system_errors_alarm_threshold is not None:
             self.system_errors_alarm = threshold_alarm(
@@ -321,7 +322,7 @@ class AuditedTable(TableInterface, Construct):
                 threshold=system_errors_alarm_threshold,
                 evaluation_periods=alarm_evaluation_periods,
                 topic=alarm_topic,
-                description=f"DynamoDB returned HTTP 500 errors for {self.node.path}.",
+                description=f"DynamoDB returned HTTP 500 errors for {path_of(self)}.",
             )
         apply_removal_policy(self, removal_policy)  # the table and its key
         apply_tags(self, _NAME, tags)
@@ -417,6 +418,7 @@ class AuditedTable(TableInterface, Construct):
         """Allow each ``(actions, resources)`` pair (resources: the table's or its indexes' ARNs),
         then ``key_actions`` on the table's key: for callers that need less than the ``grant_*_data``
         methods, e.g. only ``dynamodb:GetItem`` and ``dynamodb:UpdateItem``."""
+        grantee = principal_of(grantee)
         grants = [
             iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=resources)
             for actions, resources in statements

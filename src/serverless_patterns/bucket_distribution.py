@@ -6,7 +6,7 @@ import enum
 import re
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Annotations, Duration, Names, Stack
+from aws_cdk import Annotations, Duration, Names
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
@@ -25,6 +25,7 @@ from ._validation import PropErrors, duration_in_days, is_token, require_type
 from .compliance import acknowledge, acknowledge_all, in_every_pack
 from .secure_bucket import LOG_SINK_REASON, NO_REPLICATION_REASON, SecureBucket
 from .tagging import apply_tags, validate_tags
+from ._kernel import path_of, region_of, stack_of
 
 _NAME = "BucketDistribution"
 _CLOUDFRONT_REGION = "us-east-1"
@@ -195,7 +196,7 @@ class BucketDistribution(Construct):
         comment: str | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> None:
-        region = Stack.of(scope).region
+        region = region_of(scope)
         _validate(region=region, **{k: v for k, v in locals().items() if k not in ("self", "scope", "id", "region", "__class__")})
         super().__init__(scope, id)
         if log_delivery is None:
@@ -210,14 +211,14 @@ class BucketDistribution(Construct):
         self.log_key: kms.Key | None = None
         self.log_bucket: s3.Bucket | None = None
         if logging_on or create_web_acl:
-            self.log_key = customer_managed_key(self, "LogsKey", description=f"Encrypts the logs of {self.node.path}")
+            self.log_key = customer_managed_key(self, "LogsKey", description=f"Encrypts the logs of {path_of(self)}")
         if logging_on:
             self.log_bucket = self._create_log_bucket(log_delivery, log_retention or Duration.days(365))
 
         self.response_headers_policy: cloudfront.ResponseHeadersPolicy = cloudfront.ResponseHeadersPolicy(
             self,
             "SecurityHeaders",
-            comment=f"Security headers of {self.node.path}"[:128],
+            comment=f"Security headers of {path_of(self)}"[:128],
             security_headers_behavior=_security_headers(
                 content_security_policy, hsts_max_age or Duration.days(730), hsts_preload, frame_option, referrer_policy
             ),
@@ -283,13 +284,13 @@ class BucketDistribution(Construct):
             return  # CDK's origin adds both statements to a bucket (and key) of this app
         bucket_statement, key_statement = _oac_statements(origin, self.distribution)
         warn_bucket_statement(
-            self, origin, bucket_statement, purpose=f"CloudFront (Origin Access Control of {self.node.path}) to read it"
+            self, origin, bucket_statement, purpose=f"CloudFront (Origin Access Control of {path_of(self)}) to read it"
         )
         key = origin.encryption_key
         if key is not None:
             require_key_statement(
                 self, key, key_statement,
-                purpose=f"CloudFront (Origin Access Control of {self.node.path}) to decrypt the bucket's objects",
+                purpose=f"CloudFront (Origin Access Control of {path_of(self)}) to decrypt the bucket's objects",
             )
 
     def _create_log_bucket(self, delivery: AccessLogDelivery, retention: Duration) -> s3.Bucket:
@@ -333,7 +334,7 @@ class BucketDistribution(Construct):
     def _deliver_logs_v2(self) -> None:
         """Standard logging v2: delivery source (the distribution) -> delivery -> S3 destination."""
         assert self.log_bucket is not None and self.log_key is not None
-        stack = Stack.of(self)
+        stack = stack_of(self)
         source_arn = f"arn:{stack.partition}:logs:{_CLOUDFRONT_REGION}:{stack.account}:delivery-source:*"
         self.log_bucket.add_to_resource_policy(
             iam.PolicyStatement(
@@ -532,7 +533,7 @@ def _oac_statements(bucket: s3.IBucket, distribution: cloudfront.Distribution) -
     """What Origin Access Control needs: the bucket policy and (SSE-KMS) key policy statements."""
     only_this_distribution = {
         "StringEquals": {
-            "AWS:SourceArn": Stack.of(distribution).format_arn(
+            "AWS:SourceArn": stack_of(distribution).format_arn(
                 service="cloudfront", region="", resource="distribution", resource_name=distribution.distribution_id
             )
         }

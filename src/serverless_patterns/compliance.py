@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Acknowledgment, App, CfnResource, Stack, Validations
+from aws_cdk import Acknowledgment, App, CfnResource, Validations
 from constructs import IConstruct
 
 from .preflight import PLUGIN_NAME, RULES
+from ._kernel import default_child_of, path_of, stack_of
 
 #: Plugin names of the five packs, as cdk-nag writes them in its report.
 NAG_PACKS = ("AwsSolutions", "Serverless", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
@@ -90,7 +91,7 @@ def nag_resource(scope: IConstruct, value: str) -> str:
             return separator.join(render(p) for p in parts)
         return str(part)
 
-    return render(Stack.of(scope).resolve(value))
+    return render(stack_of(scope).resolve(value))
 
 def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
     """Acknowledge one finding on ``scope`` with a reason a reviewer can check.
@@ -155,9 +156,9 @@ def in_every_pack(rule: str, packs: Iterable[str] = ("HIPAA.Security", "NIST.800
 
 def _skip_checkov(scope: IConstruct, check_ids: list[str], reason: str) -> None:
     """Write ``check_ids`` into the resource's ``checkov`` skips (replacing earlier skips of them)."""
-    resource = scope if isinstance(scope, CfnResource) else scope.node.default_child
+    resource = scope if isinstance(scope, CfnResource) else default_child_of(scope)
     if not isinstance(resource, CfnResource):
-        raise TypeError(f"acknowledge: {scope.node.path} has no CloudFormation resource for {check_ids[0]}")
+        raise TypeError(f"acknowledge: {path_of(scope)} has no CloudFormation resource for {check_ids[0]}")
     skips = (resource.get_metadata("checkov") or {}).get("skip", [])
     for check_id in check_ids:
         skips = [skip for skip in skips if skip["id"] != check_id]

@@ -27,6 +27,7 @@ from ._validation import PropErrors, is_token, require_type
 from .alert_topic import _EMAIL
 from .audited_table import capacity_parameters
 from .tagging import require_tags, validate_tags
+from ._kernel import path_of
 
 #: The CDK context key :func:`environment_suffix` reads (``cdk synth -c env=prod``).
 ENVIRONMENT_CONTEXT_KEY = "env"
@@ -206,7 +207,7 @@ def resource_name(
     'Ingest-dev'
     """
     require_type("resource_name", "scope", scope, IConstruct)
-    errors = PropErrors(f"resource_name (at {scope.node.path or 'the app'})")
+    errors = PropErrors(f"resource_name (at {path_of(scope) or 'the app'})")
     rule = NAME_RULES.get(kind) if isinstance(kind, str) else None
     if rule is None:
         errors.add("kind", kind, f"must be one of {', '.join(NAME_RULES)}")

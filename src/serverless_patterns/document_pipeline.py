@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from aws_cdk import Annotations, Duration, RemovalPolicy, Stack, aws_cloudwatch as cloudwatch, aws_dynamodb as dynamodb
+from aws_cdk import Annotations, Duration, RemovalPolicy, aws_cloudwatch as cloudwatch, aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2, aws_events as events, aws_iam as iam, aws_kms as kms, aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3, aws_sns as sns
 from constructs import Construct
@@ -31,6 +31,7 @@ from .processing_step import ProcessingStep, check_step, existing_invoke_config,
 from .secure_bucket import SecureBucket
 from .secure_queue import SecureQueue
 from .tagging import apply_tags, validate_tags
+from ._kernel import path_of, stack_of
 
 #: Key prefix of stored documents; the processor ignores anything else.
 DOCUMENTS_PREFIX = "documents/"
@@ -305,7 +306,7 @@ class DocumentPipeline(Construct):
         self.operations_key: kms.IKey = (
             key
             or (self.alert_topic.encryption_key if alert_topic is None else None)
-            or customer_managed_key(self, "OperationsKey", description=f"Encrypts operational data of {self.node.path}")
+            or customer_managed_key(self, "OperationsKey", description=f"Encrypts operational data of {path_of(self)}")
         )
         self.status_topic: AlertTopic = AlertTopic(self, "StatusTopic", encryption_key=key)
         #: Notifications: status topic, notification ledger, failed notifications.
@@ -328,7 +329,7 @@ class DocumentPipeline(Construct):
         self.documents_key: kms.IKey = (
             key
             or self.bucket_key
-            or customer_managed_key(self, "DocumentsKey", description=f"Encrypts document metadata of {self.node.path}")
+            or customer_managed_key(self, "DocumentsKey", description=f"Encrypts document metadata of {path_of(self)}")
         )
         alarm_topic = as_topic(self.alert_topic)
         self.metadata: AuditedTable = AuditedTable(
@@ -571,7 +572,7 @@ class DocumentPipeline(Construct):
             alert_topic=self.alert_topic,
             retries=retries,
             timeout=timeout,
-            description=f"Processing step {id} of {self.node.path}",
+            description=f"Processing step {id} of {path_of(self)}",
         )
         self._grant_stage(coordinator, step)
         self.processing_steps.append(step)
@@ -606,7 +607,7 @@ class DocumentPipeline(Construct):
                 results_queue=self.step_results.queue,
                 encryption_key=self.documents_key,
                 alert_topic=self.alert_topic,
-                description=f"The validator of {content_type} documents of {self.node.path}",
+                description=f"The validator of {content_type} documents of {path_of(self)}",
             )
             self._grant_stage(coordinator, validator)
             self.validators[content_type.lower()] = validator
@@ -687,7 +688,7 @@ class DocumentPipeline(Construct):
     def _configure_coordinator(self) -> None:
         """The coordinator's view of the steps and validators (its environment, rewritten)."""
         assert self.step_coordinator is not None
-        stack = Stack.of(self)
+        stack = stack_of(self)
         steps = [
             {"name": s.node.id, "function": s.function.function_arn, "statuses": list(s.statuses), "failure_queue": s.failure_queue.queue_url}
             for s in self.processing_steps
@@ -753,7 +754,7 @@ class DocumentPipeline(Construct):
         that use the key on the pipeline's behalf, each scoped to this account, and the delegation
         to IAM that makes the grants on the functions' roles effective.
         """
-        stack = Stack.of(self)
+        stack = stack_of(self)
         account = "<account>" if is_token(stack.account) else stack.account
         region = "<region>" if is_token(stack.region) else stack.region
         publishers = " ".join(_actions.KMS_FOR_SERVICE_PUBLISHERS)
@@ -865,7 +866,7 @@ class DocumentPipeline(Construct):
             self,
             id,
             event_bus=self.status_event_bus,
-            description=description or f"Status events of {self.node.path}",
+            description=description or f"Status events of {path_of(self)}",
             event_pattern=events.EventPattern(
                 source=[STATUS_EVENT_SOURCE],
                 detail_type=[STATUS_EVENT_DETAIL_TYPE],

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 import jsii
-from aws_cdk import Names, Stack, aws_ec2 as ec2, aws_iam as iam, aws_logs as logs
+from aws_cdk import Names, aws_ec2 as ec2, aws_iam as iam, aws_logs as logs
 from constructs import Construct
 
 from ._interop import VpcInterface
@@ -16,6 +16,7 @@ from ._roles import ManagedPolicyRole
 from ._validation import PropErrors, is_token, require_type
 from .compliance import acknowledge
 from .tagging import apply_tags, validate_tags
+from ._kernel import path_of, stack_of
 
 DEFAULT_MAX_AZS = 2
 
@@ -250,9 +251,9 @@ class IsolatedNetwork(VpcInterface, Construct):
         )
 
     def _create_flow_log(self, retention: logs.RetentionDays) -> ec2.FlowLog:
-        key = customer_managed_key(self, "FlowLogKey", description=f"Encrypts VPC flow logs of {self.node.path}")
+        key = customer_managed_key(self, "FlowLogKey", description=f"Encrypts VPC flow logs of {path_of(self)}")
         group_name = unique_physical_name(
-            self, f"/vpc-flow-logs/{Stack.of(self).stack_name}/{Names.unique_id(self)}", max_length=512
+            self, f"/vpc-flow-logs/{stack_of(self).stack_name}/{Names.unique_id(self)}", max_length=512
         )
         group = encrypted_log_group(self, "FlowLogGroup", name=group_name, key=key, retention=retention)
         role = ManagedPolicyRole(
@@ -268,7 +269,7 @@ class IsolatedNetwork(VpcInterface, Construct):
         )
 
     def _acknowledge_default_sg_provider(self) -> None:
-        stack = Stack.of(self)
+        stack = stack_of(self)
         provider = stack.node.try_find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider")
         if provider is None:
             return

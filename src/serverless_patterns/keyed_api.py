@@ -31,6 +31,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct, IValidation
 
 from . import _actions
+from ._kernel import path_of, principal_of
 from ._alarms import threshold_alarm
 from ._apis import (
     check_cors_origins,
@@ -347,7 +348,7 @@ class ApiWithKeyedUsagePlan(Construct):
             self, "AlertTopic", emails=alert_emails
         )
         self.logs_key: kms.IKey = encryption_key or customer_managed_key(
-            self, "LogsKey", description=f"Encrypts the logs of {self.node.path}"
+            self, "LogsKey", description=f"Encrypts the logs of {path_of(self)}"
         )
         self.access_log_group: logs.LogGroup = encrypted_log_group(
             self,
@@ -373,7 +374,7 @@ class ApiWithKeyedUsagePlan(Construct):
             "AuthorizerFunction",
             code=handler_code("api_key_authorizer"),
             handler=handler_entry("api_key_authorizer"),
-            description=f"API key authorizer of {self.node.path}"[:256],
+            description=f"API key authorizer of {path_of(self)}"[:256],
             powertools=True,
             environment={
                 "PERMISSIONS_TABLE": self.permissions_table.table_name,
@@ -485,7 +486,7 @@ class ApiWithKeyedUsagePlan(Construct):
 
     def _grant_permissions_lookup(self) -> None:
         """``dynamodb:GetItem`` on the table and decryption with its key: all the authorizer reads."""
-        fn = self.authorizer_function
+        fn = principal_of(self.authorizer_function)
         iam.Grant.add_to_principal(
             grantee=fn, actions=_actions.DYNAMODB_GET_ITEM, resource_arns=[self.permissions_table.table_arn]
         )
@@ -499,7 +500,7 @@ class ApiWithKeyedUsagePlan(Construct):
             "VpcEndpointSecurityGroup",
             vpc=vpc,
             allow_all_outbound=False,
-            description=f"{self.node.path}: HTTPS from the VPC to the execute-api endpoint",
+            description=f"{path_of(self)}: HTTPS from the VPC to the execute-api endpoint",
         )
         security_group.add_ingress_rule(ec2.Peer.ipv4(vpc.vpc_cidr_block), ec2.Port.tcp(443), "HTTPS from the VPC")
         return ec2.InterfaceVpcEndpoint(
@@ -517,7 +518,7 @@ class ApiWithKeyedUsagePlan(Construct):
         plan = self.api.add_usage_plan(
             f"UsagePlan{pascal(tier.name)}",
             name=f"{Names.unique_resource_name(self, max_length=150, separator='-')}-{tier.name}",
-            description=f"Tier {tier.name} of {self.node.path}, for {tier.level} clients",
+            description=f"Tier {tier.name} of {path_of(self)}, for {tier.level} clients",
             quota=apigw.QuotaSettings(limit=tier.quota_per_day, period=apigw.Period.DAY),
             throttle=apigw.ThrottleSettings(rate_limit=tier.rate_limit, burst_limit=tier.burst_limit),
             api_stages=[apigw.UsagePlanPerApiStage(api=self.api, stage=self.stage)],
@@ -533,7 +534,7 @@ class ApiWithKeyedUsagePlan(Construct):
             threshold=threshold,
             topic=self.alert_topic,
             description=(
-                f"{self.node.path}: the authorizer denied {threshold:g} or more requests in "
+                f"{path_of(self)}: the authorizer denied {threshold:g} or more requests in "
                 f"{_minutes(period)} (unknown, revoked or malformed API keys, or keys below the "
                 "route's level)."
             ),
@@ -783,7 +784,7 @@ class _RoutesValidation:
         self._api = api
 
     def validate(self) -> list[str]:
-        where = f"{_NAME} {self._api.node.path}"
+        where = f"{_NAME} {path_of(self._api)}"
         if not self._api.routes:
             return [f"{where}: no routes; call add_route() at least once"]
         size = len(self._api.route_permissions.encode())

@@ -25,6 +25,7 @@ from ._validation import PropErrors, is_token
 from .alert_topic import AlertTopic
 from .alerting_function import Invocation, _AsyncFailureDestination
 from .secure_queue import SecureQueue
+from ._kernel import path_of
 
 #: Lambda's limits for EventInvokeConfig: retries and the age of an event.
 MAX_RETRIES = 2
@@ -89,7 +90,7 @@ class ProcessingStep(Construct):
         self.failure_alarm: cloudwatch.Alarm = self.failure_queue.metric_visible_messages(period=Duration.minutes(1), statistic="Maximum").create_alarm(
             self,
             "FailuresAlarm",
-            alarm_description=f"{description} failed a document: its invocation record waits in {self.failure_queue.node.path}",
+            alarm_description=f"{description} failed a document: its invocation record waits in {path_of(self.failure_queue)}",
             threshold=1,
             evaluation_periods=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -7,13 +7,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jsii
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from . import _actions
+from ._kernel import account_of, path_of, principal_of
 from ._interop import BucketInterface
 from ._defaults import (
     SERVER_ACCESS_LOGS_SSE_S3_REASON,
@@ -150,7 +151,7 @@ class SecureBucket(BucketInterface, Construct):
         self._encryption_key: kms.IKey | None = None
         if encryption in (s3.BucketEncryption.KMS, s3.BucketEncryption.DSSE):
             self._encryption_key = encryption_key or customer_managed_key(
-                self, "Key", description=f"Encrypts objects in {self.node.path}"
+                self, "Key", description=f"Encrypts objects in {path_of(self)}"
             )
 
         self.log_bucket: s3.IBucket | None = None
@@ -290,11 +291,12 @@ class SecureBucket(BucketInterface, Construct):
     def _grant_objects(
         self, grantee: iam.IGrantable, s3_actions: list[str], kms_actions: list[str], pattern: str
     ) -> iam.Grant:
+        principal = principal_of(grantee)
         grant = iam.Grant.add_to_principal(
-            grantee=grantee, actions=s3_actions, resource_arns=[self.bucket.arn_for_objects(pattern)]
+            grantee=principal, actions=s3_actions, resource_arns=[self.bucket.arn_for_objects(pattern)]
         )
         if self._encryption_key is not None:
-            self._encryption_key.grant(grantee, *kms_actions)
+            self._encryption_key.grant(principal, *kms_actions)
         _acknowledge_object_arn(grantee, self.bucket, pattern)
         return grant
 
@@ -329,11 +331,11 @@ def _allow_log_delivery(scope: Construct, log_bucket: s3.IBucket, *, source: s3.
         resources=[log_bucket.arn_for_objects(f"{prefix}*")],
         conditions={
             "ArnLike": {"aws:SourceArn": source.bucket_arn},
-            "StringEquals": {"aws:SourceAccount": Stack.of(source).account},
+            "StringEquals": {"aws:SourceAccount": account_of(source)},
         },
     )
     if not log_bucket.add_to_resource_policy(statement).statement_added:
-        warn_bucket_statement(scope, log_bucket, statement, purpose=f"S3 server access logs of {scope.node.path} to arrive")
+        warn_bucket_statement(scope, log_bucket, statement, purpose=f"S3 server access logs of {path_of(scope)} to arrive")
 
 
 def _kms_default_encryption(bucket: s3.IBucket | None) -> list[str]:
@@ -458,7 +460,7 @@ def _validate(
     errors.check(
         not kms_algorithms,
         "server_access_logs_bucket",
-        server_access_logs_bucket.node.path if server_access_logs_bucket is not None and kms_algorithms else None,
+        path_of(server_access_logs_bucket) if server_access_logs_bucket is not None and kms_algorithms else None,
         f"is encrypted with {', '.join(kms_algorithms)}; S3 delivers server access logs only into buckets whose "
         "default encryption is SSE-S3 (S3_MANAGED), into any other they never arrive",
     )

@@ -23,6 +23,7 @@ from ._validation import PropErrors, is_token, require_type
 from .alerting_function import AlertingFunction
 from .compliance import acknowledge
 from .tagging import apply_tags, validate_tags
+from ._kernel import path_of
 
 _NAME = "SecureHttpApi"
 
@@ -149,7 +150,7 @@ class SecureHttpApi(Construct):
         base_name = Names.unique_resource_name(self, max_length=200, separator="-")
 
         self.logs_key: kms.Key = customer_managed_key(
-            self, "LogsKey", description=f"Encrypts the logs of {self.node.path}"
+            self, "LogsKey", description=f"Encrypts the logs of {path_of(self)}"
         )
         # /aws/vendedlogs/: API Gateway delivers HTTP API logs as vended logs; this prefix keeps
         # the account's CloudWatch Logs resource policy from growing with every log group.

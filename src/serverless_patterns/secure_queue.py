@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 
 import jsii
-from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import ArnFormat, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -25,6 +25,7 @@ from .alert_topic import AlertTopic
 from ._alarms import threshold_alarm
 from .compliance import acknowledge_all
 from .tagging import apply_tags, validate_tags
+from ._kernel import account_of, path_of, stack_of
 
 _NAME = "SecureQueue"
 
@@ -178,7 +179,7 @@ class SecureQueue(QueueInterface, Construct):
         self.target_dead_letter_messages_alarm: cloudwatch.Alarm | None = None
 
         self.encryption_key: kms.IKey = encryption_key or customer_managed_key(
-            self, "Key", description=f"Encrypts the messages of {self.node.path}"
+            self, "Key", description=f"Encrypts the messages of {path_of(self)}"
         )
         self.dead_letter_queue: sqs.Queue = sqs.Queue(
             self,
@@ -222,7 +223,7 @@ class SecureQueue(QueueInterface, Construct):
                 threshold=dead_letter_messages_alarm_threshold,
                 evaluation_periods=alarm_evaluation_periods,
                 topic=topic,
-                description=f"{self.node.path}: {dead_letter_messages_alarm_threshold:g} or more messages failed "
+                description=f"{path_of(self)}: {dead_letter_messages_alarm_threshold:g} or more messages failed "
                 "processing and wait in the dead-letter queue.",
             )
         if oldest_message_age_alarm_threshold is not None:
@@ -233,7 +234,7 @@ class SecureQueue(QueueInterface, Construct):
                 threshold=oldest_message_age_alarm_threshold.to_seconds(),
                 evaluation_periods=alarm_evaluation_periods,
                 topic=topic,
-                description=f"{self.node.path}: the oldest message waited {_describe(oldest_message_age_alarm_threshold)} "
+                description=f"{path_of(self)}: the oldest message waited {_describe(oldest_message_age_alarm_threshold)} "
                 "or longer (the consumer is down or falling behind).",
             )
         apply_tags(self, _NAME, tags)
@@ -309,7 +310,7 @@ class SecureQueue(QueueInterface, Construct):
         self._allow_send(service, source_arn, targets)
 
     def _allow_send(self, service: str, source_arn: str, targets: list[sqs.Queue]) -> None:
-        account = Stack.of(self).account
+        account = account_of(self)
         for queue in targets:
             queue.add_to_resource_policy(
                 iam.PolicyStatement(
@@ -331,11 +332,11 @@ class SecureQueue(QueueInterface, Construct):
                     self.encryption_key,
                     service,
                     actions=_actions.KMS_FOR_SERVICE_PUBLISHERS,
-                    source_arn=Stack.of(self).format_arn(
+                    source_arn=stack_of(self).format_arn(
                         service="events", resource="rule", resource_name="*", arn_format=ArnFormat.SLASH_RESOURCE_NAME
                     ),
                     scope=self,
-                    purpose=f"EventBridge rules to deliver to the encrypted queues of {self.node.path}",
+                    purpose=f"EventBridge rules to deliver to the encrypted queues of {path_of(self)}",
                 )
             else:
                 allow_service_to_use_key(
@@ -344,7 +345,7 @@ class SecureQueue(QueueInterface, Construct):
                     actions=_actions.KMS_FOR_SERVICE_PUBLISHERS,
                     source_account=account,
                     scope=self,
-                    purpose=f"{service} to send to the encrypted queues of {self.node.path}",
+                    purpose=f"{service} to send to the encrypted queues of {path_of(self)}",
                 )
 
     def rule_target(
@@ -417,7 +418,7 @@ class SecureQueue(QueueInterface, Construct):
                     threshold=threshold,
                     evaluation_periods=evaluation_periods,
                     topic=self._alarm_topic,
-                    description=f"{self.node.path}: {threshold:g} or more events EventBridge could not deliver "
+                    description=f"{path_of(self)}: {threshold:g} or more events EventBridge could not deliver "
                     "wait in the target dead-letter queue.",
                 )
         return self.target_dead_letter_queue
@@ -439,7 +440,7 @@ class SecureQueue(QueueInterface, Construct):
             threshold=1,
             evaluation_periods=evaluation_periods,
             topic=self._alarm_topic,
-            description=f"{rule.node.path}: EventBridge failed to deliver events to a target "
+            description=f"{path_of(rule)}: EventBridge failed to deliver events to a target "
             "(refused by the queue or its key, or retries exhausted).",
         )
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 import jsii
-from aws_cdk import Annotations, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import Annotations, Duration, RemovalPolicy, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -25,6 +25,7 @@ from .compliance import acknowledge_all, in_every_pack
 from .handlers import handler_code, handler_entry
 from .handlers.secret_rotation.logic import MAX_LENGTH, MIN_LENGTH, GenerationRules
 from .tagging import apply_tags, validate_tags
+from ._kernel import path_of, stack_of
 
 _NAME = "SecureSecret"
 
@@ -138,7 +139,7 @@ class SecureSecret(SecretInterface, Construct):
         self.rules: GenerationRules = GenerationRules(length, exclude_punctuation, exclude_characters)
 
         self._encryption_key: kms.IKey = encryption_key or customer_managed_key(
-            self, "Key", description=f"Encrypts the secret {self.node.path}"
+            self, "Key", description=f"Encrypts the secret {path_of(self)}"
         )
         self.secret: secretsmanager.Secret = _Secret(
             self,
@@ -188,7 +189,7 @@ class SecureSecret(SecretInterface, Construct):
             "RotationFunction",
             code=handler_code(ROTATION_HANDLER),
             handler=handler_entry(ROTATION_HANDLER),
-            description=f"Rotates the generated value of {self.node.path}",
+            description=f"Rotates the generated value of {path_of(self)}",
             timeout=ROTATION_TIMEOUT,
             powertools=True,
             environment={
@@ -205,7 +206,7 @@ class SecureSecret(SecretInterface, Construct):
 
     def _rotate_with(self, function: lambda_.IFunction | AlertingFunction, schedule: Duration) -> None:
         self.rotation_function = function
-        stack = Stack.of(self)
+        stack = stack_of(self)
         statements = [
             iam.PolicyStatement(actions=_actions.SECRETS_MANAGER_ROTATE, resources=[self.secret.secret_arn]),
             iam.PolicyStatement(
@@ -219,7 +220,7 @@ class SecureSecret(SecretInterface, Construct):
             if role is None or not role.add_to_principal_policy(statement).statement_added:
                 Annotations.of(self).add_warning_v2(
                     ROTATION_ROLE_WARNING,
-                    f"The rotation function {describe(function)} of {self.node.path} has no role this app can "
+                    f"The rotation function {describe(function)} of {path_of(self)} has no role this app can "
                     "change (an imported function). For rotation to work, its execution role must allow: "
                     f"{render_statement(self, statement)}",
                 )
@@ -405,5 +406,5 @@ def _describe(value: object) -> object:
     if isinstance(value, Duration):
         return value.to_human_string()
     if isinstance(value, Construct):
-        return value.node.path
+        return path_of(value)
     return value

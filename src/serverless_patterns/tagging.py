@@ -8,6 +8,7 @@ import jsii
 from aws_cdk import CfnResource, Tags, TagManager
 from constructs import IValidation
 from constructs import Construct, IConstruct
+from ._kernel import path_of
 
 #: Tag key every construct of the library writes, with the construct's class name as value.
 CONSTRUCT_TAG_KEY = "serverless-patterns:construct"
@@ -71,7 +72,7 @@ def untagged_resources(scope: IConstruct, keys: Iterable[str]) -> dict[str, list
         present = set(node.tags.tag_values())
         lacking = [key for key in keys if key not in present]
         if lacking:
-            missing[node.node.path] = lacking
+            missing[path_of(node)] = lacking
     return missing
 
 
