@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_cost  # noqa: E402
 import bench_imports  # noqa: E402
 import bench_processor  # noqa: E402
 import bench_synth  # noqa: E402
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         bench_imports.main(repeat=5 if args.quick else 9)
         sizes = {k: v for k, v in bench_processor.SIZES.items() if not (args.quick and k == "1 GB")}
         bench_processor.main(sizes)
+        bench_cost.main()
         if not args.quick:
             test_suite_timing()
     RESULTS.write_text("# Benchmark results\n\nProduced by `make bench` (`benchmarks/run_all.py`).\n\n```text\n"
