@@ -87,6 +87,8 @@ def test_acknowledge_all_mixes_nag_rules_and_checkov_ids_on_one_construct():
     lambda s: __import__("aws_cdk").Fn.split(",", s.region),
     lambda s: __import__("aws_cdk").Duration.seconds(3),
     lambda s: __import__("aws_cdk").Duration.seconds(__import__("aws_cdk").Token.as_number(s.region)),
+    lambda s: __import__("aws_cdk").Duration.minutes(__import__("aws_cdk").Token.as_number(s.region)),
+    lambda s: __import__("aws_cdk").Duration.days(3650),
 ])
 def test_is_token_answers_like_the_jsii_kernel(make):
     from aws_cdk import Duration, Token

@@ -13,11 +13,11 @@ from typing import Any
 
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from constructs import IConstruct
 
 
-def _remembered(obj: Any, attribute: str, ask: Any) -> Any:
+def remembered(obj: Any, attribute: str, ask: Callable[[], Any]) -> Any:
+    """``getattr(obj, attribute)``, else ``ask()`` kept there (asked each time if ``obj`` takes no attributes)."""
     value = getattr(obj, attribute, None)
     if value is None:
         value = ask()
@@ -30,36 +30,36 @@ def _remembered(obj: Any, attribute: str, ask: Any) -> Any:
 
 def stack_of(scope: IConstruct) -> Stack:
     """``Stack.of(scope)``."""
-    return _remembered(scope, "_serverless_patterns_stack", lambda: Stack.of(scope))
+    return remembered(scope, "_serverless_patterns_stack", lambda: Stack.of(scope))
 
 
 def path_of(construct: IConstruct) -> str:
     """``construct.node.path``."""
-    return _remembered(construct, "_serverless_patterns_path", lambda: construct.node.path)
+    return remembered(construct, "_serverless_patterns_path", lambda: construct.node.path)
 
 
 def region_of(scope: IConstruct) -> str:
     """The Region of ``scope``'s stack (a token in an environment-agnostic stack)."""
     stack = stack_of(scope)
-    return _remembered(stack, "_serverless_patterns_region", lambda: stack.region)
+    return remembered(stack, "_serverless_patterns_region", lambda: stack.region)
 
 
 def account_of(scope: IConstruct) -> str:
     """The account of ``scope``'s stack (a token in an environment-agnostic stack)."""
     stack = stack_of(scope)
-    return _remembered(stack, "_serverless_patterns_account", lambda: stack.account)
+    return remembered(stack, "_serverless_patterns_account", lambda: stack.account)
 
 
 def default_child_of(construct: IConstruct) -> IConstruct | None:
     """``construct.node.default_child`` (remembered once there is one: a construct's default child is fixed)."""
-    return _remembered(construct, "_serverless_patterns_default_child", lambda: construct.node.default_child)
+    return remembered(construct, "_serverless_patterns_default_child", lambda: construct.node.default_child)
 
 
 def name_of(value: Any) -> Any:
     """``value.name`` of a ``lambda_.Runtime`` or ``lambda_.Architecture`` (``value`` itself when it has none)."""
     if value is None or isinstance(value, str):
         return value
-    return _remembered(value, "_serverless_patterns_name", lambda: getattr(value, "name", value))
+    return remembered(value, "_serverless_patterns_name", lambda: getattr(value, "name", value))
 
 
 def principal_of(grantee: iam.IGrantable) -> iam.IGrantable:
@@ -72,22 +72,13 @@ def principal_of(grantee: iam.IGrantable) -> iam.IGrantable:
 
 def runtime_is_variable(runtime: Any) -> bool:
     """``runtime.is_variable`` of a ``lambda_.Runtime``."""
-    return bool(_remembered(runtime, "_serverless_patterns_is_variable", lambda: runtime.is_variable))
+    return bool(remembered(runtime, "_serverless_patterns_is_variable", lambda: runtime.is_variable))
 
 
 def child_of(scope: IConstruct, id: str, make: Callable[[], IConstruct]) -> IConstruct:
     """``scope.node.try_find_child(id)``, else what ``make()`` makes there (it must use that id);
     remembered, so later calls for the same child ask nothing of the kernel."""
-    children = _remembered(scope, "_serverless_patterns_children", dict)
-    child = children.get(id) if isinstance(children, dict) else None
-    if child is None:
-        child = scope.node.try_find_child(id) or make()
-        if isinstance(children, dict):
-            children[id] = child
-    return child
-
-
-def key_policy_of(key: kms.Key) -> iam.PolicyDocument:
-    """The key policy document of a key of this app: what ``Key.add_to_resource_policy`` adds to (the
-    protected ``policy`` of CDK's ``KeyBase``, which jsii gives subclasses as ``_policy``)."""
-    return _remembered(key, "_serverless_patterns_key_policy", lambda: key._policy)
+    children: dict[str, IConstruct] = remembered(scope, "_serverless_patterns_children", dict)
+    if id not in children:
+        children[id] = scope.node.try_find_child(id) or make()
+    return children[id]

@@ -18,7 +18,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from ._validation import describe, is_token
-from ._kernel import key_policy_of, path_of, region_of, stack_of
+from ._kernel import path_of, region_of, stack_of
 
 #: Warning emitted when a KMS key policy the app cannot change must let a service in; acknowledge it
 #: with ``Annotations.of(scope).acknowledge_warning`` once the statement is in the key policy.
@@ -69,10 +69,6 @@ def require_key_statement(scope: Construct, key: Any, statement: iam.PolicyState
             "every log group of the account, avoid naming this stack's resources).",
         )
         return False
-    if isinstance(key, kms.Key):
-        # What Key.add_to_resource_policy does for a key of this app, without reading back its result.
-        key_policy_of(key).add_statements(statement)
-        return True
     if key.add_to_resource_policy(statement).statement_added:
         return True
     Annotations.of(scope).add_warning_v2(

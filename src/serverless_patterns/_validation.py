@@ -16,6 +16,8 @@ from aws_cdk import Duration, Token
 from jsii._reference_map import InterfaceDynamicProxy
 from jsii.errors import JSIIError
 
+from ._kernel import remembered
+
 #: Markers CDK puts in the string form of every token (``${Token[...]}``, ``#{Token[...]}``).
 _TOKEN_STRING_MARKER = "{Token["
 
@@ -84,14 +86,7 @@ def duration_seconds(value: Duration) -> float:
     A ``Duration`` never changes, and the defaults are shared objects that several props and
     constructs read.
     """
-    seconds = getattr(value, "_serverless_patterns_seconds", None)
-    if seconds is None:
-        seconds = value.to_seconds(integral=False)
-        try:
-            value._serverless_patterns_seconds = seconds
-        except AttributeError:
-            pass
-    return seconds
+    return remembered(value, "_serverless_patterns_seconds", lambda: value.to_seconds(integral=False))
 
 
 class PropErrors:

@@ -270,7 +270,8 @@ def powertools_layer(
         f"arn:aws:lambda:{region}{suffix}"
     )
     layer_id = f"PowertoolsLayer-{runtime_name}-{architecture_name}-v{version}"
-    return child_of(stack, layer_id, lambda: lambda_.LayerVersion.from_layer_version_arn(stack, layer_id, arn))  # type: ignore[return-value]
+    layer = child_of(stack, layer_id, lambda: lambda_.LayerVersion.from_layer_version_arn(stack, layer_id, arn))
+    return cast("lambda_.ILayerVersion", layer)
 
 
 @jsii.implements(iam.IGrantable)

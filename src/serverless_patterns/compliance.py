@@ -23,7 +23,7 @@ from aws_cdk import Acknowledgment, App, CfnResource, Validations
 from constructs import IConstruct
 
 from .preflight import PLUGIN_NAME, RULES
-from ._kernel import default_child_of, path_of, stack_of
+from ._kernel import default_child_of, path_of, remembered, stack_of
 
 #: Plugin names of the five packs, as cdk-nag writes them in its report.
 NAG_PACKS = ("AwsSolutions", "Serverless", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
@@ -139,14 +139,7 @@ def acknowledge_all(scope: IConstruct, rules: Iterable[str], reason: str) -> Non
 
 def _validations(scope: IConstruct) -> Validations:
     """``Validations.of(scope)``, made once per construct (several calls acknowledge on one)."""
-    validations = getattr(scope, "_serverless_patterns_validations", None)
-    if validations is None:
-        validations = Validations.of(scope)
-        try:
-            scope._serverless_patterns_validations = validations
-        except AttributeError:  # a construct object that takes no attributes: made each time
-            pass
-    return validations
+    return remembered(scope, "_serverless_patterns_validations", lambda: Validations.of(scope))
 
 
 def in_every_pack(rule: str, packs: Iterable[str] = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")) -> list[str]:
