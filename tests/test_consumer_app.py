@@ -209,9 +209,10 @@ def test_document_flow_with_the_users_steps_on_the_local_emulator(synth, consume
     assert run["documents"] == EXPECTED_DOCUMENTS
     assert run["catalog"] == EXPECTED_CATALOG
     assert run["digest"] == {"CLASSIFIED": 1, "NEEDS_REVIEW": 1}
-    assert run["ops_messages"] == ["Daily document digest"]
-    # the emulator runs no SNS -> Lambda subscription: the rejection notice is synthesized, not run here
-    assert any("RejectionNotice" in s and s.endswith("(lambda)") for s in run["skipped_subscriptions"]), run
+    # the rejection notice (a Lambda subscription of the status topic, filtered on status REJECTED)
+    # ran once, for the one rejected document only; then the digest
+    assert run["ops_messages"] == ["Document forged.pdf rejected", "Daily document digest"]
+    assert run["skipped_subscriptions"] == [] and run["undelivered_notifications"] == [], run
 
 
 # ---- the app's own handler code, in-process ------------------------------------------------------

@@ -108,6 +108,28 @@ class EventSourceMapping:
 
 
 @dataclass
+class LambdaSubscription:
+    """An ``AWS::SNS::Subscription`` of protocol ``lambda`` to a function of the stack.
+
+    moto delivers the topic's messages to ``queue_url``, a queue of the emulator's own subscribed
+    with the subscription's filter policy, so moto's filter matching decides what is delivered;
+    :meth:`EmulatedStack.pump` turns each message into the SNS event and invokes the function
+    asynchronously, as SNS does. ``refusal`` says why SNS could not invoke the function (no
+    ``AWS::Lambda::Permission`` lets ``sns.amazonaws.com`` in for this topic): such a message goes
+    to ``dead_letter_queue`` (the subscription's ``RedrivePolicy``), else to
+    :attr:`EmulatedStack.undelivered_notifications`.
+    """
+
+    logical_id: str
+    arn: str
+    topic_arn: str
+    function: EmulatedFunction
+    queue_url: str
+    dead_letter_queue: str | None = None
+    refusal: str | None = None
+
+
+@dataclass
 class AsyncConfig:
     """A function's asynchronous invocation settings (``AWS::Lambda::EventInvokeConfig``, and the
     function's ``DeadLetterConfig``): retries after the first attempt and where records go."""
@@ -203,6 +225,10 @@ class EmulatedStack:
         #: Asynchronous invocations waiting for :meth:`pump`.
         self.async_invocations: list[AsyncInvocation] = []
         self.skipped_subscriptions: list[str] = []
+        self.lambda_subscriptions: list[LambdaSubscription] = []
+        #: (subscription logical id, why SNS could not deliver, the notification) of each message
+        #: SNS could not invoke its function with and that had no dead-letter queue to go to.
+        self.undelivered_notifications: list[tuple[str, str, dict[str, Any]]] = []
         self.resolve: Resolver = Resolver(
             region=region, ref=self._ref, get_att=self._get_att, parameters=self.parameters, imports=imports
         )
@@ -473,18 +499,58 @@ class EmulatedStack:
 
     def _subscribe(self, logical_id: str, props: Mapping[str, Any]) -> None:
         protocol = props["Protocol"]
-        if protocol != "sqs":
+        endpoint = self.resolve(props["Endpoint"])
+        function = self.function_by_reference(str(endpoint)) if protocol == "lambda" else None
+        if protocol not in ("sqs", "lambda") or (protocol == "lambda" and function is None):
             self.skipped_subscriptions.append(f"{logical_id} ({protocol})")
             return
+        topic_arn = self.resolve(props["TopicArn"])
         attributes = {}
-        if props.get("RawMessageDelivery"):
+        if props.get("RawMessageDelivery") and protocol == "sqs":
             attributes["RawMessageDelivery"] = "true"
-        if props.get("FilterPolicy"):
-            attributes["FilterPolicy"] = json.dumps(self.resolve(props["FilterPolicy"]))
-        self.client("sns").subscribe(
-            TopicArn=self.resolve(props["TopicArn"]), Protocol="sqs", Endpoint=self.resolve(props["Endpoint"]),
-            Attributes=attributes,
+        for name in ("FilterPolicy", "FilterPolicyScope"):
+            if props.get(name):
+                value = self.resolve(props[name])
+                attributes[name] = value if isinstance(value, str) else json.dumps(value)
+        if protocol == "sqs":
+            self.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=endpoint, Attributes=attributes)
+            return
+        assert function is not None
+        sqs = self.client("sqs")
+        url = sqs.create_queue(QueueName=self._name(f"SnsToLambda{logical_id}", limit=80))["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        arn = self.client("sns").subscribe(
+            TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes=attributes, ReturnSubscriptionArn=True
+        )["SubscriptionArn"]
+        redrive = self.resolve(props.get("RedrivePolicy") or {})
+        if isinstance(redrive, str):
+            redrive = json.loads(redrive)
+        self.lambda_subscriptions.append(
+            LambdaSubscription(
+                logical_id=logical_id,
+                arn=arn,
+                topic_arn=topic_arn,
+                function=function,
+                queue_url=url,
+                dead_letter_queue=redrive.get("deadLetterTargetArn"),
+                refusal=self._sns_invoke_refusal(function, topic_arn),
+            )
         )
+
+    def _sns_invoke_refusal(self, function: EmulatedFunction, topic_arn: str) -> str | None:
+        """Why SNS may not invoke ``function`` for ``topic_arn``: None when an ``AWS::Lambda::Permission``
+        allows ``lambda:InvokeFunction`` to ``sns.amazonaws.com`` with no ``SourceArn`` or this topic's."""
+        for resource in self.resources.values():
+            if resource["Type"] != "AWS::Lambda::Permission":
+                continue
+            props = resource.get("Properties", {})
+            target = self.function_by_reference(str(self.resolve(props.get("FunctionName"))))
+            source = self.resolve(props.get("SourceArn")) if props.get("SourceArn") else None
+            if (target is function and self.resolve(props.get("Principal")) == "sns.amazonaws.com"
+                    and self.resolve(props.get("Action")) in ("lambda:InvokeFunction", "lambda:*")
+                    and source in (None, topic_arn)):
+                return None
+        return f"no AWS::Lambda::Permission lets sns.amazonaws.com invoke {function.logical_id} for {topic_arn}"
 
     def _create_rule(self, logical_id: str, props: Mapping[str, Any]) -> None:
         if "EventPattern" not in props:
@@ -576,7 +642,8 @@ class EmulatedStack:
         """
         delivered = 0
         for _ in range(max_rounds):
-            moved = self._run_async_invocations()
+            moved = sum(self._deliver_notifications(subscription) for subscription in self.lambda_subscriptions)
+            moved += self._run_async_invocations()
             for mapping in self.mappings:
                 moved += self._deliver_queue(mapping) if mapping.is_queue else self._deliver_stream(mapping)
             if not moved:
@@ -626,6 +693,25 @@ class EmulatedStack:
                 }
                 self._send_to(function, config.dead_letter_queue, json.dumps(invocation.payload), attributes)
         return len(pending)
+
+    def _deliver_notifications(self, subscription: LambdaSubscription) -> int:
+        """SNS's delivery to a Lambda subscription: one asynchronous invocation per message, with
+        the SNS event of one record (AWS Lambda developer guide, "Using Lambda with Amazon SNS")."""
+        sqs = self.client("sqs")
+        moved = 0
+        while batch := sqs.receive_message(QueueUrl=subscription.queue_url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in batch:
+                notification = json.loads(message["Body"])
+                if subscription.refusal is None:
+                    self.invoke_async(subscription.function, _sns_event(notification, subscription.arn))
+                elif subscription.dead_letter_queue:
+                    url = self.queue_url(subscription.dead_letter_queue)
+                    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(notification))
+                else:
+                    self.undelivered_notifications.append((subscription.logical_id, subscription.refusal, notification))
+                sqs.delete_message(QueueUrl=subscription.queue_url, ReceiptHandle=message["ReceiptHandle"])
+                moved += 1
+        return moved
 
     def _send_invocation_record(
         self, function: EmulatedFunction, destination: str | None, invocation: AsyncInvocation, condition: str,
@@ -803,6 +889,32 @@ def _sqs_record(message: Mapping[str, Any], source_arn: str, region: str) -> dic
         "eventSourceARN": source_arn,
         "awsRegion": region,
     }
+
+
+def _sns_event(notification: Mapping[str, Any], subscription_arn: str) -> dict[str, Any]:
+    """The event SNS invokes a Lambda subscription with, from moto's notification to a queue.
+
+    Lambda's event spells ``SigningCertUrl`` and ``UnsubscribeUrl`` (the HTTP and SQS notification
+    ``SigningCertURL``/``UnsubscribeURL``), carries ``Subject`` as null when there is none and the
+    message attributes as ``{"Type", "Value"}``.
+    """
+    sns = {
+        "Type": "Notification",
+        "MessageId": notification["MessageId"],
+        "TopicArn": notification["TopicArn"],
+        "Subject": notification.get("Subject") or None,
+        "Message": notification["Message"],
+        "Timestamp": notification["Timestamp"],
+        "SignatureVersion": notification.get("SignatureVersion", "1"),
+        "Signature": notification.get("Signature", "EXAMPLE"),
+        "SigningCertUrl": notification.get("SigningCertURL", ""),
+        "UnsubscribeUrl": notification.get("UnsubscribeURL", ""),
+        "MessageAttributes": {
+            name: {"Type": value.get("Type"), "Value": value.get("Value")}
+            for name, value in (notification.get("MessageAttributes") or {}).items()
+        },
+    }
+    return {"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": subscription_arn, "Sns": sns}]}
 
 
 def _stream_record(record: Mapping[str, Any], source_arn: str, region: str) -> dict[str, Any]:

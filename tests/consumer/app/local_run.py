@@ -5,8 +5,10 @@
 The emulator (``serverless_patterns.local``, moto in-process) creates the stacks' buckets, tables,
 queues, topics, rules and API, and runs every function's handler from its synthesized asset,
 ours included. Documents are registered through the API, uploaded with the presigned form, and
-flow through validation, our two steps, the notifier and our status-event consumers. Prints one
-JSON document: what became of each upload, our catalog, the ops topic's messages, the digest.
+flow through validation, our two steps, the notifier and our status-event consumers (the SQS
+queue of status events, and the rejection notice: a Lambda subscription of the status topic,
+invoked as SNS invokes it). Prints one JSON document: what became of each upload, our catalog,
+the ops topic's messages (document ids shown as file names), the digest.
 """
 
 from __future__ import annotations
@@ -65,8 +67,9 @@ def main(cloud_assembly: str) -> None:
             "documents": outcomes,
             "catalog": catalog,
             "digest": digest,
-            "ops_messages": [message["Subject"] for message in _drain(documents, ops_messages)],
+            "ops_messages": [_named(message["Subject"], uploads) for message in _drain(documents, ops_messages)],
             "skipped_subscriptions": documents.skipped_subscriptions,
+            "undelivered_notifications": [reason for _, reason, _ in documents.undelivered_notifications],
         }, sort_keys=True))
 
 
@@ -100,6 +103,12 @@ def _catalog(stack: EmulatedStack, names: dict[str, str]) -> dict[str, Any]:
             status = previous.get(status)
         result[name] = {"classification": entry["classification"] if entry else None, "statuses": history}
     return result
+
+
+def _named(text: str, uploads: dict[str, str]) -> str:
+    for name, document_id in uploads.items():
+        text = text.replace(document_id, name)
+    return text
 
 
 def _scheduled_event() -> dict[str, Any]:
