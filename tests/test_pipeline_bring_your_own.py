@@ -421,3 +421,51 @@ def test_acknowledged_warnings_leave_nothing_for_cdk_synth_strict():
         return pipeline
 
     assert _warnings(synthesize(build)) == []
+
+
+# ---- another stack's buckets, passed as objects -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def other_stacks_buckets(tmp_path_factory):
+    """A SecureBucket and a plain s3.Bucket of a platform stack, each behind a pipeline of another stack."""
+    from aws_cdk import App
+
+    from serverless_patterns.compliance import COLLECT_FINDINGS_CONTEXT, add_nag_packs, read_nag_report
+
+    outdir = tmp_path_factory.mktemp("cross-stack")
+    app = App(outdir=str(outdir), context=COLLECT_FINDINGS_CONTEXT)
+    platform = Stack(app, "Platform")
+    secure = SecureBucket(platform, "Shared")
+    plain = s3.Bucket(platform, "Plain", enforce_ssl=True)
+    documents = Stack(app, "Documents")
+    DocumentPipeline(documents, "FromSecure", bucket=secure, api=False)
+    pipeline = DocumentPipeline(documents, "FromPlain", bucket=plain, api=False)
+    reader = iam.Role(documents, "Reader", assumed_by=iam.AccountRootPrincipal())
+    secure.grant_read(reader)
+    # the user's own wildcard on a pipeline role must still be reported
+    pipeline.processor.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=["*"]))
+    add_nag_packs(app)
+    assembly = app.synth()
+    return read_nag_report(outdir), assembly
+
+
+def test_another_stacks_bucket_objects_are_acknowledged_exactly_as_imported(other_stacks_buckets):
+    report, assembly = other_stacks_buckets
+    findings = [f for f in report.findings if f.path.startswith("Documents/")]
+    # the user's plain role keeps CDK's inline policy: reported, as for any role of theirs
+    assert {f.path for f in findings if f.rule.endswith("IAMNoInlinePolicy")} == {"Documents/Reader/DefaultPolicy/Resource"}
+    wildcards = [f for f in findings if not f.rule.endswith("IAMNoInlinePolicy")]
+    assert [f.rule for f in wildcards] == ["AwsSolutions-IAM5[Resource::*]"], wildcards  # the user's statement only
+    assert wildcards[0].path.startswith("Documents/FromPlain/Processor/")
+    acknowledged = {f.rule for f in report.acknowledged if f.path.startswith("Documents/")}
+    for bucket in ("Shared", "Plain"):
+        assert any(r.startswith("AwsSolutions-IAM5[Resource::Platform:ExportsOutputFnGetAtt" + bucket) and r.endswith("/documents/*]")
+                   for r in acknowledged), sorted(acknowledged)
+    whole_bucket = [r for r in acknowledged if r.startswith("AwsSolutions-IAM5[Resource::Platform:ExportsOutputFnGetAttShared")
+                    and r.endswith("/*]") and "/documents/" not in r]
+    assert whole_bucket, sorted(acknowledged)  # grant_read of every object, by the Reader
+    # one export per attribute: the statements use the export CDK itself makes for the reference
+    outputs = assembly.get_stack_by_name("Platform").template["Outputs"]
+    values = [json.dumps(o["Value"], sort_keys=True) for o in outputs.values()]
+    assert len(values) == len(set(values)), outputs

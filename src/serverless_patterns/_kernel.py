@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_cdk import Stack
+from jsii.errors import JSIIError
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
@@ -82,3 +83,21 @@ def child_of(scope: IConstruct, id: str, make: Callable[[], IConstruct]) -> ICon
     if id not in children:
         children[id] = scope.node.try_find_child(id) or make()
     return children[id]
+
+
+def referenced_from(scope: IConstruct, owner: IConstruct, value: str) -> str:
+    """``value``, an attribute of ``owner`` (a bucket's ARN), as ``scope``'s stack will reference it.
+
+    In ``owner``'s stack, ``value`` itself. From another stack of the app, CDK turns the reference
+    into an ``Fn::ImportValue`` of an export it names only at synthesis; here ``owner``'s stack
+    exports it now (``Stack.export_value``: the export CDK would make, made once), so a statement
+    names the import while constructing and an acknowledgement can name exactly that. A value
+    that is no attribute of a resource (an imported bucket's ARN) stays as it is.
+    """
+    consumer, producer = stack_of(scope), stack_of(owner)
+    if consumer is producer or consumer.nested_stack_parent is not None or producer.nested_stack_parent is not None:
+        return value
+    try:
+        return producer.export_value(value)
+    except JSIIError:
+        return value

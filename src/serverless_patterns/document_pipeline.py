@@ -28,7 +28,7 @@ from .isolated_network import IsolatedNetwork
 from .keyed_api import DEFAULT_TIERS, ApiWithKeyedUsagePlan, UsagePlanTier
 from .keyed_api import validate_props as validate_api_props
 from .processing_step import ProcessingStep, check_step, existing_invoke_config, wrong_invocation
-from .secure_bucket import SecureBucket
+from .secure_bucket import SecureBucket, object_arn
 from .secure_queue import SecureQueue
 from .tagging import apply_tags, validate_tags
 from ._kernel import path_of, stack_of
@@ -973,15 +973,15 @@ class DocumentPipeline(Construct):
         if isinstance(self.documents, SecureBucket):
             self.documents.grant_object_actions(grantee, s3_actions, kms_actions, key_prefix=DOCUMENTS_PREFIX)
             return
-        object_arn = self.documents.arn_for_objects(f"{DOCUMENTS_PREFIX}*")
-        iam.Grant.add_to_principal(grantee=grantee, actions=s3_actions, resource_arns=[object_arn])
+        objects = object_arn(grantee, self.documents, f"{DOCUMENTS_PREFIX}*")
+        iam.Grant.add_to_principal(grantee=grantee, actions=s3_actions, resource_arns=[objects])
         if self.bucket_key is not None:
             self.bucket_key.grant(grantee, *kms_actions)
         if not isinstance(grantee.grant_principal, Construct):
             return
         acknowledge(
             grantee.grant_principal,
-            f"AwsSolutions-IAM5[Resource::{nag_resource(grantee.grant_principal, object_arn)}]",
+            f"AwsSolutions-IAM5[Resource::{nag_resource(grantee.grant_principal, objects)}]",
             "Object-level S3 permissions name objects by key pattern; the pattern is limited to the "
             f"documents bucket and the prefix {DOCUMENTS_PREFIX!r}.",
         )

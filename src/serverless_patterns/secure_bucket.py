@@ -14,7 +14,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from . import _actions
-from ._kernel import account_of, path_of, principal_of
+from ._kernel import account_of, path_of, principal_of, referenced_from
 from ._interop import BucketInterface
 from ._defaults import (
     SERVER_ACCESS_LOGS_SSE_S3_REASON,
@@ -292,12 +292,11 @@ class SecureBucket(BucketInterface, Construct):
         self, grantee: iam.IGrantable, s3_actions: list[str], kms_actions: list[str], pattern: str
     ) -> iam.Grant:
         principal = principal_of(grantee)
-        grant = iam.Grant.add_to_principal(
-            grantee=principal, actions=s3_actions, resource_arns=[self.bucket.arn_for_objects(pattern)]
-        )
+        objects = object_arn(grantee, self.bucket, pattern)
+        grant = iam.Grant.add_to_principal(grantee=principal, actions=s3_actions, resource_arns=[objects])
         if self._encryption_key is not None:
             self._encryption_key.grant(principal, *kms_actions)
-        _acknowledge_object_arn(grantee, self.bucket, pattern)
+        _acknowledge_object_arn(grantee, objects, pattern)
         return grant
 
     def _grant_list(self, grantee: iam.IGrantable, pattern: str) -> None:
@@ -307,15 +306,24 @@ class SecureBucket(BucketInterface, Construct):
         )
 
 
-def _acknowledge_object_arn(grantee: iam.IGrantable, bucket: s3.Bucket, pattern: str) -> None:
-    """Object ARNs end in ``*`` by nature; acknowledge exactly that pattern on the grantee."""
+def object_arn(grantee: iam.IGrantable, bucket: s3.IBucket, pattern: str) -> str:
+    """``bucket.arn_for_objects(pattern)`` as the grantee's stack references it (another stack's
+    bucket through its export, see :func:`~serverless_patterns._kernel.referenced_from`)."""
+    principal = grantee.grant_principal
+    if not isinstance(principal, Construct) or not isinstance(bucket, Construct):
+        return bucket.arn_for_objects(pattern)
+    return f"{referenced_from(principal, bucket, bucket.bucket_arn)}/{pattern}"
+
+
+def _acknowledge_object_arn(grantee: iam.IGrantable, objects: str, pattern: str) -> None:
+    """Object ARNs end in ``*`` by nature; acknowledge exactly that pattern (``objects``) on the grantee."""
     principal = grantee.grant_principal
     if not isinstance(principal, Construct):
         return
     acknowledge(
         principal,
         # As the grantee's stack names the bucket: <LogicalId.Arn>, or another stack's export.
-        f"AwsSolutions-IAM5[Resource::{nag_resource(principal, bucket.arn_for_objects(pattern))}]",
+        f"AwsSolutions-IAM5[Resource::{nag_resource(principal, objects)}]",
         "Object-level S3 permissions name objects by key pattern; the pattern is limited to this "
         f"bucket{' and the prefix ' + repr(pattern[:-1]) if pattern != '*' else ''}.",
     )
