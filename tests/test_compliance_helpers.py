@@ -114,3 +114,24 @@ def test_preflight_findings_are_read_from_the_same_report_and_split_off(tmp_path
     assert preflight.findings == [Finding("DeployPreflight", "RetainWithFixedName", "S/L/Resource")]
     assert preflight.acknowledged == [Finding("DeployPreflight", "ReservedConcurrency", "S/F/Resource", "warning", "quota 1000")]
     assert preflight.by_tool() == {"DeployPreflight": (1, 1)}
+
+
+def test_a_reference_names_the_export_only_across_stacks():
+    """``referenced_from``: another stack's attribute through CDK's own export of it; a stack never
+    exports to itself, and a value that is no resource attribute stays as it is."""
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_s3 as s3
+
+    from serverless_patterns._kernel import referenced_from
+
+    app = App()
+    platform, documents = Stack(app, "Platform"), Stack(app, "Documents")
+    bucket = s3.Bucket(platform, "Bucket")
+    imported = s3.Bucket.from_bucket_name(platform, "Imported", "landing-zone-documents")
+    same = referenced_from(platform, bucket, bucket.bucket_arn)
+    assert platform.resolve(same) == platform.resolve(bucket.bucket_arn)
+    across = documents.resolve(referenced_from(documents, bucket, bucket.bucket_arn))
+    assert set(across) == {"Fn::ImportValue"} and across["Fn::ImportValue"].startswith("Platform:ExportsOutputFnGetAtt")
+    assert referenced_from(documents, imported, imported.bucket_arn) == imported.bucket_arn
+    outputs = app.synth().get_stack_by_name("Platform").template.get("Outputs", {})
+    assert [o["Export"]["Name"] for o in outputs.values()] == [across["Fn::ImportValue"]]

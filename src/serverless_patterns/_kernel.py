@@ -95,9 +95,11 @@ def referenced_from(scope: IConstruct, owner: IConstruct, value: str) -> str:
     that is no attribute of a resource (an imported bucket's ARN) stays as it is.
     """
     consumer, producer = stack_of(scope), stack_of(owner)
-    if consumer is producer or consumer.nested_stack_parent is not None or producer.nested_stack_parent is not None:
-        return value
+    if consumer is producer or path_of(consumer) == path_of(producer):
+        return value  # never an export of a stack to itself
+    if consumer.nested_stack_parent is not None or producer.nested_stack_parent is not None:
+        return value  # nested stacks reference their parent's resources through parameters
     try:
         return producer.export_value(value)
-    except JSIIError:
+    except (JSIIError, RuntimeError):  # the kernel's refusal: not a reference to a resource
         return value
