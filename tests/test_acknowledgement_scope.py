@@ -15,6 +15,7 @@ import pytest
 from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import IConstruct
 from harness import synthesize
 
@@ -72,6 +73,9 @@ def _build(stack: Stack) -> Built:
     api.add_route("GET", "/items", _function(stack, "Items", invocation=Invocation.SYNCHRONOUS), level="read-only")
     trail = AuditTrail(stack, "Trail")
     pipeline = DocumentPipeline(stack, "Docs")
+    ocr = sfn.StateMachine.from_state_machine_arn(stack, "Ocr", "arn:aws:states:us-east-1:123456789012:stateMachine:ocr")
+    step = pipeline.add_processing_step("Ocr", state_machine=ocr, statuses=["READ"])
+    assert step.runner is not None and pipeline.step_coordinator is not None
     # The user's own role, given permissions through the library's grants.
     consumer = iam.Role(stack, "Consumer", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     table.grant_stream_read(consumer)
@@ -89,6 +93,8 @@ def _build(stack: Stack) -> Built:
         "DocumentPipeline API handler": pipeline.api_handler.role,
         "DocumentPipeline processor": pipeline.processor.role,
         "DocumentPipeline notifier": pipeline.notifier.role,
+        "DocumentPipeline step coordinator": pipeline.step_coordinator.role,
+        "DocumentPipeline state-machine step runner": step.runner.role,
         "the user's role with grant_stream_read and grant_read": consumer,
     }
     for role in roles.values():
@@ -147,10 +153,12 @@ def test_no_acknowledgement_covers_a_policy_the_user_adds_to(synth, built):
 def test_the_librarys_own_wildcards_stay_acknowledged_each_in_a_policy_of_its_own(synth, built):
     acknowledged = {f.path: f.reason for f in synth.nag.acknowledged if f.rule == WILDCARD}
     own = {path.rsplit("/", 2)[-2] for path in acknowledged}
-    assert own == {"XRayPolicy", "NetworkInterfacePolicy", "ListStreamsPolicy"}
+    assert own == {"XRayPolicy", "NetworkInterfacePolicy", "ListStreamsPolicy", "ServicePolicy"}
     for path, reason in acknowledged.items():
         if path.endswith("/XRayPolicy/Resource"):
             assert "xray:PutTraceSegments" in reason
+        elif path.endswith("/Runner/ServicePolicy/Resource"):
+            assert "log delivery" in reason and "X-Ray" in reason
         elif path.endswith("/NetworkInterfacePolicy/Resource"):
             assert "network interfaces" in reason
         else:
@@ -183,6 +191,6 @@ def test_every_function_traces_and_its_xray_policy_is_attached_to_its_role(synth
 def test_the_account_and_trail_log_patterns_are_acknowledged_on_their_own_policies(synth, built):
     narrow = {f.path for f in synth.nag.acknowledged if f.rule.startswith("AwsSolutions-IAM5[Resource::arn")}
     narrow_names = {path.rsplit("/", 2)[-2] for path in narrow}
-    assert {"LogsPolicy", "DeliveryPolicy"} <= narrow_names
-    for name in ("ApiGatewayAccount", "AuditTrail logs role"):
+    assert {"LogsPolicy", "DeliveryPolicy", "ChildExecutionsPolicy"} <= narrow_names
+    for name in ("ApiGatewayAccount", "AuditTrail logs role", "DocumentPipeline state-machine step runner"):
         assert not [p for p in narrow if p == _resource_path(built.user_policies[name])], name

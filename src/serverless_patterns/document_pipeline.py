@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from aws_cdk import Annotations, Duration, RemovalPolicy, aws_cloudwatch as cloudwatch, aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2, aws_events as events, aws_iam as iam, aws_kms as kms, aws_lambda as lambda_
@@ -33,6 +34,9 @@ from .secure_queue import SecureQueue
 from .tagging import apply_tags, validate_tags
 from ._kernel import path_of, stack_of
 
+if TYPE_CHECKING:  # Step Functions is imported only by apps with a state-machine step
+    from aws_cdk import aws_stepfunctions as sfn
+
 #: Key prefix of stored documents; the processor ignores anything else.
 DOCUMENTS_PREFIX = "documents/"
 #: The metadata table's index for listing documents by status.
@@ -47,8 +51,10 @@ METRICS_NAMESPACE = "ServerlessPatterns/Documents"
 #: polls the queue and stream and sends to failure destinations; the X-Ray SDK sends segments over
 #: UDP to the daemon Lambda runs beside the function. ``tests/test_least_privilege.py`` derives
 #: this set from the recorded calls of the document flow.
-#: What the step coordinator calls from inside the VPC: Lambda (Invoke) and SQS (failure queues).
+#: What the step coordinator calls from inside the VPC: Lambda (Invoke) and SQS (failure queues);
+#: Step Functions (StartExecution) too once a step is a state machine.
 STEP_INTERFACE_ENDPOINTS = ("lambda", "sqs")
+STATE_MACHINE_STEP_INTERFACE_ENDPOINTS = (*STEP_INTERFACE_ENDPOINTS, "states")
 
 #: Id of the warning that an imported documents bucket needs EventBridge notifications turned on.
 BUCKET_EVENTS_WARNING = "serverless-patterns:documentsBucketEventBridge"
@@ -510,12 +516,13 @@ class DocumentPipeline(Construct):
         self,
         id: str,
         *,
-        function: lambda_.IFunction,
+        function: lambda_.IFunction | None = None,
+        state_machine: sfn.IStateMachine | None = None,
         statuses: Sequence[str],
         retries: int = 2,
         timeout: Duration | None = None,
     ) -> ProcessingStep:
-        """Run ``function`` on every validated document, after the steps added before it.
+        """Run ``function`` (or ``state_machine``) on every validated document, after the steps added before it.
 
         With steps, a document that passes the processor's checks becomes ``VALIDATED`` (not
         ``PROCESSED``); the step coordinator then invokes each step asynchronously, in the order
@@ -545,30 +552,41 @@ class DocumentPipeline(Construct):
             role is granted ``sqs:SendMessage`` on the step-results queue (Lambda sends the
             invocation records with it) and ``s3:GetObject``/``s3:GetObjectVersion`` on
             ``documents/`` with ``kms:Decrypt`` (to read the document it is given).
+        state_machine
+            Instead of ``function``: a Standard ``sfn.IStateMachine``. Its execution gets the step
+            input and its output is the answer (``{"status": ..., "detail": ...}``); a failed or
+            timed-out execution is retried. The step's runner state machine starts it and records
+            the result (see :class:`~serverless_patterns._step_runner.StepRunner`). A state machine
+            of this app is granted the document read above; for an imported one, its role needs it.
         statuses
             The statuses the step may return (announced by the notifier): upper-case names, not
             built-in ones.
         retries
-            Lambda's retries of a failed invocation, 0-2. Default: 2.
+            Lambda's retries of a failed invocation (or the runner's of a failed execution), 0-2.
+            Default: 2.
         timeout
-            Maximum age of the invocation event (Lambda's ``MaximumEventAgeInSeconds``), 1 minute
-            to 6 hours. Default: 6 hours.
+            Maximum age of the invocation event (Lambda's ``MaximumEventAgeInSeconds``), or the
+            limit of each execution of ``state_machine``; 1 minute to 6 hours. Default: 6 hours.
         """
         errors = PropErrors("DocumentPipeline.add_processing_step")
         check_step(
-            errors, id=id, function=function, statuses=statuses, retries=retries, timeout=timeout,
-            existing=[step.node.id for step in self.processing_steps],
+            errors, id=id, function=function, state_machine=state_machine, statuses=statuses, retries=retries,
+            timeout=timeout, existing=[step.node.id for step in self.processing_steps],
         )
-        self._check_step_function(errors, function)
+        if function is not None:
+            self._check_step_function(errors, function)
+        self._check_step_endpoints(errors, STATE_MACHINE_STEP_INTERFACE_ENDPOINTS if state_machine is not None else STEP_INTERFACE_ENDPOINTS)
         errors.raise_if_any()
         coordinator = self._step_coordinator()
         step = ProcessingStep(
             self._steps_scope,
             id,
             function=function,
+            state_machine=state_machine,
             statuses=statuses,
             results_queue=self.step_results.queue,
             encryption_key=self.documents_key,
+            log_key=self.operations_key,
             alert_topic=self.alert_topic,
             retries=retries,
             timeout=timeout,
@@ -595,6 +613,7 @@ class DocumentPipeline(Construct):
         errors = PropErrors("DocumentPipeline")
         for function in validators.values():
             self._check_step_function(errors, function, prop="validators")
+        self._check_step_endpoints(errors, STEP_INTERFACE_ENDPOINTS)
         errors.raise_if_any()
         coordinator = self._step_coordinator()
         scope = Construct(self, "Validators")
@@ -625,14 +644,17 @@ class DocumentPipeline(Construct):
                 "already has an EventInvokeConfig (asynchronous retries or destinations); the pipeline "
                 "configures its own: pass a function without one (AlertingFunction: invocation=Invocation.CALLER_CONFIGURED_ASYNC)",
             )
+
+    def _check_step_endpoints(self, errors: PropErrors, needed: Sequence[str]) -> None:
+        """The coordinator in an IsolatedNetwork reaches the services it calls through its endpoints."""
         endpoints = getattr(self.network, "interface_endpoints", None)
         if self.network is not None and endpoints is not None:
-            missing = [e for e in STEP_INTERFACE_ENDPOINTS if e not in endpoints]
+            missing = [e for e in needed if e not in endpoints]
             errors.check(
                 not missing,
                 "network",
                 f"IsolatedNetwork without {', '.join(missing)} endpoints",
-                f"the step coordinator calls {', '.join(STEP_INTERFACE_ENDPOINTS)} from inside the VPC: include them in interface_endpoints",
+                f"the step coordinator calls {', '.join(needed)} from inside the VPC: include them in interface_endpoints",
             )
 
     def _step_coordinator(self) -> AlertingFunction:
@@ -679,10 +701,18 @@ class DocumentPipeline(Construct):
         return coordinator
 
     def _grant_stage(self, coordinator: AlertingFunction, stage: ProcessingStep) -> None:
-        """Invoke exactly this function (no other version or alias) and send to its failure queue;
-        the function itself may read the documents (any version) it is given."""
-        self._grant_objects(stage.function, _actions.S3_GET_OBJECT_ANY_VERSION, _actions.KMS_DECRYPT)
-        iam.Grant.add_to_principal(grantee=coordinator, actions=["lambda:InvokeFunction"], resource_arns=[stage.function.function_arn])
+        """Invoke exactly this function (no other version or alias), or start exactly this runner, and
+        send to its failure queue; the function or state machine may read the documents (any
+        version) it is given (an imported state machine's role is the owner's to change)."""
+        if stage.function is not None:
+            self._grant_objects(stage.function, _actions.S3_GET_OBJECT_ANY_VERSION, _actions.KMS_DECRYPT)
+            iam.Grant.add_to_principal(grantee=coordinator, actions=["lambda:InvokeFunction"], resource_arns=[stage.target_arn])
+        else:
+            from aws_cdk import aws_stepfunctions as sfn
+
+            if isinstance(stage.state_machine, sfn.StateMachine):
+                self._grant_objects(stage.state_machine, _actions.S3_GET_OBJECT_ANY_VERSION, _actions.KMS_DECRYPT)
+            iam.Grant.add_to_principal(grantee=coordinator, actions=["states:StartExecution"], resource_arns=[stage.target_arn])
         _grant_send(stage.failure_queue.queue, coordinator)
 
     def _configure_coordinator(self) -> None:
@@ -690,11 +720,16 @@ class DocumentPipeline(Construct):
         assert self.step_coordinator is not None
         stack = stack_of(self)
         steps = [
-            {"name": s.node.id, "function": s.function.function_arn, "statuses": list(s.statuses), "failure_queue": s.failure_queue.queue_url}
+            {
+                "name": s.node.id,
+                ("function" if s.function is not None else "state_machine"): s.target_arn,
+                "statuses": list(s.statuses),
+                "failure_queue": s.failure_queue.queue_url,
+            }
             for s in self.processing_steps
         ]
         validators = {
-            content_type: {"name": content_type, "function": v.function.function_arn, "failure_queue": v.failure_queue.queue_url}
+            content_type: {"name": content_type, "function": v.target_arn, "failure_queue": v.failure_queue.queue_url}
             for content_type, v in self.validators.items()
         }
         self.step_coordinator.function.add_environment("PIPELINE_STEPS", stack.to_json_string(steps))

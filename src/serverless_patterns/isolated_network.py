@@ -38,6 +38,7 @@ _INTERFACE_SERVICES: Mapping[str, str] = {
     "sts": "STS",
     "events": "EVENTBRIDGE",
     "lambda": "LAMBDA_",
+    "states": "STEP_FUNCTIONS",
 }
 
 _AZ_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d[a-z](-[a-z]+-\d[a-z])?$")

@@ -1,16 +1,21 @@
-"""ProcessingStep: one user function a DocumentPipeline invokes asynchronously after validation.
+"""ProcessingStep: one user function or state machine a DocumentPipeline runs after validation.
 
 A step (or a content-type validator) is the user's Lambda function. The pipeline's step
 coordinator invokes it asynchronously with the step input; Lambda retries a failed invocation
 ``retries`` times and sends its invocation record (success or failure) to the pipeline's
 step-results queue, where the coordinator records the status the function returned, or marks the
 document ``FAILED`` and forwards the record to this step's failure queue, which alarms.
+
+A step may instead be the user's (Standard) state machine: the coordinator starts the step's
+:class:`~serverless_patterns._step_runner.StepRunner`, which runs the state machine, retries it
+and sends the same kind of record to the same queue.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -26,6 +31,11 @@ from .alert_topic import AlertTopic
 from .alerting_function import Invocation, _AsyncFailureDestination
 from .secure_queue import SecureQueue
 from ._kernel import path_of
+
+if TYPE_CHECKING:  # Step Functions is imported only by apps with a state-machine step
+    from aws_cdk import aws_stepfunctions as sfn
+
+    from ._step_runner import StepRunner
 
 #: Lambda's limits for EventInvokeConfig: retries and the age of an event.
 MAX_RETRIES = 2
@@ -43,15 +53,23 @@ _ID = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")
 class ProcessingStep(Construct):
     """A step of a :class:`~serverless_patterns.DocumentPipeline` (made by ``add_processing_step``).
 
-    ``results_queue``, ``encryption_key`` (of the failure queue) and ``alert_topic`` are the
-    pipeline's. Creates the function's ``EventInvokeConfig`` (``retries``, maximum event age ``timeout``,
-    success and failure records to the pipeline's step-results queue), the step's failure queue
-    (a :class:`SecureQueue` under the documents key, 7 days) and an alarm on it.
+    ``results_queue``, ``encryption_key`` (of the failure queue), ``log_key`` (of a runner's log)
+    and ``alert_topic`` are the pipeline's. For a ``function``, creates its ``EventInvokeConfig``
+    (``retries``, maximum event age ``timeout``, success and failure records to the pipeline's
+    step-results queue); for a ``state_machine``, a :class:`StepRunner` (``retries``, ``timeout``
+    of each attempt) whose failed executions alarm. Both get the step's failure queue (a
+    :class:`SecureQueue` under the documents key, 7 days) and an alarm on it.
 
     Attributes
     ----------
     function
-        The user's function.
+        The user's function (None for a state-machine step).
+    state_machine
+        The user's state machine (None for a function step).
+    runner
+        The :class:`StepRunner` of a state-machine step (else None).
+    target_arn
+        What the coordinator starts: the function's ARN, or the runner's.
     statuses
         The statuses the step may return (empty for a validator: VALIDATED or REJECTED).
     failure_queue
@@ -65,17 +83,22 @@ class ProcessingStep(Construct):
         scope: Construct,
         id: str,
         *,
-        function: lambda_.IFunction,
+        function: lambda_.IFunction | None = None,
+        state_machine: sfn.IStateMachine | None = None,
         statuses: Sequence[str],
         results_queue: sqs.IQueue,
         encryption_key: kms.IKey,
         alert_topic: AlertTopic | sns.ITopic,
+        log_key: kms.IKey | None = None,
         retries: int = MAX_RETRIES,
         timeout: Duration | None = None,
         description: str,
     ) -> None:
         super().__init__(scope, id)
+        if (function is None) == (state_machine is None):
+            raise ValueError(f"ProcessingStep {id!r}: pass exactly one of function and state_machine")
         self.function = function
+        self.state_machine = state_machine
         self.statuses: tuple[str, ...] = tuple(statuses)
         self.retries = retries
         self.timeout: Duration = timeout or MAX_TIMEOUT
@@ -96,11 +119,28 @@ class ProcessingStep(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        if isinstance(alert_topic, AlertTopic):
-            alert_topic.add_alarm(self.failure_alarm)
-        else:
-            notify(self, self.failure_alarm, alert_topic)
-        self.invoke_config: lambda_.EventInvokeConfig = lambda_.EventInvokeConfig(
+        _notify(self, self.failure_alarm, alert_topic)
+        self.runner: StepRunner | None = None
+        self.invoke_config: lambda_.EventInvokeConfig | None = None
+        if state_machine is not None:
+            from ._step_runner import StepRunner
+
+            self.runner = StepRunner(
+                self,
+                "Runner",
+                state_machine=state_machine,
+                results_queue=results_queue,
+                log_key=log_key or encryption_key,
+                retries=retries,
+                timeout=self.timeout,
+                description=description,
+            )
+            _notify(self, self.runner.failed_alarm, alert_topic)
+            self.target_arn: str = self.runner.state_machine.state_machine_arn
+            return
+        assert function is not None
+        self.target_arn = function.function_arn
+        self.invoke_config = lambda_.EventInvokeConfig(
             self,
             "InvokeConfig",
             function=function,
@@ -112,11 +152,19 @@ class ProcessingStep(Construct):
         )
 
 
+def _notify(scope: Construct, alarm: cloudwatch.Alarm, alert_topic: AlertTopic | sns.ITopic) -> None:
+    if isinstance(alert_topic, AlertTopic):
+        alert_topic.add_alarm(alarm)
+    else:
+        notify(scope, alarm, alert_topic)
+
+
 def check_step(
     errors: PropErrors,
     *,
     id: object,
     function: object,
+    state_machine: object = None,
     statuses: object,
     retries: object,
     timeout: object,
@@ -125,7 +173,22 @@ def check_step(
     """Record what is wrong with the arguments of ``add_processing_step``."""
     errors.check(isinstance(id, str) and bool(_ID.match(id)), "id", id, "must be a construct id of letters and digits, starting with a letter")
     errors.check(id not in existing, "id", id, "a processing step of that id exists already")
-    errors.check(hasattr(function, "function_arn"), "function", function, "must be a lambda_.IFunction")
+    if function is None and state_machine is None:
+        errors.add("function", None, "pass a lambda_.IFunction as function, or a sfn.IStateMachine as state_machine")
+    elif function is not None and state_machine is not None:
+        errors.add("state_machine", state_machine, "pass function or state_machine, not both")
+    elif function is not None:
+        errors.check(hasattr(function, "function_arn"), "function", function, "must be a lambda_.IFunction")
+    else:
+        errors.check(hasattr(state_machine, "state_machine_arn"), "state_machine", state_machine, "must be a sfn.IStateMachine")
+        kind = _state_machine_type(state_machine)
+        errors.check(
+            kind in (None, "STANDARD"),
+            "state_machine",
+            state_machine,
+            f"is an {kind} state machine; a step must be a Standard one (its runner waits for it with "
+            "startExecution.sync:2 and names each execution): wrap an Express workflow in a Standard one",
+        )
     listed = list(statuses) if isinstance(statuses, (list, tuple)) else None
     errors.check(bool(listed), "statuses", statuses, "must be a non-empty list of status names")
     for status in listed or ():
@@ -151,8 +214,22 @@ def check_step(
                 MIN_TIMEOUT.to_seconds() <= seconds <= MAX_TIMEOUT.to_seconds() and seconds == int(seconds),
                 "timeout",
                 f"{seconds:g} seconds",
-                "must be whole seconds from 1 minute to 6 hours (Lambda's maximum event age)",
+                "must be whole seconds from 1 minute to 6 hours (Lambda's maximum event age; for a state "
+                "machine, the limit of each attempt)",
             )
+
+
+def _state_machine_type(state_machine: object) -> str | None:
+    """``STANDARD`` or ``EXPRESS`` for a state machine of this app, None when unknown (imported)."""
+    from aws_cdk import aws_stepfunctions as sfn
+
+    child = getattr(getattr(state_machine, "node", None), "default_child", None)
+    if not isinstance(child, sfn.CfnStateMachine):
+        return None
+    kind = child.state_machine_type
+    if kind is None:
+        return "STANDARD"
+    return None if is_token(kind) else kind
 
 
 def wrong_invocation(function: object) -> str | None:

@@ -102,6 +102,58 @@ def test_a_failing_call_is_reported_for_a_retry(aws):
     assert index.handler({"Records": [stream_record]}, LambdaContext()) == {"batchItemFailures": [{"itemIdentifier": "100"}]}
 
 
+def stream_record(document_id: str, sequence: str = "100") -> dict:
+    return {"eventID": sequence, "eventName": "MODIFY", "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+            "dynamodb": {"SequenceNumber": sequence, "NewImage": {
+                "document_id": {"S": document_id}, "status": {"S": "VALIDATED"}, "status_version": {"N": "2"},
+                "object_key": {"S": f"documents/{document_id}/a.txt"}, "declared_type": {"S": "text/plain"}}}}
+
+
+@pytest.fixture
+def runner(aws, monkeypatch):
+    """A state-machine step: the coordinator starts its runner (a Standard state machine on moto)."""
+    index.stepfunctions_client.cache_clear()
+    stepfunctions = index.stepfunctions_client()
+    arn = stepfunctions.create_state_machine(
+        name="ocr-runner", roleArn="arn:aws:iam::123456789012:role/runner",
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+    )["stateMachineArn"]
+    steps = [{"name": "Ocr", "state_machine": arn, "statuses": ["READ"], "failure_queue": aws["failures"]}]
+    monkeypatch.setenv("PIPELINE_STEPS", json.dumps(steps))
+    yield {"client": stepfunctions, "arn": arn}
+    index.stepfunctions_client.cache_clear()
+
+
+def test_a_state_machine_step_starts_one_runner_execution_per_status_version(aws, runner):
+    document_id = uuid.uuid4().hex
+    validated(aws["dynamodb"], document_id)
+    for sequence in ("100", "101"):  # the stream record, then a replay of it
+        assert index.handler({"Records": [stream_record(document_id, sequence)]}, LambdaContext()) == {"batchItemFailures": []}
+    executions = runner["client"].list_executions(stateMachineArn=runner["arn"])["executions"]
+    assert [e["name"] for e in executions] == [f"{document_id}-v2"]
+    started = json.loads(runner["client"].describe_execution(executionArn=executions[0]["executionArn"])["input"])
+    assert (started["document_id"], started["step"], started["status_version"], started["key"]) == (
+        document_id, "Ocr", 2, f"documents/{document_id}/a.txt")
+
+
+def test_a_replay_after_the_runner_finished_starts_nothing_and_is_not_retried(aws, runner):
+    document_id = uuid.uuid4().hex
+    validated(aws["dynamodb"], document_id)
+    assert index.handler({"Records": [stream_record(document_id)]}, LambdaContext()) == {"batchItemFailures": []}
+    execution = runner["client"].list_executions(stateMachineArn=runner["arn"])["executions"][0]
+    runner["client"].stop_execution(executionArn=execution["executionArn"])  # closed: the name cannot be used again
+    assert index.handler({"Records": [stream_record(document_id, "101")]}, LambdaContext()) == {"batchItemFailures": []}
+    assert len(runner["client"].list_executions(stateMachineArn=runner["arn"])["executions"]) == 1
+
+
+def test_a_runner_that_cannot_be_started_is_reported_for_a_retry(aws, runner, monkeypatch):
+    steps = [{"name": "Ocr", "state_machine": runner["arn"] + "-gone", "statuses": ["READ"], "failure_queue": aws["failures"]}]
+    monkeypatch.setenv("PIPELINE_STEPS", json.dumps(steps))
+    document_id = uuid.uuid4().hex
+    validated(aws["dynamodb"], document_id)
+    assert index.handler({"Records": [stream_record(document_id)]}, LambdaContext()) == {"batchItemFailures": [{"itemIdentifier": "100"}]}
+
+
 records = st.one_of(
     json_values,
     st.builds(lambda body: message(body), json_values),

@@ -12,13 +12,17 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from serverless_patterns.handlers.document_steps.config import Config, Stage
 from serverless_patterns.handlers.document_steps.stages import (
     MAX_DETAIL_BYTES,
     Change,
     Ignore,
+    MAX_EXECUTION_NAME,
     Invoke,
+    execution_name,
     next_action,
     result_action,
     step_input,
@@ -200,3 +204,15 @@ def test_the_configuration_reads_the_steps_in_order_and_the_validators():
 def test_a_broken_configuration_names_the_variable(env, message):
     with pytest.raises(ValueError, match=message):
         Config.from_env(env)
+
+
+def test_an_execution_name_is_the_document_and_version_when_that_is_a_valid_name():
+    assert execution_name({"document_id": DOC, "status_version": 3}) == f"{DOC}-v3"
+
+
+@given(st.text(min_size=1, max_size=200), st.text(min_size=1, max_size=200), st.integers(0, 10**6))
+def test_execution_names_are_valid_and_never_shared_by_two_documents(first, second, version):
+    names = {execution_name({"document_id": d, "status_version": version}) for d in (first, second)}
+    for name in names:
+        assert 1 <= len(name) <= MAX_EXECUTION_NAME and all(c.isascii() and (c.isalnum() or c in "-_") for c in name)
+    assert len(names) == len({first, second}), "two document ids, two names"

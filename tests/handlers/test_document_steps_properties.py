@@ -1,6 +1,6 @@
 """The step coordinator under at-least-once delivery: any order, any duplicates, same outcome.
 
-A document goes through two steps (and, for a custom content type, a validator) on an in-memory
+A document goes through two steps, one a function and one a state machine (and, for a custom content type, a validator) on an in-memory
 table with a stream. Every stream record and every invocation record is delivered in an order
 Hypothesis chooses, each possibly twice, and stale stream records keep starting stages again (as a
 replayed stream does). Invariants: the document ends exactly where a single, in-order delivery
@@ -19,12 +19,13 @@ from hypothesis import strategies as st
 
 from serverless_patterns.handlers.document_steps import workflow
 from serverless_patterns.handlers.document_steps.config import Config, Stage
+from serverless_patterns.handlers.document_steps.stages import execution_name
 
 NOW = "2026-12-02T06:00:00.000Z"
 DOC = "0123456789abcdef0123456789abcdef"
 STEPS = (
     Stage("Enrich", "fn:enrich", "q:enrich", ("ENRICHED",)),
-    Stage("Score", "fn:score", "q:score", ("SCORED", "FLAGGED")),
+    Stage("Score", "", "q:score", ("SCORED", "FLAGGED"), state_machine="sm:score-runner"),
 )
 VALIDATOR = Stage("application/x-foo", "fn:foo", "q:foo")
 CONFIG = Config(bucket="docs", table="metadata", steps=STEPS, validators={"application/x-foo": VALIDATOR})
@@ -50,11 +51,20 @@ class Table:
 
 
 class Functions:
+    """Lambda runs every invocation; a runner refuses a second execution of one name, as Step Functions does."""
+
     def __init__(self) -> None:
         self.invoked: list[tuple[str, dict[str, Any]]] = []
+        self.executions: set[tuple[str, str]] = set()
 
-    def invoke(self, function_arn: str, payload: dict[str, Any]) -> None:
-        self.invoked.append((function_arn, copy.deepcopy(payload)))
+    def start(self, stage: Stage, payload: dict[str, Any]) -> bool:
+        if stage.state_machine:
+            name = (stage.state_machine, execution_name(payload))
+            if name in self.executions:
+                return False
+            self.executions.add(name)
+        self.invoked.append((stage.function or stage.state_machine, copy.deepcopy(payload)))
+        return True
 
 
 class Queues:

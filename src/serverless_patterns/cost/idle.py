@@ -42,6 +42,7 @@ NO_CHARGE_TYPES = frozenset({
     "AWS::Logs::MetricFilter", "AWS::Logs::ResourcePolicy", "AWS::Logs::SubscriptionFilter",
     "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SNS::Subscription", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy",
     "AWS::SQS::Queue", "AWS::SQS::QueuePolicy", "AWS::SSM::Parameter", "AWS::SecretsManager::ResourcePolicy",
+    "AWS::StepFunctions::StateMachine",
     "AWS::SecretsManager::RotationSchedule", "AWS::WAFv2::LoggingConfiguration", "AWS::WAFv2::WebACLAssociation",
     "AWS::CloudTrail::Trail",
 })

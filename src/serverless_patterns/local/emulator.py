@@ -281,6 +281,7 @@ class EmulatedStack:
                 "Ref": name,
                 "Arn": f"arn:aws:lambda:{self.region}:{PSEUDO_PARAMETERS['AWS::AccountId']}:function:{name}",
             }
+        self._create_state_machines()
         for logical_id, props in functions.items():
             self._register_function(logical_id, props)
         for resource in self.resources.values():
@@ -391,6 +392,38 @@ class EmulatedStack:
         name = self.resolve(props.get("Name")) or self._name(logical_id, limit=256)
         arn = self.client("events").create_event_bus(Name=name)["EventBusArn"]
         self.physical[logical_id] = {"Ref": name, "Arn": arn, "Name": name}
+
+    def _create_state_machines(self) -> None:
+        """Each state machine on moto, with its resolved definition: executions are recorded, not run.
+
+        After the functions' ARNs are known (definitions name them) and before their environments
+        are resolved (the step coordinator's names its runners). A state machine may name another.
+        """
+        pending = [lid for lid, r in self.resources.items() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+        while pending:
+            created = []
+            for logical_id in pending:
+                props = self.resources[logical_id].get("Properties", {})
+                try:
+                    definition = self.resolve(props.get("DefinitionString")) or json.dumps(props.get("Definition") or {})
+                except _NotYetCreated:
+                    continue
+                name = self.resolve(props.get("StateMachineName")) or self._name(logical_id, limit=80)
+                role = f"arn:aws:iam::{PSEUDO_PARAMETERS['AWS::AccountId']}:role/{logical_id}"  # no IAM here
+                arn = self.client("stepfunctions").create_state_machine(
+                    name=name, definition=definition, roleArn=role, type=props.get("StateMachineType", "STANDARD")
+                )["stateMachineArn"]
+                self.physical[logical_id] = {"Ref": arn, "Arn": arn, "Name": name}
+                created.append(logical_id)
+            if not created:
+                raise RuntimeError(f"cannot resolve the definitions of {pending}")
+            pending = [lid for lid in pending if lid not in created]
+
+    def executions(self, logical_id: str) -> list[dict[str, Any]]:
+        """The executions started of the template's state machine ``logical_id`` (moto runs none)."""
+        client = self.client("stepfunctions")
+        listed = client.list_executions(stateMachineArn=self.physical[logical_id]["Arn"])["executions"]
+        return [client.describe_execution(executionArn=e["executionArn"]) for e in listed]
 
     def _create_rest_api(self, logical_id: str, props: Mapping[str, Any]) -> None:
         api = self.client("apigateway").create_rest_api(name=self.resolve(props.get("Name")) or logical_id)
@@ -856,7 +889,7 @@ class EmulatedStack:
 _CREATED_TYPES = {
     "AWS::ApiGateway::Resource",
     "AWS::S3::Bucket", "AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable", "AWS::SQS::Queue", "AWS::SNS::Topic",
-    "AWS::Events::EventBus", "AWS::ApiGateway::RestApi",
+    "AWS::Events::EventBus", "AWS::ApiGateway::RestApi", "AWS::StepFunctions::StateMachine",
 }
 
 

@@ -1,12 +1,17 @@
-"""The coordinator's only AWS calls: GetItem, conditional UpdateItem, Invoke (Event), SendMessage."""
+"""The coordinator's only AWS calls: GetItem, conditional UpdateItem, Invoke (Event), StartExecution, SendMessage."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
+
+from .stages import execution_name
+
+if TYPE_CHECKING:
+    from .config import Stage
 
 
 class Documents:
@@ -46,14 +51,35 @@ class Documents:
         return True
 
 
-class Functions:
-    """Asynchronous invocations of the steps and validators, through a Lambda client."""
+class StageStarter:
+    """Starts steps and validators: an asynchronous Lambda invocation, or an execution of a step's runner.
 
-    def __init__(self, *, lambda_client: Any) -> None:
+    ``stepfunctions`` makes the Step Functions client, called only for a state-machine step (a
+    pipeline without one never creates it, nor needs its endpoint).
+    """
+
+    def __init__(self, *, lambda_client: Any, stepfunctions: Callable[[], Any] | None = None) -> None:
         self._lambda = lambda_client
+        self._stepfunctions = stepfunctions
 
-    def invoke(self, function_arn: str, payload: Mapping[str, Any]) -> None:
-        self._lambda.invoke(FunctionName=function_arn, InvocationType="Event", Payload=json.dumps(payload).encode())
+    def start(self, stage: Stage, payload: Mapping[str, Any]) -> bool:
+        """Start ``stage`` with ``payload``; False when its runner has run for this input already."""
+        if not stage.state_machine:
+            self._lambda.invoke(FunctionName=stage.function, InvocationType="Event", Payload=json.dumps(payload).encode())
+            return True
+        if self._stepfunctions is None:
+            raise RuntimeError(f"stage {stage.name} is a state machine and no Step Functions client was given")
+        try:
+            self._stepfunctions().start_execution(
+                stateMachineArn=stage.state_machine, name=execution_name(payload), input=json.dumps(payload)
+            )
+        except ClientError as error:
+            # A running execution of this name and input is not an error (StartExecution is
+            # idempotent for Standard workflows); a finished one, or other input, is this error.
+            if error.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":
+                return False
+            raise
+        return True
 
 
 class FailureQueues:

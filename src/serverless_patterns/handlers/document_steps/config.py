@@ -1,8 +1,9 @@
 """Settings of the step coordinator, read from the environment on every invocation.
 
-``PIPELINE_STEPS`` is a JSON list of ``{"name", "function", "statuses", "failure_queue"}`` in the
-order the steps run; ``PIPELINE_VALIDATORS`` a JSON object of content type ->
-``{"name", "function", "failure_queue"}``. ``function`` is an ARN, ``failure_queue`` a queue URL.
+``PIPELINE_STEPS`` is a JSON list of ``{"name", "function" or "state_machine", "statuses",
+"failure_queue"}`` in the order the steps run; ``PIPELINE_VALIDATORS`` a JSON object of content
+type -> ``{"name", "function", "failure_queue"}``. ``function`` is a Lambda function's ARN,
+``state_machine`` the ARN of the step's runner state machine, ``failure_queue`` a queue URL.
 """
 
 from __future__ import annotations
@@ -16,12 +17,17 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Stage:
-    """A processing step or a validator: what the coordinator invokes and where failures go."""
+    """A processing step or a validator: what the coordinator starts and where failures go.
+
+    ``function`` is invoked asynchronously; a step of a state machine has ``state_machine`` (its
+    runner's ARN) instead and an empty ``function``.
+    """
 
     name: str
     function: str
     failure_queue: str
     statuses: tuple[str, ...] = ()
+    state_machine: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,9 +67,13 @@ class Config:
 
 
 def _stage(entry: Mapping[str, Any]) -> Stage:
+    function, state_machine = str(entry.get("function") or ""), str(entry.get("state_machine") or "")
+    if bool(function) == bool(state_machine):
+        raise ValueError(f"stage {entry.get('name')!r} needs exactly one of function and state_machine")
     return Stage(
         name=str(entry["name"]),
-        function=str(entry["function"]),
+        function=function,
         failure_queue=str(entry["failure_queue"]),
         statuses=tuple(str(s) for s in entry.get("statuses", ())),
+        state_machine=state_machine,
     )

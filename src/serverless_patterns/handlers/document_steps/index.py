@@ -19,7 +19,7 @@ from botocore.config import Config as BotoConfig
 from botocore.session import get_session
 
 from . import workflow
-from .aws import Documents, FailureQueues, Functions
+from .aws import Documents, FailureQueues, StageStarter
 from .batches import DYNAMODB_STREAMS, SQS, partial_batch_response, reportable_records
 from .config import Config
 from .stages import utc_now
@@ -51,6 +51,12 @@ def clients() -> tuple[Any, Any, Any]:
     return tuple(session.create_client(name, config=settings) for name in ("dynamodb", "lambda", "sqs"))  # type: ignore[return-value]
 
 
+@cache
+def stepfunctions_client() -> Any:
+    """The Step Functions client, made on the first state-machine step (plain botocore)."""
+    return get_session().create_client("stepfunctions", config=BotoConfig(retries={"mode": "standard"}))
+
+
 def _log(result: Result, **details: Any) -> None:
     if result.outcome is Outcome.IGNORED:
         return
@@ -69,7 +75,8 @@ def stream_record_handler(record: dict[str, Any]) -> None:
     except (TypeError, ValueError, LookupError, ArithmeticError, AttributeError):
         _log(Result(Outcome.MALFORMED, reason="the record's images are not DynamoDB attribute values"), event_id=record.get("eventID"))
         return
-    result = workflow.advance(config, Documents(dynamodb=dynamodb, table=config.table), Functions(lambda_client=lambda_client), old, new, now=utc_now())
+    starter = StageStarter(lambda_client=lambda_client, stepfunctions=stepfunctions_client)
+    result = workflow.advance(config, Documents(dynamodb=dynamodb, table=config.table), starter, old, new, now=utc_now())
     _log(result, event_id=record.get("eventID"))
 
 

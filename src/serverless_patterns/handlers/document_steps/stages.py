@@ -10,8 +10,10 @@ the decision was made from.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +34,10 @@ VALIDATION_PENDING = "PENDING"
 MAX_REASON_CHARS = 500
 #: Largest ``detail`` a step may return (as JSON), kept on the item as ``step_detail_<step>`` (JSON).
 MAX_DETAIL_BYTES = 16 * 1024
+#: Longest name of a runner execution: Step Functions allows 80 characters, and the runner names
+#: the step's execution after its own with ``-<attempt>`` appended.
+MAX_EXECUTION_NAME = 76
+_UNSAFE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def utc_now() -> str:
@@ -45,6 +51,22 @@ class Invoke:
 
     stage: Stage
     payload: dict[str, Any]
+
+
+def execution_name(payload: Mapping[str, Any]) -> str:
+    """The name of the runner execution that runs a state-machine step for this input.
+
+    One name per document and status version: Step Functions refuses a second Standard execution
+    of the same name (for 90 days), so a replayed stream record cannot run the step twice. Names
+    are letters, digits, ``-`` and ``_``; a document id with other characters, or one too long,
+    gets a hash of the full name so that two ids never share one.
+    """
+    full = f"{payload['document_id']}-v{payload['status_version']}"
+    safe = _UNSAFE_NAME_CHARACTERS.sub("_", full)
+    if safe == full and len(full) <= MAX_EXECUTION_NAME:
+        return full
+    digest = hashlib.sha256(full.encode()).hexdigest()[:16]
+    return f"{safe[: MAX_EXECUTION_NAME - len(digest) - 1]}-{digest}"
 
 
 @dataclass(frozen=True)

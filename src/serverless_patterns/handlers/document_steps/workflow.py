@@ -11,7 +11,7 @@ from .stages import FAILED, Change, Ignore, Invoke, next_action, result_action
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from .aws import Documents, FailureQueues, Functions
+    from .aws import Documents, FailureQueues, StageStarter
     from .config import Config
 
 
@@ -32,7 +32,7 @@ class Result:
     reason: str | None = None
 
 
-def advance(config: Config, documents: Documents, functions: Functions, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, *, now: str) -> Result:
+def advance(config: Config, documents: Documents, starter: StageStarter, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, *, now: str) -> Result:
     """A metadata stream record: invoke the validator or the next step, or record PROCESSED.
 
     A replayed stream record invokes the stage again with the same ``status_version``; the
@@ -40,7 +40,7 @@ def advance(config: Config, documents: Documents, functions: Functions, old: Map
     every asynchronous Lambda invocation may run more than once).
     """
     action = next_action(config, old, new, now=now)
-    return _apply(action, documents, functions=functions)
+    return _apply(action, documents, starter=starter)
 
 
 def record(config: Config, documents: Documents, queues: FailureQueues, invocation_record: Any, *, now: str) -> Result:
@@ -48,12 +48,13 @@ def record(config: Config, documents: Documents, queues: FailureQueues, invocati
     return _apply(result_action(config, invocation_record, now=now), documents, queues=queues)
 
 
-def _apply(action: Invoke | Change | Ignore, documents: Documents, *, functions: Functions | None = None, queues: FailureQueues | None = None) -> Result:
+def _apply(action: Invoke | Change | Ignore, documents: Documents, *, starter: StageStarter | None = None, queues: FailureQueues | None = None) -> Result:
     if isinstance(action, Ignore):
         return Result(Outcome.MALFORMED if action.malformed else Outcome.IGNORED, reason=action.reason)
     if isinstance(action, Invoke):
-        assert functions is not None
-        functions.invoke(action.stage.function, action.payload)
+        assert starter is not None
+        if not starter.start(action.stage, action.payload):
+            return Result(Outcome.STALE, action.payload["document_id"], f"{action.stage.name} ran for this status version already")
         return Result(Outcome.INVOKED, action.payload["document_id"], f"invoked {action.stage.name}")
     condition = {"status": action.expected_status, "status_version": action.expected_version}
     applied = documents.update(action.document_id, condition=condition, changes=action.changes)
