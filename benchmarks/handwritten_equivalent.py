@@ -20,6 +20,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import jsii
 from aws_cdk import (
@@ -370,17 +371,13 @@ def _code(handler: str, *, shared: bool) -> lambda_.Code:
     )
 
 
-class _Function:
-    """What one function's helper made: the function, its role, the role's policy, its group."""
+class _Function(NamedTuple):
+    """What :func:`_function` made."""
 
-    def __init__(
-        self,
-        group: Construct,
-        function: lambda_.Function,
-        role: iam.Role,
-        policy: iam.ManagedPolicy,
-    ):
-        self.group, self.function, self.role, self.policy = group, function, role, policy
+    group: Construct
+    function: lambda_.Function
+    role: iam.Role
+    policy: iam.ManagedPolicy
 
 
 def _function(
