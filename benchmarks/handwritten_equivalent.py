@@ -531,9 +531,9 @@ def _api_gateway_account(stack: Stack) -> apigw.CfnAccount:
     )
     policy.apply_removal_policy(RETAIN)
     role.add_managed_policy(policy)
-    account = apigw.CfnAccount(
-        group, "Resource", cloud_watch_role_arn=role.role_arn
-    )  # no L2 for this
+    # L1: aws_apigateway has no L2 for the account settings (RestApi's cloud_watch_role makes a
+    # role with the AWS managed policy instead of this one).
+    account = apigw.CfnAccount(group, "Resource", cloud_watch_role_arn=role.role_arn)
     account.apply_removal_policy(RETAIN)
     account.node.add_dependency(policy)
     return account
