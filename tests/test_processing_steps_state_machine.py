@@ -21,7 +21,7 @@ from harness import synthesize
 
 from serverless_patterns import DocumentPipeline, IsolatedNetwork
 from serverless_patterns.compliance import acknowledge_all
-from serverless_patterns.handlers.document_steps.config import Config
+from serverless_patterns.handlers.document_steps.config import Config, Stage
 from serverless_patterns.handlers.document_steps.stages import Change, result_action, step_input
 
 VENDOR_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:vendor-ocr"
@@ -226,8 +226,6 @@ def _record(synth, outcome: str, state: dict[str, Any], payload: dict[str, Any])
 
 
 def _config_and_payload() -> tuple[Config, dict[str, Any]]:
-    from serverless_patterns.handlers.document_steps.config import Stage
-
     config = Config(bucket="docs", table="metadata", steps=(Stage("Ocr", "", "q:ocr", ("READ",), state_machine="arn:runner"),))
     item = {"document_id": "doc1", "status": "VALIDATED", "status_version": 2, "object_key": "documents/doc1/a.pdf",
             "declared_type": "application/pdf", "size": 9, "version_id": "v1"}

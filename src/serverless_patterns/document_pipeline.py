@@ -1035,10 +1035,7 @@ class DocumentPipeline(Construct):
         )
 
     def _notify(self, alarm: cloudwatch.Alarm) -> None:
-        """Alarm and recovery notifications of ``alarm`` to the alert topic."""
-        if isinstance(self.alert_topic, AlertTopic):
-            self.alert_topic.add_alarm(alarm)
-            return
+        """Alarm and recovery notifications of ``alarm`` to the alert topic (an AlertTopic or any topic)."""
         notify(self, alarm, self.alert_topic)
 
     def _create_alarms(self) -> dict[str, cloudwatch.Alarm]:

@@ -119,7 +119,7 @@ class ProcessingStep(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        _notify(self, self.failure_alarm, alert_topic)
+        notify(self, self.failure_alarm, alert_topic)
         self.runner: StepRunner | None = None
         self.invoke_config: lambda_.EventInvokeConfig | None = None
         if state_machine is not None:
@@ -135,7 +135,7 @@ class ProcessingStep(Construct):
                 timeout=self.timeout,
                 description=description,
             )
-            _notify(self, self.runner.failed_alarm, alert_topic)
+            notify(self, self.runner.failed_alarm, alert_topic)
             self.target_arn: str = self.runner.state_machine.state_machine_arn
             return
         assert function is not None
@@ -150,13 +150,6 @@ class ProcessingStep(Construct):
             on_success=_AsyncFailureDestination(results_queue),
             on_failure=_AsyncFailureDestination(results_queue),
         )
-
-
-def _notify(scope: Construct, alarm: cloudwatch.Alarm, alert_topic: AlertTopic | sns.ITopic) -> None:
-    if isinstance(alert_topic, AlertTopic):
-        alert_topic.add_alarm(alarm)
-    else:
-        notify(scope, alarm, alert_topic)
 
 
 def check_step(
